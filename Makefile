@@ -1,0 +1,60 @@
+# ecomkit: every entry point in one place. `make help` lists the targets.
+# Everything a fresh machine needs beyond Rust and Python 3 is installed into .venv here.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup develop demo test test-rust test-python lint format bench bench-rust clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(BIN)/.installed ## create .venv with the Python tools and libraries
+
+develop: setup ## build the Rust extension (release) into .venv
+	$(BIN)/maturin develop --release --quiet
+
+demo: develop ## run the main job on built-in data; artefacts in ./ecomkit-demo/
+	$(BIN)/ecomkit demo --out ecomkit-demo
+	@echo "artefacts:"; ls -1 ecomkit-demo
+
+test: develop lint test-rust test-python ## lint, then the Rust and the Python tests
+
+test-rust: ## cargo test: unit, rust-tests/ and doc tests
+	cargo test --quiet
+
+test-python: develop ## pytest: python-tests/, docstring examples, README and docs/
+	$(BIN)/python -m pytest -q python-tests python/ecomkit README.md docs
+
+lint: setup ## cargo fmt --check, clippy -D warnings, ruff
+	cargo fmt --check
+	cargo clippy --quiet --all-targets --all-features -- -D warnings
+	$(BIN)/ruff check python python-tests benches
+	$(BIN)/ruff format --check python python-tests benches
+
+format: setup ## apply cargo fmt and ruff format
+	cargo fmt
+	$(BIN)/ruff format python python-tests benches
+	$(BIN)/ruff check --fix python python-tests benches
+
+bench: develop ## time ecomkit against pandas / polars (benches/compare.py)
+	$(BIN)/python benches/compare.py
+
+bench-rust: ## criterion benchmarks of the Rust kernels
+	cargo bench --bench kernels
+
+clean: ## remove build outputs, .venv and demo artefacts
+	cargo clean
+	rm -rf $(VENV) ecomkit-demo python/ecomkit/*.so

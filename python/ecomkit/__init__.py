@@ -1,0 +1,12 @@
+"""ecomkit: fast, exact Rust kernels for e-commerce ML pipelines.
+
+Modules: :mod:`ecomkit.score` (robust z-scores, explosive score), :mod:`ecomkit.datasets`
+(seeded synthetic data), :mod:`ecomkit.errors` (exceptions), :mod:`ecomkit.demo` and the
+``ecomkit`` command line (:mod:`ecomkit.cli`).
+"""
+
+from . import datasets, errors, score
+from ._ecomkit import __version__
+from .errors import EcomkitError
+
+__all__ = ["EcomkitError", "__version__", "datasets", "errors", "score"]

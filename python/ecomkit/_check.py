@@ -1,0 +1,90 @@
+"""Argument checks shared by the public functions; each error names the argument."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import InvalidTypeError, InvalidValueError
+
+
+def names(value: Any, argument: str) -> list[str]:
+    """A column name or a sequence of them, as a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        out = list(value)
+        if all(isinstance(v, str) for v in out):
+            return out
+    raise InvalidTypeError(
+        f"{argument}: expected a column name or a sequence of column names, got {value!r}"
+    )
+
+
+def weights(value: Any, argument: str = "weights") -> list[tuple[str, float]]:
+    """A mapping of column name to finite weight, as a list of pairs."""
+    if not isinstance(value, Mapping):
+        raise InvalidTypeError(
+            f"{argument}: expected a mapping of feature column to weight, "
+            f"e.g. {{'bsr': -1.0}}, got {type(value).__name__}"
+        )
+    pairs = []
+    for name, weight in value.items():
+        if not isinstance(name, str):
+            raise InvalidTypeError(f"{argument}: feature names must be strings, got {name!r}")
+        pairs.append((name, real(weight, f"{argument}['{name}']")))
+    return pairs
+
+
+def real(value: Any, argument: str) -> float:
+    """A finite real number (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidTypeError(f"{argument}: expected a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidValueError(f"{argument}: expected a finite number, got {value}")
+    return value
+
+
+def optional_positive_real(value: Any, argument: str) -> float | None:
+    """None, or a finite number > 0."""
+    if value is None:
+        return None
+    value = real(value, argument)
+    if value <= 0:
+        raise InvalidValueError(f"{argument}: expected a positive number, got {value}")
+    return value
+
+
+def positive_int(value: Any, argument: str) -> int:
+    """An integer >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidTypeError(f"{argument}: expected an integer, got {value!r}")
+    if value < 1:
+        raise InvalidValueError(f"{argument}: expected an integer >= 1, got {value}")
+    return int(value)
+
+
+def optional_positive_int(value: Any, argument: str) -> int | None:
+    """None, or an integer >= 1."""
+    return None if value is None else positive_int(value, argument)
+
+
+def non_negative_int(value: Any, argument: str) -> int:
+    """An integer >= 0 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidTypeError(f"{argument}: expected an integer, got {value!r}")
+    if value < 0:
+        raise InvalidValueError(f"{argument}: expected an integer >= 0, got {value}")
+    return int(value)
+
+
+def choice(value: Any, argument: str, allowed: tuple[str, ...]) -> str:
+    """One of a few strings."""
+    if value not in allowed:
+        raise InvalidValueError(f"{argument}: expected one of {list(allowed)}, got {value!r}")
+    return value

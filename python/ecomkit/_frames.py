@@ -1,0 +1,172 @@
+"""Frames in and out: pandas, polars, pyarrow, or anything with the Arrow PyCapsule interface.
+
+Inputs go to Rust through ``__arrow_c_stream__`` (only the columns a kernel reads, so an
+unrelated string column is never converted). Results come back in the kind of frame the
+user passed in: pandas keeps its index, polars and pyarrow get zero-copy new columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from .errors import ColumnNotFoundError, InvalidTypeError, InvalidValueError
+
+KINDS = ("pandas", "polars", "pyarrow")
+
+
+def kind_of(frame: Any, argument: str = "frame") -> str:
+    """'pandas', 'polars' or 'pyarrow' (other Arrow-capable objects are read as pyarrow)."""
+    module = type(frame).__module__.split(".")[0]
+    if module == "pandas" and hasattr(frame, "columns") and hasattr(frame, "iloc"):
+        if frame.ndim != 2:
+            raise InvalidTypeError(f"{argument}: expected a DataFrame, got a pandas Series")
+        return "pandas"
+    if module == "polars":
+        if type(frame).__name__ == "LazyFrame":
+            raise InvalidTypeError(f"{argument}: got a polars LazyFrame; call .collect() first")
+        if type(frame).__name__ == "DataFrame":
+            return "polars"
+    if isinstance(frame, (pa.Table, pa.RecordBatch)):
+        return "pyarrow"
+    if hasattr(frame, "__arrow_c_stream__") or hasattr(frame, "__arrow_c_array__"):
+        return "arrow"
+    raise InvalidTypeError(
+        f"{argument}: expected a pandas, polars or pyarrow frame, or an object with "
+        f"__arrow_c_stream__ (duckdb, arro3, ...), got {type(frame).__module__}."
+        f"{type(frame).__name__}"
+    )
+
+
+def column_names(frame: Any, kind: str) -> list[str]:
+    if kind == "pandas":
+        return [str(c) for c in frame.columns]
+    if kind == "polars":
+        return list(frame.columns)
+    return list(frame.schema.names)
+
+
+def require_columns(available: Sequence[str], wanted: Sequence[str], argument: str) -> None:
+    """Raise ColumnNotFoundError (worded as the Rust check) for the first missing column."""
+    present = set(available)
+    for name in wanted:
+        if name not in present:
+            listed = ", ".join(f"'{c}'" for c in available)
+            raise ColumnNotFoundError(
+                f"{argument}: column '{name}' not found; the frame has columns [{listed}]"
+            )
+
+
+def prepare(frame: Any, argument: str = "frame") -> tuple[Any, str]:
+    """(frame, kind), with generic Arrow objects read into a pyarrow Table."""
+    kind = kind_of(frame, argument)
+    if kind == "arrow":
+        frame = pa.table(frame)
+        kind = "pyarrow"
+    elif isinstance(frame, pa.RecordBatch):
+        frame = pa.Table.from_batches([frame])
+    return frame, kind
+
+
+def select(frame: Any, kind: str, columns: Sequence[str]) -> Any:
+    """An Arrow-exportable view of just `columns`, without converting the others."""
+    columns = list(dict.fromkeys(columns))
+    if kind == "pandas":
+        if frame.columns.has_duplicates:
+            raise InvalidValueError("frame: has duplicate column names")
+        return pa.table({name: _pandas_column(frame[name]) for name in columns})
+    if kind == "polars":
+        return frame.select(columns)
+    return frame.select(columns)
+
+
+def _pandas_column(series: Any) -> pa.Array | pa.ChunkedArray:
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidTypeError(
+            f"frame: column '{series.name}' of dtype {series.dtype} cannot be read: {exc}"
+        ) from None
+
+
+def with_columns(
+    frame: Any, kind: str, new: Mapping[str, np.ndarray], rows: np.ndarray | None = None
+) -> Any:
+    """`frame` (only `rows`, if given) with the columns `new` set or replaced."""
+    if rows is not None:
+        new = {name: values[rows] for name, values in new.items()}
+    if kind == "pandas":
+        out = frame.iloc[rows] if rows is not None else frame.copy(deep=False)
+        if rows is not None:
+            out = out.copy(deep=False)
+        for name, values in new.items():
+            out[name] = values
+        return out
+    if kind == "polars":
+        import polars as pl
+
+        out = frame[rows] if rows is not None else frame
+        return out.with_columns(
+            [pl.Series(name, values, nan_to_null=True) for name, values in new.items()]
+        )
+    out = frame.take(pa.array(rows)) if rows is not None else frame
+    for name, values in new.items():
+        array = pa.array(values, from_pandas=True)
+        index = out.schema.get_field_index(name)
+        if index >= 0:
+            out = out.set_column(index, name, array)
+        else:
+            out = out.append_column(name, array)
+    return out
+
+
+def from_arrow(table: Any, kind: str) -> Any:
+    """A new frame of `kind` from an Arrow-exportable table made by the Rust core."""
+    table = pa.table(table)
+    if kind == "pandas":
+        return table.to_pandas(date_as_object=False)
+    if kind == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    return table
+
+
+def to_float64(values: Any, argument: str) -> np.ndarray:
+    """A contiguous 1-D float64 numpy array (zero-copy when it already is one)."""
+    module = type(values).__module__.split(".")[0]
+    try:
+        if module == "pandas":
+            values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        elif module == "polars":
+            import polars as pl
+
+            values = values.cast(pl.Float64).to_numpy()
+        elif isinstance(values, (pa.Array, pa.ChunkedArray)):
+            values = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    except (TypeError, ValueError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidTypeError(f"{argument}: expected numeric values: {exc}") from None
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise InvalidValueError(f"{argument}: expected a 1-D array, got shape {array.shape}")
+    if array.dtype.kind not in "iuf":
+        raise InvalidTypeError(f"{argument}: expected numeric values, got dtype {array.dtype}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def to_arrow_array(values: Any, argument: str) -> Any:
+    """Group keys as something with __arrow_c_array__ or __arrow_c_stream__."""
+    if hasattr(values, "__arrow_c_array__") or hasattr(values, "__arrow_c_stream__"):
+        if type(values).__module__.split(".")[0] != "pandas":
+            return values
+    try:
+        if isinstance(values, np.ndarray) and values.ndim != 1:
+            raise InvalidValueError(f"{argument}: expected a 1-D array, got shape {values.shape}")
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+        raise InvalidTypeError(
+            f"{argument}: expected an array of group keys (ints or strings): {exc}"
+        ) from None

@@ -1,0 +1,104 @@
+"""Reading inputs and writing outputs atomically.
+
+Every output is written to a temporary file in the target's folder and renamed over the
+target only when complete, so a failed run leaves no half-written file and never clobbers
+the previous good output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .errors import InvalidValueError
+
+TABLE_FORMATS = (".parquet", ".csv", ".feather", ".arrow")
+
+
+def _format(path: Path, argument: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise InvalidValueError(
+            f"{argument}: expected a file ending in one of {list(TABLE_FORMATS)}, got '{path}'"
+        )
+    return suffix
+
+
+def read_table(path: str | Path, argument: str = "input") -> pa.Table:
+    """A Parquet, CSV or Feather file as a pyarrow Table."""
+    path = Path(path)
+    suffix = _format(path, argument)
+    if not path.is_file():
+        raise InvalidValueError(f"{argument}: no such file '{path}'")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
+    if suffix == ".csv":
+        import pyarrow.csv as pacsv
+
+        return pacsv.read_csv(path)
+    import pyarrow.feather as feather
+
+    return feather.read_table(path)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)``, then rename the temporary file onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        with open(tmp_path, "rb+") as handle:
+            os.fsync(handle.fileno())
+        # mkstemp makes 0600 files; give the output the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table(frame: Any, path: str | Path, argument: str = "output") -> Path:
+    """Write a pandas/polars/pyarrow frame as Parquet, CSV or Feather, atomically."""
+    path = Path(path)
+    suffix = _format(path, argument)
+    table = _as_arrow(frame)
+
+    def write(tmp: Path) -> None:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, tmp)
+        elif suffix == ".csv":
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, tmp)
+        else:
+            import pyarrow.feather as feather
+
+            feather.write_feather(table, tmp)
+
+    return atomic_write(path, write)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write a text file atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _as_arrow(frame: Any) -> pa.Table:
+    if type(frame).__module__.split(".")[0] == "pandas":
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    return pa.table(frame)

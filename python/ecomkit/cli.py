@@ -1,0 +1,119 @@
+"""The ``ecomkit`` command: one subcommand per pipeline step, each a thin wrapper over the
+step's Python ``run(...)`` helper, so Airflow can use a BashOperator or a PythonOperator.
+
+Exit codes: 0 success, 2 bad arguments or input (the message names what is wrong), 1 any
+other error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import EcomkitError, InvalidValueError
+
+
+def _weights(text: str) -> dict[str, float]:
+    """``bsr=-1,review_count=0.5`` → {"bsr": -1.0, "review_count": 0.5}."""
+    weights = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected feature=weight pairs separated by commas, got {item!r}"
+            ) from None
+    return weights
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecomkit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"ecomkit {__version__}")
+    steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
+
+    demo = steps.add_parser("demo", help="run the main job end to end on built-in data")
+    demo.add_argument("--out", default="ecomkit-demo", help="output folder (ecomkit-demo)")
+    demo.add_argument("--n-asins", type=int, default=5000)
+    demo.add_argument("--n-days", type=int, default=120)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--top-n", type=int, default=10)
+
+    generate = steps.add_parser("generate", help="write synthetic asin_daily data to a file")
+    generate.add_argument("output", help="output file (.parquet, .csv, .feather)")
+    generate.add_argument("--n-asins", type=int, default=2000)
+    generate.add_argument("--n-days", type=int, default=120)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--start", default="2024-01-01")
+
+    score = steps.add_parser("score", help="explosive score per group")
+    score.add_argument("input", help="input file (.parquet, .csv, .feather)")
+    score.add_argument("--output", required=True, help="output file")
+    score.add_argument("--weights", type=_weights, help="feature=weight,... (e.g. bsr=-1)")
+    score.add_argument("--by", type=_names, help="group columns, comma separated")
+    score.add_argument("--top-n", type=int, help="keep the best N rows of each group")
+    score.add_argument("--clip", type=float, help="clip z-scores to [-CLIP, CLIP]")
+    score.add_argument("--zero-mad", choices=["mean_ad", "zero"])
+    score.add_argument("--config", help="settings file (.toml/.yaml) with a [score] section")
+    score.add_argument("--group-stats", help="also write the per-group median/MAD table here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.step == "demo":
+            from . import demo
+
+            summary = demo.run(
+                args.out,
+                n_asins=args.n_asins,
+                n_days=args.n_days,
+                seed=args.seed,
+                top_n=args.top_n,
+            )
+        elif args.step == "generate":
+            from . import datasets
+
+            summary = datasets.run(
+                args.output,
+                n_asins=args.n_asins,
+                n_days=args.n_days,
+                seed=args.seed,
+                start=args.start,
+            )
+        else:
+            from . import score
+
+            summary = score.run(
+                args.input,
+                args.output,
+                weights=args.weights,
+                by=args.by,
+                top_n=args.top_n,
+                clip=args.clip,
+                zero_mad=args.zero_mad,
+                config=args.config,
+                group_stats_output=args.group_stats,
+            )
+    except (InvalidValueError, TypeError, ValueError) as exc:
+        print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)
+        return 2
+    except EcomkitError as exc:
+        print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

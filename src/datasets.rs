@@ -1,0 +1,272 @@
+//! Deterministic synthetic data sets, seeded, for demos, tests and benchmarks.
+//!
+//! Every ASIN draws from its own generator seeded by `(seed, index)`, so the data do not
+//! depend on the number of threads, and a product's history does not change when more
+//! products are asked for.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use rayon::prelude::*;
+
+use crate::error::{EcomkitError, Result};
+use crate::rng::Rng;
+
+/// Marketplaces of [`asin_daily`].
+pub const SITES: [&str; 4] = ["US", "UK", "DE", "JP"];
+/// Categories of [`asin_daily`], with a typical price for each.
+pub const CATEGORIES: [(&str, f64); 8] = [
+    ("Electronics", 60.0),
+    ("Home & Kitchen", 30.0),
+    ("Beauty", 18.0),
+    ("Toys & Games", 25.0),
+    ("Sports & Outdoors", 35.0),
+    ("Books", 14.0),
+    ("Pet Supplies", 22.0),
+    ("Health", 20.0),
+];
+
+/// Days from 1970-01-01 to 2024-01-01, the default first day.
+pub const DEFAULT_START: i32 = 19_723;
+
+/// The product-level draws of one ASIN: who it is and whether it explodes.
+#[derive(Debug, Clone)]
+struct Product {
+    asin: String,
+    site: &'static str,
+    category: &'static str,
+    typical_price: f64,
+    first_day: usize,
+    explodes_on: Option<usize>,
+    rng: Rng,
+}
+
+impl Product {
+    fn draw(index: usize, n_days: usize, seed: u64) -> Self {
+        let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index as u64);
+        let site = SITES[rng.below(SITES.len() as u64) as usize];
+        let (category, typical_price) = CATEGORIES[rng.below(CATEGORIES.len() as u64) as usize];
+        let first_day = if rng.chance(0.2) {
+            rng.below((n_days / 2).max(1) as u64) as usize
+        } else {
+            0
+        };
+        // About 2% of products explode somewhere in the last quarter of the history.
+        let window = n_days / 4;
+        let explodes_on = (window >= 3 && rng.chance(0.02))
+            .then(|| n_days - window + rng.below((window - 2) as u64) as usize)
+            .filter(|&day| day > first_day);
+        Self {
+            asin: asin_code(index, seed),
+            site,
+            category,
+            typical_price,
+            first_day,
+            explodes_on,
+            rng,
+        }
+    }
+}
+
+/// "B0" and eight base-36 characters; distinct for every index below 36⁸.
+fn asin_code(index: usize, seed: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const SPACE: u64 = 36u64.pow(8);
+    // 2654435761 is a prime other than 2 and 3, so multiplying by it permutes 0..36⁸.
+    let mut code = (index as u64 % SPACE * 2_654_435_761 + seed % SPACE) % SPACE;
+    let mut out = [b'0'; 10];
+    out[0] = b'B';
+    for slot in out[2..].iter_mut().rev() {
+        *slot = DIGITS[(code % 36) as usize];
+        code /= 36;
+    }
+    String::from_utf8(out.to_vec()).expect("ASCII")
+}
+
+/// Rows of one product, day by day.
+#[derive(Default)]
+struct Rows {
+    site: Vec<&'static str>,
+    category: Vec<&'static str>,
+    asin: Vec<String>,
+    date: Vec<i32>,
+    bsr: Vec<i64>,
+    price: Vec<f64>,
+    review_count: Vec<i64>,
+    rating: Vec<f64>,
+}
+
+fn simulate(mut product: Product, n_days: usize, start: i32) -> Rows {
+    let rng = &mut product.rng;
+    let mut log_bsr = rng.uniform_in(50f64.ln(), 300_000f64.ln());
+    let drift = 0.004 * rng.normal();
+    let base_price = (product.typical_price * (0.5 * rng.normal()).exp())
+        .max(2.0)
+        .floor()
+        + 0.99;
+    let mut price = base_price;
+    let mut reviews = (rng.uniform_in(0.0, 6.0).exp() - 1.0).floor();
+    let mut rating = (4.2 + 0.35 * rng.normal()).clamp(1.0, 5.0);
+    let mut gap_left = 0usize;
+    let mut rows = Rows::default();
+    for day in product.first_day..n_days {
+        let exploding = product.explodes_on.is_some_and(|d| day >= d);
+        log_bsr += drift + 0.06 * rng.normal();
+        if exploding {
+            log_bsr -= 0.3;
+        }
+        log_bsr = log_bsr.clamp(0.0, 14.0);
+        let bsr = log_bsr.exp().round().max(1.0);
+        // Price: rare permanent changes, rare one-day discounts.
+        if rng.chance(0.03) {
+            price = (price * rng.uniform_in(0.85, 1.15)).max(1.0).floor() + 0.99;
+        }
+        let shown_price = if rng.chance(0.02) {
+            (price * 0.8).floor() + 0.99
+        } else {
+            price
+        };
+        let rate = 200.0 / bsr.sqrt() * if exploding { 8.0 } else { 1.0 };
+        reviews += poisson(rng, rate);
+        rating = (rating + 0.01 * rng.normal()).clamp(1.0, 5.0);
+        // Missing days: single days and short outages of the scraper.
+        if gap_left > 0 {
+            gap_left -= 1;
+            continue;
+        }
+        if rng.chance(0.01) {
+            gap_left = 2 + rng.below(5) as usize;
+            continue;
+        }
+        if rng.chance(0.04) {
+            continue;
+        }
+        rows.site.push(product.site);
+        rows.category.push(product.category);
+        rows.asin.push(product.asin.clone());
+        rows.date.push(start + day as i32);
+        rows.bsr.push(bsr as i64);
+        rows.price.push(shown_price);
+        rows.review_count.push(reviews as i64);
+        rows.rating.push((rating * 10.0).round() / 10.0);
+    }
+    rows
+}
+
+/// Poisson draw: Knuth's method for small rates, a rounded normal for large ones.
+fn poisson(rng: &mut Rng, rate: f64) -> f64 {
+    if rate > 30.0 {
+        return (rate + rate.sqrt() * rng.normal()).round().max(0.0);
+    }
+    let limit = (-rate).exp();
+    let mut k = 0.0;
+    let mut p = rng.uniform();
+    while p > limit {
+        k += 1.0;
+        p *= rng.uniform();
+    }
+    k
+}
+
+/// Daily product snapshots of `n_asins` products over `n_days` days from `start` (days since
+/// 1970-01-01): columns site, category, asin, date, bsr, price, review_count, rating, sorted
+/// by ASIN then date, with missing days, trends, and a few "exploding" products whose BSR
+/// falls and reviews jump (see [`exploding_asins`]).
+///
+/// ```
+/// let batch = ecomkit::datasets::asin_daily(20, 30, 0, ecomkit::datasets::DEFAULT_START).unwrap();
+/// assert_eq!(batch.num_columns(), 8);
+/// assert!(batch.num_rows() > 300);
+/// ```
+pub fn asin_daily(n_asins: usize, n_days: usize, seed: u64, start: i32) -> Result<RecordBatch> {
+    if n_asins == 0 || n_days == 0 {
+        return Err(EcomkitError::invalid_value(
+            if n_asins == 0 { "n_asins" } else { "n_days" },
+            "must be at least 1",
+        ));
+    }
+    if n_asins.saturating_mul(n_days) > u32::MAX as usize {
+        return Err(EcomkitError::invalid_value(
+            "n_asins",
+            "n_asins × n_days must stay below 2³²",
+        ));
+    }
+    let parts: Vec<Rows> = (0..n_asins)
+        .into_par_iter()
+        .map(|i| simulate(Product::draw(i, n_days, seed), n_days, start))
+        .collect();
+    let column = |f: &dyn Fn(&Rows) -> ArrayRef| -> Vec<ArrayRef> { parts.iter().map(f).collect() };
+    let concat = |arrays: Vec<ArrayRef>| -> Result<ArrayRef> {
+        let refs: Vec<&dyn arrow_array::Array> = arrays.iter().map(|a| a.as_ref()).collect();
+        Ok(arrow_select::concat::concat(&refs)?)
+    };
+    let batch = RecordBatch::try_from_iter([
+        (
+            "site",
+            concat(column(&|r| Arc::new(StringArray::from(r.site.clone()))))?,
+        ),
+        (
+            "category",
+            concat(column(&|r| Arc::new(StringArray::from(r.category.clone()))))?,
+        ),
+        (
+            "asin",
+            concat(column(&|r| Arc::new(StringArray::from(r.asin.clone()))))?,
+        ),
+        (
+            "date",
+            concat(column(&|r| Arc::new(Date32Array::from(r.date.clone()))))?,
+        ),
+        (
+            "bsr",
+            concat(column(&|r| Arc::new(Int64Array::from(r.bsr.clone()))))?,
+        ),
+        (
+            "price",
+            concat(column(&|r| Arc::new(Float64Array::from(r.price.clone()))))?,
+        ),
+        (
+            "review_count",
+            concat(column(&|r| {
+                Arc::new(Int64Array::from(r.review_count.clone()))
+            }))?,
+        ),
+        (
+            "rating",
+            concat(column(&|r| Arc::new(Float64Array::from(r.rating.clone()))))?,
+        ),
+    ])?;
+    Ok(batch)
+}
+
+/// The ASINs that [`asin_daily`] with the same arguments makes explode, with the day index
+/// (0 = first day) on which each starts.
+pub fn exploding_asins(n_asins: usize, n_days: usize, seed: u64) -> Vec<(String, usize)> {
+    (0..n_asins)
+        .filter_map(|i| {
+            let product = Product::draw(i, n_days, seed);
+            product.explodes_on.map(|day| (product.asin, day))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asin_codes_are_distinct_and_well_formed() {
+        let codes: std::collections::HashSet<String> =
+            (0..10_000).map(|i| asin_code(i, 3)).collect();
+        assert_eq!(codes.len(), 10_000);
+        assert!(codes.iter().all(|c| c.len() == 10 && c.starts_with("B0")));
+    }
+
+    #[test]
+    fn same_seed_same_data() {
+        let a = asin_daily(30, 40, 5, DEFAULT_START).unwrap();
+        let b = asin_daily(30, 40, 5, DEFAULT_START).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, asin_daily(30, 40, 6, DEFAULT_START).unwrap());
+    }
+}

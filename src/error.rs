@@ -1,0 +1,66 @@
+//! The one error type of the crate. Every variant names the argument or column at fault and
+//! what was expected, so the message can be shown to a user as it is.
+
+use arrow_schema::ArrowError;
+
+/// Everything that can go wrong in an ecomkit kernel.
+#[derive(Debug, thiserror::Error)]
+pub enum EcomkitError {
+    /// A column asked for by name is not in the frame.
+    #[error("{argument}: column '{column}' not found; the frame has columns [{available}]")]
+    ColumnNotFound {
+        argument: String,
+        column: String,
+        available: String,
+    },
+    /// A column or array has a data type the kernel cannot use.
+    #[error("{argument}: expected {expected}, got {got}")]
+    InvalidType {
+        argument: String,
+        expected: String,
+        got: String,
+    },
+    /// Two inputs that must line up row by row have different lengths.
+    #[error("{argument}: expected length {expected} (the length of {other}), got {got}")]
+    LengthMismatch {
+        argument: String,
+        other: String,
+        expected: usize,
+        got: usize,
+    },
+    /// A parameter or input is outside what the kernel accepts.
+    #[error("{argument}: {message}")]
+    InvalidValue { argument: String, message: String },
+    /// An input that must hold rows holds none.
+    #[error("{argument}: is empty; expected at least one row")]
+    Empty { argument: String },
+    /// An error raised by arrow-rs while reading or building arrays.
+    #[error("arrow: {0}")]
+    Arrow(#[from] ArrowError),
+}
+
+/// `Result` with [`EcomkitError`].
+pub type Result<T, E = EcomkitError> = std::result::Result<T, E>;
+
+impl EcomkitError {
+    /// A parameter outside its domain.
+    pub fn invalid_value(argument: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidValue {
+            argument: argument.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A data type the kernel cannot use.
+    pub fn invalid_type(
+        argument: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl std::fmt::Display,
+    ) -> Self {
+        Self::InvalidType {
+            argument: argument.into(),
+            expected: expected.into(),
+            got: got.to_string(),
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! Arrow tables in, plain vectors out: the edge where columns are looked up by name, checked
+//! and turned into what the kernels take (`f64` slices and dense [`Groups`]).
+//!
+//! Frames arrive as a schema plus record batches (one or many chunks), which is what pandas,
+//! polars, pyarrow and duckdb hand over through the Arrow C stream interface.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
+use rustc_hash::FxHashMap;
+
+use crate::error::{EcomkitError, Result};
+use crate::groups::{check_row_count, Groups};
+
+/// A table: a schema and the record batches that hold its rows.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+}
+
+/// One named column of a [`Frame`], as the chunks of its batches.
+#[derive(Debug, Clone)]
+pub struct Column<'a> {
+    name: &'a str,
+    chunks: Vec<&'a ArrayRef>,
+    data_type: &'a DataType,
+}
+
+impl Frame {
+    /// A frame from its schema and batches; every batch must have this schema.
+    pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Self> {
+        if let Some(batch) = batches
+            .iter()
+            .find(|b| b.schema().fields() != schema.fields())
+        {
+            return Err(EcomkitError::invalid_value(
+                "frame",
+                format!(
+                    "batches disagree with the schema: {:?} vs {:?}",
+                    batch.schema().fields(),
+                    schema.fields()
+                ),
+            ));
+        }
+        Ok(Self { schema, batches })
+    }
+
+    /// Number of rows over all batches.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// The record batches.
+    pub fn batches(&self) -> &[RecordBatch] {
+        &self.batches
+    }
+
+    /// The column called `name`; `argument` names the parameter that asked for it.
+    pub fn column<'a>(&'a self, name: &'a str, argument: &str) -> Result<Column<'a>> {
+        let index = self
+            .schema
+            .index_of(name)
+            .map_err(|_| EcomkitError::ColumnNotFound {
+                argument: argument.to_string(),
+                column: name.to_string(),
+                available: self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| format!("'{}'", f.name()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        Ok(Column {
+            name,
+            chunks: self.batches.iter().map(|b| b.column(index)).collect(),
+            data_type: self.schema.field(index).data_type(),
+        })
+    }
+
+    /// Dense groups of the rows by the columns `by` together; one group for an empty `by`.
+    pub fn groups<S: AsRef<str>>(&self, by: &[S], argument: &str) -> Result<Groups> {
+        let mut groups = Groups::single(self.num_rows())?;
+        for (i, name) in by.iter().enumerate() {
+            let key = self.column(name.as_ref(), argument)?.groups(argument)?;
+            groups = if i == 0 { key } else { groups.combine(&key)? };
+        }
+        Ok(groups)
+    }
+
+    /// The rows `rows` of column `name`, keeping its field (type, name, metadata).
+    pub fn take(&self, name: &str, rows: &[u32], argument: &str) -> Result<(FieldRef, ArrayRef)> {
+        let column = self.column(name, argument)?;
+        let field = Arc::new(self.schema.field_with_name(name)?.clone());
+        Ok((field, column.take(rows)?))
+    }
+}
+
+impl From<RecordBatch> for Frame {
+    fn from(batch: RecordBatch) -> Self {
+        Self {
+            schema: batch.schema(),
+            batches: vec![batch],
+        }
+    }
+}
+
+impl<'a> Column<'a> {
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The column's Arrow data type.
+    pub fn data_type(&self) -> &DataType {
+        self.data_type
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(|c| c.len()).sum()
+    }
+
+    /// True when the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values as `f64`, nulls as NaN. Borrowed without a copy when the column is one
+    /// chunk of `float64` with no nulls.
+    pub fn to_f64(&self, argument: &str) -> Result<Cow<'a, [f64]>> {
+        let argument = format!("{argument} (column '{}')", self.name);
+        if let [chunk] = self.chunks.as_slice() {
+            if let Some(values) = chunk.as_primitive_opt::<Float64Type>() {
+                if values.null_count() == 0 {
+                    return Ok(Cow::Borrowed(values.values()));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(self.len());
+        for chunk in &self.chunks {
+            extend_f64(&mut out, chunk.as_ref(), &argument)?;
+        }
+        Ok(Cow::Owned(out))
+    }
+
+    /// Dense groups of the rows by this column's values; nulls form one group of their own.
+    pub fn groups(&self, argument: &str) -> Result<Groups> {
+        let argument = format!("{argument} (column '{}')", self.name);
+        factorize(
+            self.chunks.iter().map(|c| c.as_ref()),
+            self.len(),
+            &argument,
+        )
+    }
+
+    /// The rows `rows` of this column, as one array of the same type.
+    pub fn take(&self, rows: &[u32]) -> Result<ArrayRef> {
+        let arrays: Vec<&dyn Array> = self.chunks.iter().map(|c| c.as_ref()).collect();
+        let mut starts = Vec::with_capacity(arrays.len());
+        let mut start = 0usize;
+        for a in &arrays {
+            starts.push(start);
+            start += a.len();
+        }
+        let indices: Vec<(usize, usize)> = rows
+            .iter()
+            .map(|&row| {
+                let chunk = starts.partition_point(|&s| s <= row as usize) - 1;
+                (chunk, row as usize - starts[chunk])
+            })
+            .collect();
+        Ok(arrow_select::interleave::interleave(&arrays, &indices)?)
+    }
+}
+
+/// The values of a numeric array as `f64` (nulls as NaN), appended to `out`.
+pub fn extend_f64(out: &mut Vec<f64>, array: &dyn Array, argument: &str) -> Result<()> {
+    fn push<T: ArrowPrimitiveType>(
+        out: &mut Vec<f64>,
+        array: &dyn Array,
+        f: impl Fn(T::Native) -> f64,
+    ) {
+        let values = array.as_primitive::<T>();
+        out.extend(values.iter().map(|v| v.map_or(f64::NAN, &f)));
+    }
+    match array.data_type() {
+        DataType::Float64 => push::<Float64Type>(out, array, |v| v),
+        DataType::Float32 => push::<Float32Type>(out, array, f64::from),
+        DataType::Float16 => push::<Float16Type>(out, array, f64::from),
+        DataType::Int8 => push::<Int8Type>(out, array, f64::from),
+        DataType::Int16 => push::<Int16Type>(out, array, f64::from),
+        DataType::Int32 => push::<Int32Type>(out, array, f64::from),
+        DataType::Int64 => push::<Int64Type>(out, array, |v| v as f64),
+        DataType::UInt8 => push::<UInt8Type>(out, array, f64::from),
+        DataType::UInt16 => push::<UInt16Type>(out, array, f64::from),
+        DataType::UInt32 => push::<UInt32Type>(out, array, f64::from),
+        DataType::UInt64 => push::<UInt64Type>(out, array, |v| v as f64),
+        DataType::Decimal128(_, scale) => {
+            let divisor = 10f64.powi(i32::from(*scale));
+            push::<Decimal128Type>(out, array, |v| v as f64 / divisor)
+        }
+        DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, array.len())),
+        other => {
+            return Err(EcomkitError::invalid_type(
+                argument,
+                "a numeric column (float, integer or decimal)",
+                other,
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// One key value, whatever the column's type; a column holds one kind only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Null,
+    Str(&'a str),
+    Int(i64),
+}
+
+/// Codes keys in order of first sight; repeats of the previous key skip the hash.
+#[derive(Default)]
+struct Coder<'a> {
+    seen: FxHashMap<Key<'a>, u32>,
+    last: Option<(Key<'a>, u32)>,
+}
+
+impl<'a> Coder<'a> {
+    fn code(&mut self, key: Key<'a>) -> u32 {
+        if let Some((last, code)) = self.last {
+            if last == key {
+                return code;
+            }
+        }
+        let next = self.seen.len() as u32;
+        let code = *self.seen.entry(key).or_insert(next);
+        self.last = Some((key, code));
+        code
+    }
+}
+
+/// Dense groups of the rows of chunked key arrays.
+pub fn factorize<'a>(
+    chunks: impl IntoIterator<Item = &'a dyn Array>,
+    n_rows: usize,
+    argument: &str,
+) -> Result<Groups> {
+    check_row_count(n_rows)?;
+    let mut coder = Coder::default();
+    let mut codes = Vec::with_capacity(n_rows);
+    for chunk in chunks {
+        if let Some(dict) = chunk.as_any_dictionary_opt() {
+            let value_codes = key_codes(dict.values().as_ref(), &mut coder, argument)?;
+            let null = coder.code(Key::Null);
+            let keys = dict.normalized_keys();
+            let valid = dict.keys().logical_nulls();
+            codes.extend(keys.iter().enumerate().map(|(i, &k)| match &valid {
+                Some(nulls) if nulls.is_null(i) => null,
+                _ => value_codes[k],
+            }));
+        } else {
+            codes.extend(key_codes(chunk, &mut coder, argument)?);
+        }
+    }
+    let n_codes = coder.seen.len();
+    Ok(Groups::from_codes(codes, n_codes))
+}
+
+/// Provisional codes of a plain (not dictionary) key array.
+fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) -> Result<Vec<u32>> {
+    fn ints<'a, T: ArrowPrimitiveType>(
+        array: &'a dyn Array,
+        coder: &mut Coder<'a>,
+        as_i64: impl Fn(T::Native) -> i64,
+    ) -> Vec<u32> {
+        let values = array.as_primitive::<T>();
+        values
+            .iter()
+            .map(|v| coder.code(v.map_or(Key::Null, |v| Key::Int(as_i64(v)))))
+            .collect()
+    }
+    fn strs<'a>(values: impl Iterator<Item = Option<&'a str>>, coder: &mut Coder<'a>) -> Vec<u32> {
+        values
+            .map(|v| coder.code(v.map_or(Key::Null, Key::Str)))
+            .collect()
+    }
+    // Floats group by value: -0.0 joins 0.0 and every NaN is one key, as in pandas.
+    let float_key = |v: f64| {
+        if v.is_nan() {
+            f64::NAN.to_bits() as i64
+        } else {
+            (v + 0.0).to_bits() as i64
+        }
+    };
+    let codes = match array.data_type() {
+        DataType::Utf8 => strs(array.as_string::<i32>().iter(), coder),
+        DataType::LargeUtf8 => strs(array.as_string::<i64>().iter(), coder),
+        DataType::Utf8View => strs(array.as_string_view().iter(), coder),
+        DataType::Boolean => array
+            .as_boolean()
+            .iter()
+            .map(|v| coder.code(v.map_or(Key::Null, |b| Key::Int(i64::from(b)))))
+            .collect(),
+        DataType::Int8 => ints::<Int8Type>(array, coder, i64::from),
+        DataType::Int16 => ints::<Int16Type>(array, coder, i64::from),
+        DataType::Int32 => ints::<Int32Type>(array, coder, i64::from),
+        DataType::Int64 => ints::<Int64Type>(array, coder, |v| v),
+        DataType::UInt8 => ints::<UInt8Type>(array, coder, i64::from),
+        DataType::UInt16 => ints::<UInt16Type>(array, coder, i64::from),
+        DataType::UInt32 => ints::<UInt32Type>(array, coder, i64::from),
+        DataType::UInt64 => ints::<UInt64Type>(array, coder, |v| v as i64),
+        DataType::Float32 => ints::<Float32Type>(array, coder, |v| float_key(f64::from(v))),
+        DataType::Float64 => ints::<Float64Type>(array, coder, float_key),
+        DataType::Date32 => ints::<Date32Type>(array, coder, i64::from),
+        DataType::Date64 => ints::<Date64Type>(array, coder, |v| v),
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            ints::<TimestampSecondType>(array, coder, |v| v)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            ints::<TimestampMillisecondType>(array, coder, |v| v)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            ints::<TimestampMicrosecondType>(array, coder, |v| v)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            ints::<TimestampNanosecondType>(array, coder, |v| v)
+        }
+        DataType::Null => vec![coder.code(Key::Null); array.len()],
+        other => {
+            return Err(EcomkitError::invalid_type(
+                argument,
+                "a key column of strings, integers, booleans, floats, dates, timestamps \
+                 or categories",
+                other,
+            ))
+        }
+    };
+    Ok(codes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{DictionaryArray, Float64Array, Int64Array, StringArray};
+
+    #[test]
+    fn dictionary_and_plain_strings_group_alike() {
+        let plain = StringArray::from(vec![Some("b"), None, Some("a"), Some("b"), None]);
+        let dict: DictionaryArray<Int32Type> = vec![Some("b"), None, Some("a"), Some("b"), None]
+            .into_iter()
+            .collect();
+        let g1 = factorize([&plain as &dyn Array], 5, "by").unwrap();
+        let g2 = factorize([&dict as &dyn Array], 5, "by").unwrap();
+        assert_eq!(g1, g2);
+        assert_eq!(g1.ids(), &[0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn numeric_columns_become_f64_with_nan_for_null() {
+        let batch = RecordBatch::try_from_iter([
+            (
+                "x",
+                Arc::new(Int64Array::from(vec![Some(1), None])) as ArrayRef,
+            ),
+            (
+                "y",
+                Arc::new(Float64Array::from(vec![0.5, 1.5])) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let frame = Frame::from(batch);
+        let x = frame
+            .column("x", "features")
+            .unwrap()
+            .to_f64("features")
+            .unwrap();
+        assert_eq!(x[0], 1.0);
+        assert!(x[1].is_nan());
+        let y = frame
+            .column("y", "features")
+            .unwrap()
+            .to_f64("features")
+            .unwrap();
+        assert!(matches!(y, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn unknown_column_names_the_argument_and_the_columns() {
+        let batch =
+            RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1])) as ArrayRef)])
+                .unwrap();
+        let err = Frame::from(batch).column("nope", "weights").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "weights: column 'nope' not found; the frame has columns ['x']"
+        );
+    }
+}

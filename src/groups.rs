@@ -1,0 +1,243 @@
+//! Dense group ids: the one representation every grouped kernel works on.
+//!
+//! Keys of any type (strings, integers, several columns) are factorized once into ids
+//! `0..n_groups`, numbered in order of first appearance, so that kernels index plain vectors
+//! instead of hashing keys again, and so that output order never depends on hash seeds or on
+//! the number of threads.
+
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{EcomkitError, Result};
+
+/// Every row's group, as a dense id numbered by first appearance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Groups {
+    ids: Vec<u32>,
+    n_groups: usize,
+}
+
+/// Row numbers ordered by group; within a group rows keep their input order.
+#[derive(Debug, Clone)]
+pub struct Partition {
+    offsets: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl Groups {
+    /// All `n_rows` rows in one group (no group at all when there are no rows).
+    pub fn single(n_rows: usize) -> Result<Self> {
+        check_row_count(n_rows)?;
+        Ok(Self {
+            ids: vec![0; n_rows],
+            n_groups: usize::from(n_rows > 0),
+        })
+    }
+
+    /// Factorize any hashable keys, one per row.
+    ///
+    /// ```
+    /// use ecomkit::groups::Groups;
+    /// let groups = Groups::from_keys(&["b", "a", "b"]).unwrap();
+    /// assert_eq!(groups.ids(), &[0, 1, 0]);
+    /// assert_eq!(groups.n_groups(), 2);
+    /// ```
+    pub fn from_keys<K: Hash + Eq>(keys: &[K]) -> Result<Self> {
+        check_row_count(keys.len())?;
+        let mut seen: FxHashMap<&K, u32> = FxHashMap::default();
+        let ids = keys
+            .iter()
+            .map(|key| {
+                let next = seen.len() as u32;
+                *seen.entry(key).or_insert(next)
+            })
+            .collect();
+        Ok(Self {
+            ids,
+            n_groups: seen.len(),
+        })
+    }
+
+    /// Codes in `0..n_codes` in any order, renumbered by first appearance.
+    pub(crate) fn from_codes(mut codes: Vec<u32>, n_codes: usize) -> Self {
+        let mut remap = vec![u32::MAX; n_codes];
+        let mut next = 0u32;
+        for code in codes.iter_mut() {
+            let slot = &mut remap[*code as usize];
+            if *slot == u32::MAX {
+                *slot = next;
+                next += 1;
+            }
+            *code = *slot;
+        }
+        Self {
+            ids: codes,
+            n_groups: next as usize,
+        }
+    }
+
+    /// Rows that share a group here and in `other` (the groups of two key columns together).
+    pub fn combine(&self, other: &Groups) -> Result<Groups> {
+        if self.len() != other.len() {
+            return Err(EcomkitError::LengthMismatch {
+                argument: "groups".into(),
+                other: "the first key".into(),
+                expected: self.len(),
+                got: other.len(),
+            });
+        }
+        let width = other.n_groups as u64;
+        let pair = |(a, b): (&u32, &u32)| *a as u64 * width + *b as u64;
+        let n_pairs = self.n_groups as u64 * width;
+        let codes: Vec<u32> = if n_pairs <= 4 * self.len() as u64 + 4096 {
+            // Few possible pairs: a direct table is faster than hashing.
+            let mut table = vec![u32::MAX; n_pairs as usize];
+            let mut next = 0u32;
+            self.ids
+                .iter()
+                .zip(&other.ids)
+                .map(|ab| {
+                    let slot = &mut table[pair(ab) as usize];
+                    if *slot == u32::MAX {
+                        *slot = next;
+                        next += 1;
+                    }
+                    *slot
+                })
+                .collect()
+        } else {
+            let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+            self.ids
+                .iter()
+                .zip(&other.ids)
+                .map(|ab| {
+                    let next = seen.len() as u32;
+                    *seen.entry(pair(ab)).or_insert(next)
+                })
+                .collect()
+        };
+        let n_codes = codes.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+        Ok(Groups::from_codes(codes, n_codes))
+    }
+
+    /// Group id of every row.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// Number of distinct groups.
+    pub fn n_groups(&self) -> usize {
+        self.n_groups
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The first row of each group, in group order (which is row order).
+    pub fn first_rows(&self) -> Vec<usize> {
+        let mut first = Vec::with_capacity(self.n_groups);
+        for (row, &id) in self.ids.iter().enumerate() {
+            if id as usize == first.len() {
+                first.push(row);
+            }
+        }
+        first
+    }
+
+    /// Rows ordered by group with a counting sort: O(n), stable.
+    pub fn partition(&self) -> Partition {
+        let mut offsets = vec![0usize; self.n_groups + 1];
+        for &id in &self.ids {
+            offsets[id as usize + 1] += 1;
+        }
+        for g in 0..self.n_groups {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut cursor = offsets[..self.n_groups].to_vec();
+        let mut rows = vec![0u32; self.ids.len()];
+        for (row, &id) in self.ids.iter().enumerate() {
+            rows[cursor[id as usize]] = row as u32;
+            cursor[id as usize] += 1;
+        }
+        Partition { offsets, rows }
+    }
+}
+
+impl Partition {
+    /// The rows of group `g`, in input order.
+    pub fn rows(&self, g: usize) -> &[u32] {
+        &self.rows[self.offsets[g]..self.offsets[g + 1]]
+    }
+
+    /// Number of groups.
+    pub fn n_groups(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The rows of every group as disjoint mutable slices, for sorting groups in parallel.
+    pub(crate) fn rows_mut(&mut self) -> Vec<&mut [u32]> {
+        let mut slices = Vec::with_capacity(self.n_groups());
+        let mut rest: &mut [u32] = &mut self.rows;
+        for window in self.offsets.windows(2) {
+            let (head, tail) = rest.split_at_mut(window[1] - window[0]);
+            slices.push(head);
+            rest = tail;
+        }
+        slices
+    }
+}
+
+/// Row numbers are stored as `u32`: fail clearly instead of wrapping.
+pub(crate) fn check_row_count(n_rows: usize) -> Result<()> {
+    if n_rows > u32::MAX as usize {
+        return Err(EcomkitError::invalid_value(
+            "frame",
+            format!("has {n_rows} rows; at most {} rows are supported", u32::MAX),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combine_numbers_pairs_by_first_appearance() {
+        let a = Groups::from_keys(&[1, 1, 2, 2, 1]).unwrap();
+        let b = Groups::from_keys(&["x", "y", "x", "x", "y"]).unwrap();
+        let ab = a.combine(&b).unwrap();
+        assert_eq!(ab.ids(), &[0, 1, 2, 2, 1]);
+        assert_eq!(ab.n_groups(), 3);
+    }
+
+    #[test]
+    fn partition_is_stable() {
+        let g = Groups::from_keys(&[2, 1, 2, 1, 3]).unwrap();
+        let p = g.partition();
+        assert_eq!(p.rows(0), &[0, 2]);
+        assert_eq!(p.rows(1), &[1, 3]);
+        assert_eq!(p.rows(2), &[4]);
+        assert_eq!(g.first_rows(), vec![0, 1, 4]);
+    }
+
+    #[test]
+    fn empty_has_no_groups() {
+        assert_eq!(Groups::single(0).unwrap().n_groups(), 0);
+        assert_eq!(
+            Groups::from_keys::<i32>(&[])
+                .unwrap()
+                .partition()
+                .n_groups(),
+            0
+        );
+    }
+}

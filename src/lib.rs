@@ -1,0 +1,35 @@
+//! # ecomkit
+//!
+//! Fast, exact kernels for e-commerce ML pipelines, usable from Rust with no Python at all
+//! (the PyO3 layer in `src/python/` is behind the `python` cargo feature).
+//!
+//! - [`score`]: robust z-scores (median / MAD per group) and the weighted explosive score.
+//! - [`datasets`]: seeded synthetic data for demos, tests and benchmarks.
+//! - [`frame`] and [`groups`]: the edge where Arrow columns become slices and dense group ids.
+//!
+//! ```
+//! use ecomkit::datasets::{asin_daily, DEFAULT_START};
+//! use ecomkit::frame::Frame;
+//! use ecomkit::score::{explosive_score, ScoreOptions};
+//!
+//! let frame = Frame::from(asin_daily(50, 10, 0, DEFAULT_START)?);
+//! let weights = [("bsr".to_string(), -1.0), ("review_count".to_string(), 0.5)];
+//! let by = ["site".to_string(), "category".to_string()];
+//! let options = ScoreOptions { top_n: Some(3), ..Default::default() };
+//! let result = explosive_score(&frame, &weights, &by, &options)?;
+//! assert_eq!(result.score.len(), frame.num_rows());
+//! assert!(result.top_rows.unwrap().len() <= 3 * result.groups.n_groups());
+//! # Ok::<(), ecomkit::EcomkitError>(())
+//! ```
+
+pub mod datasets;
+pub mod error;
+pub mod frame;
+pub mod groups;
+pub mod rng;
+pub mod score;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{EcomkitError, Result};

@@ -1,0 +1,37 @@
+//! `ecomkit.datasets` generators.
+
+use pyo3::prelude::*;
+use pyo3_arrow::PyTable;
+
+use super::errors::run;
+use crate::datasets;
+
+pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(asin_daily, module)?)?;
+    module.add_function(wrap_pyfunction!(exploding_asins, module)?)?;
+    Ok(())
+}
+
+#[pyfunction]
+#[pyo3(signature = (n_asins, n_days, seed, start))]
+fn asin_daily(
+    py: Python<'_>,
+    n_asins: usize,
+    n_days: usize,
+    seed: u64,
+    start: i32,
+) -> PyResult<PyTable> {
+    let batch = run(py, || datasets::asin_daily(n_asins, n_days, seed, start))?;
+    PyTable::try_new(vec![batch.clone()], batch.schema())
+}
+
+#[pyfunction]
+#[pyo3(signature = (n_asins, n_days, seed))]
+fn exploding_asins(
+    py: Python<'_>,
+    n_asins: usize,
+    n_days: usize,
+    seed: u64,
+) -> PyResult<Vec<(String, usize)>> {
+    run(py, || Ok(datasets::exploding_asins(n_asins, n_days, seed)))
+}

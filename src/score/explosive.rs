@@ -1,0 +1,255 @@
+//! The explosive score: weighted robust z-scores, ranked within groups.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use rayon::prelude::*;
+
+use super::rank::rank_within_groups;
+use super::robust::{group_robust_stats, zscores, RobustStats, ZeroMad};
+use super::ScoreOptions;
+use crate::error::{EcomkitError, Result};
+use crate::frame::Frame;
+use crate::groups::Groups;
+
+/// Everything the explosive score computes, row-aligned with the input.
+#[derive(Debug, Clone)]
+pub struct ExplosiveScore {
+    /// The weighted features, in the order given.
+    pub features: Vec<String>,
+    /// Their weights.
+    pub weights: Vec<f64>,
+    /// `z[f][row]`: robust z-score of feature `f` (clipped if asked).
+    pub z: Vec<Vec<f64>>,
+    /// Σ weight × z, a missing z counting as 0; NaN when every z of the row is missing.
+    pub score: Vec<f64>,
+    /// 1 = highest score within the row's group; ties in input order; NaN last.
+    pub rank: Vec<u32>,
+    /// `stats[f][group]`: the median and scale behind `z[f]`.
+    pub stats: Vec<Vec<RobustStats>>,
+    /// The group of every row.
+    pub groups: Groups,
+    /// With `top_n`: the rows ranked at most `top_n` with a score, in input order.
+    pub top_rows: Option<Vec<u32>>,
+}
+
+/// The explosive score of the `frame` columns named in `weights`, within groups of `by`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+/// use ecomkit::frame::Frame;
+/// use ecomkit::score::{explosive_score, ScoreOptions};
+///
+/// let batch = RecordBatch::try_from_iter([
+///     ("category", Arc::new(StringArray::from(vec!["toys", "toys", "toys", "books"])) as ArrayRef),
+///     ("bsr", Arc::new(Float64Array::from(vec![500.0, 20.0, 800.0, 10.0])) as ArrayRef),
+/// ]).unwrap();
+/// let weights = [("bsr".to_string(), -1.0)]; // lower BSR is better
+/// let result = explosive_score(&Frame::from(batch), &weights, &["category".to_string()],
+///                              &ScoreOptions::default()).unwrap();
+/// assert_eq!(result.rank, vec![2, 1, 3, 1]);
+/// ```
+pub fn explosive_score(
+    frame: &Frame,
+    weights: &[(String, f64)],
+    by: &[String],
+    options: &ScoreOptions,
+) -> Result<ExplosiveScore> {
+    if frame.num_rows() == 0 {
+        return Err(EcomkitError::Empty {
+            argument: "frame".into(),
+        });
+    }
+    let groups = frame.groups(by, "by")?;
+    let columns = weights
+        .iter()
+        .map(|(name, _)| frame.column(name, "weights")?.to_f64("weights"))
+        .collect::<Result<Vec<_>>>()?;
+    let features: Vec<(&str, &[f64], f64)> = weights
+        .iter()
+        .zip(&columns)
+        .map(|((name, weight), values)| (name.as_str(), values.as_ref(), *weight))
+        .collect();
+    explosive_score_columns(&features, groups, options)
+}
+
+/// The explosive score over plain slices: `(name, values, weight)` per feature.
+pub fn explosive_score_columns(
+    features: &[(&str, &[f64], f64)],
+    groups: Groups,
+    options: &ScoreOptions,
+) -> Result<ExplosiveScore> {
+    options.validate()?;
+    check_features(features.iter().map(|(name, _, _)| *name), "weights")?;
+    for (name, values, weight) in features {
+        if !weight.is_finite() {
+            return Err(EcomkitError::invalid_value(
+                "weights",
+                format!("the weight of '{name}' must be a finite number, got {weight}"),
+            ));
+        }
+        if values.len() != groups.len() {
+            return Err(EcomkitError::LengthMismatch {
+                argument: format!("weights (feature '{name}')"),
+                other: "the groups".into(),
+                expected: groups.len(),
+                got: values.len(),
+            });
+        }
+    }
+    let partition = groups.partition();
+    let stats: Vec<Vec<RobustStats>> = features
+        .iter()
+        .map(|(_, values, _)| group_robust_stats(values, &partition, options.zero_mad))
+        .collect();
+    let z: Vec<Vec<f64>> = features
+        .iter()
+        .zip(&stats)
+        .map(|((_, values, _), stats)| zscores(values, &groups, stats, options.clip))
+        .collect();
+    let weights: Vec<f64> = features.iter().map(|(_, _, w)| *w).collect();
+    let score = weighted_sum(&z, &weights, groups.len());
+    let rank = rank_within_groups(&score, &groups)?;
+    let top_rows = options.top_n.map(|n| {
+        (0..score.len() as u32)
+            .filter(|&row| rank[row as usize] as usize <= n && !score[row as usize].is_nan())
+            .collect()
+    });
+    Ok(ExplosiveScore {
+        features: features
+            .iter()
+            .map(|(name, _, _)| name.to_string())
+            .collect(),
+        weights,
+        z,
+        score,
+        rank,
+        stats,
+        groups,
+        top_rows,
+    })
+}
+
+/// Σ w × z per row, skipping missing z; NaN where all are missing.
+fn weighted_sum(z: &[Vec<f64>], weights: &[f64], n_rows: usize) -> Vec<f64> {
+    (0..n_rows)
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|row| {
+            let mut sum = 0.0;
+            let mut any = false;
+            for (z, w) in z.iter().zip(weights) {
+                let value = z[row];
+                if !value.is_nan() {
+                    sum += w * value;
+                    any = true;
+                }
+            }
+            if any {
+                sum.clamp(f64::MIN, f64::MAX)
+            } else {
+                f64::NAN
+            }
+        })
+        .collect()
+}
+
+/// The per-group table users read when scores jump around: one row per group and feature
+/// with the `by` keys, `feature`, `count`, `n_nan`, `median`, `mad` (unscaled) and `scale`
+/// (the divisor of the z-scores).
+pub fn group_stats(
+    frame: &Frame,
+    features: &[String],
+    by: &[String],
+    zero_mad: ZeroMad,
+) -> Result<RecordBatch> {
+    if frame.num_rows() == 0 {
+        return Err(EcomkitError::Empty {
+            argument: "frame".into(),
+        });
+    }
+    check_features(features.iter().map(String::as_str), "features")?;
+    const OUTPUT: [&str; 6] = ["feature", "count", "n_nan", "median", "mad", "scale"];
+    if let Some(clash) = by.iter().find(|b| OUTPUT.contains(&b.as_str())) {
+        return Err(EcomkitError::invalid_value(
+            "by",
+            format!("column '{clash}' has the name of an output column of group_stats {OUTPUT:?}"),
+        ));
+    }
+    let groups = frame.groups(by, "by")?;
+    let partition = groups.partition();
+    let mut per_feature = Vec::with_capacity(features.len());
+    for name in features {
+        let values = frame.column(name, "features")?.to_f64("features")?;
+        per_feature.push(group_robust_stats(&values, &partition, zero_mad));
+    }
+    // Rows: groups in order of first appearance, features in the order given within each.
+    let n_features = features.len();
+    let first_rows = groups.first_rows();
+    let key_rows: Vec<u32> = first_rows
+        .iter()
+        .flat_map(|&row| std::iter::repeat_n(row as u32, n_features))
+        .collect();
+    let stat = |f: &dyn Fn(&RobustStats) -> f64| -> ArrayRef {
+        let values = (0..groups.n_groups()).flat_map(|g| per_feature.iter().map(move |s| f(&s[g])));
+        Arc::new(Float64Array::from_iter_values(values))
+    };
+    let count = |f: &dyn Fn(&RobustStats) -> usize| -> ArrayRef {
+        let values =
+            (0..groups.n_groups()).flat_map(|g| per_feature.iter().map(move |s| f(&s[g]) as i64));
+        Arc::new(Int64Array::from_iter_values(values))
+    };
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for name in by {
+        let (field, array) = frame.take(name, &key_rows, "by")?;
+        fields.push(field.as_ref().clone());
+        columns.push(array);
+    }
+    let feature_names: Vec<&str> = (0..groups.n_groups())
+        .flat_map(|_| features.iter().map(String::as_str))
+        .collect();
+    let outputs: [(&str, DataType, ArrayRef); 6] = [
+        (
+            "feature",
+            DataType::Utf8,
+            Arc::new(StringArray::from_iter_values(feature_names)),
+        ),
+        ("count", DataType::Int64, count(&|s| s.count)),
+        ("n_nan", DataType::Int64, count(&|s| s.n_nan)),
+        ("median", DataType::Float64, stat(&|s| s.median)),
+        ("mad", DataType::Float64, stat(&|s| s.mad)),
+        ("scale", DataType::Float64, stat(&|s| s.scale)),
+    ];
+    for (name, data_type, array) in outputs {
+        fields.push(Field::new(name, data_type, false));
+        columns.push(array);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
+/// At least one feature, none twice.
+fn check_features<'a>(names: impl Iterator<Item = &'a str>, argument: &str) -> Result<()> {
+    let mut seen = HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(EcomkitError::invalid_value(
+                argument,
+                format!("feature '{name}' is given twice"),
+            ));
+        }
+    }
+    if seen.is_empty() {
+        return Err(EcomkitError::invalid_value(
+            argument,
+            "expected at least one feature, got none",
+        ));
+    }
+    Ok(())
+}
