@@ -1,1 +1,3 @@
+//! Integration tests of the public Rust API, with no Python involved.
 
+mod score;

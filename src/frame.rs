@@ -11,10 +11,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{EcomkitError, Result};
-use crate::groups::{check_row_count, Groups};
+use crate::groups::{check_row_count, pair_codes, Groups};
 
 /// A table: a schema and the record batches that hold its rows.
 #[derive(Debug, Clone)]
@@ -90,12 +91,19 @@ impl Frame {
 
     /// Dense groups of the rows by the columns `by` together; one group for an empty `by`.
     pub fn groups<S: AsRef<str>>(&self, by: &[S], argument: &str) -> Result<Groups> {
-        let mut groups = Groups::single(self.num_rows())?;
-        for (i, name) in by.iter().enumerate() {
-            let key = self.column(name.as_ref(), argument)?.groups(argument)?;
-            groups = if i == 0 { key } else { groups.combine(&key)? };
-        }
-        Ok(groups)
+        let columns = by
+            .iter()
+            .map(|name| self.column(name.as_ref(), argument))
+            .collect::<Result<Vec<_>>>()?;
+        let arguments: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{argument} (column '{}')", c.name))
+            .collect();
+        let chunks: Vec<Vec<&dyn Array>> = columns
+            .iter()
+            .map(|c| c.chunks.iter().map(|a| a.as_ref()).collect())
+            .collect();
+        factorize_columns(&chunks, self.num_rows(), &arguments)
     }
 
     /// The rows `rows` of column `name`, keeping its field (type, name, metadata).
@@ -230,52 +238,160 @@ enum Key<'a> {
     Int(i64),
 }
 
-/// Codes keys in order of first sight; repeats of the previous key skip the hash.
+/// Codes keys in order of first sight.
 #[derive(Default)]
 struct Coder<'a> {
     seen: FxHashMap<Key<'a>, u32>,
-    last: Option<(Key<'a>, u32)>,
+    keys: Vec<Key<'a>>,
 }
 
 impl<'a> Coder<'a> {
     fn code(&mut self, key: Key<'a>) -> u32 {
-        if let Some((last, code)) = self.last {
-            if last == key {
-                return code;
-            }
-        }
-        let next = self.seen.len() as u32;
+        let next = self.keys.len() as u32;
         let code = *self.seen.entry(key).or_insert(next);
-        self.last = Some((key, code));
+        if code == next {
+            self.keys.push(key);
+        }
         code
     }
 }
 
-/// Dense groups of the rows of chunked key arrays.
+/// Rows per piece when keys are coded on several threads.
+const PIECE_ROWS: usize = 1 << 18;
+
+/// One piece of rows coded on its own: per key column the local codes and keys, and the
+/// local code of the columns together.
+struct CodedPiece<'a> {
+    column_codes: Vec<Vec<u32>>,
+    column_keys: Vec<Vec<Key<'a>>>,
+    combined: Vec<u32>,
+    n_combined: usize,
+}
+
+/// Dense groups of the rows of chunked key arrays; nulls form one group of their own.
 pub fn factorize<'a>(
     chunks: impl IntoIterator<Item = &'a dyn Array>,
     n_rows: usize,
     argument: &str,
 ) -> Result<Groups> {
+    let columns = [chunks.into_iter().collect::<Vec<_>>()];
+    factorize_columns(&columns, n_rows, &[argument.to_string()])
+}
+
+/// Dense groups of the rows by several key columns together; each column is given as its
+/// chunks, and all columns must share chunk boundaries (as the columns of record batches do).
+///
+/// Pieces of rows are coded on all threads with coders of their own, then merged in row
+/// order; the final ids are renumbered by first appearance, so they do not depend on the
+/// number of threads.
+pub fn factorize_columns(
+    columns: &[Vec<&dyn Array>],
+    n_rows: usize,
+    arguments: &[String],
+) -> Result<Groups> {
     check_row_count(n_rows)?;
-    let mut coder = Coder::default();
+    let Some(first) = columns.first() else {
+        return Groups::single(n_rows);
+    };
+    let pieces: Vec<Vec<ArrayRef>> = (0..first.len())
+        .flat_map(|chunk| {
+            let len = first[chunk].len();
+            (0..len).step_by(PIECE_ROWS).map(move |start| {
+                let piece_len = PIECE_ROWS.min(len - start);
+                columns
+                    .iter()
+                    .map(|c| c[chunk].slice(start, piece_len))
+                    .collect()
+            })
+        })
+        .collect();
+    let coded = pieces
+        .par_iter()
+        .map(|piece| code_piece(piece, arguments))
+        .collect::<Result<Vec<_>>>()?;
+    // Merge in row order: column keys → global column codes → global code of the tuple.
+    let mut column_coders: Vec<Coder> = columns.iter().map(|_| Coder::default()).collect();
+    let mut tuples: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut codes = Vec::with_capacity(n_rows);
-    for chunk in chunks {
-        if let Some(dict) = chunk.as_any_dictionary_opt() {
-            let value_codes = key_codes(dict.values().as_ref(), &mut coder, argument)?;
-            let null = coder.code(Key::Null);
-            let keys = dict.normalized_keys();
-            let valid = dict.keys().logical_nulls();
-            codes.extend(keys.iter().enumerate().map(|(i, &k)| match &valid {
-                Some(nulls) if nulls.is_null(i) => null,
-                _ => value_codes[k],
-            }));
-        } else {
-            codes.extend(key_codes(chunk, &mut coder, argument)?);
+    for piece in &coded {
+        let mut first_row = vec![u32::MAX; piece.n_combined];
+        for (row, &c) in piece.combined.iter().enumerate() {
+            if first_row[c as usize] == u32::MAX {
+                first_row[c as usize] = row as u32;
+            }
         }
+        let remap: Vec<u32> = first_row
+            .iter()
+            .map(|&row| {
+                if row == u32::MAX {
+                    return u32::MAX; // a dictionary value no row of the piece uses
+                }
+                let tuple: Vec<u32> = column_coders
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(k, coder)| {
+                        let local = piece.column_codes[k][row as usize];
+                        coder.code(piece.column_keys[k][local as usize])
+                    })
+                    .collect();
+                let next = tuples.len() as u32;
+                *tuples.entry(tuple).or_insert(next)
+            })
+            .collect();
+        codes.extend(piece.combined.iter().map(|&c| remap[c as usize]));
     }
-    let n_codes = coder.seen.len();
-    Ok(Groups::from_codes(codes, n_codes))
+    Ok(Groups::from_codes(codes, tuples.len()))
+}
+
+fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPiece<'a>> {
+    let mut column_codes = Vec::with_capacity(piece.len());
+    let mut column_keys = Vec::with_capacity(piece.len());
+    let mut combined: Vec<u32> = Vec::new();
+    let mut n_combined = 1;
+    for (k, array) in piece.iter().enumerate() {
+        let mut coder = Coder::default();
+        let codes = piece_codes(
+            array.as_ref(),
+            &mut coder,
+            &arguments[k.min(arguments.len() - 1)],
+        )?;
+        (combined, n_combined) = if k == 0 {
+            (codes.clone(), coder.keys.len())
+        } else {
+            pair_codes(&combined, n_combined, &codes, coder.keys.len())
+        };
+        column_codes.push(codes);
+        column_keys.push(coder.keys);
+    }
+    Ok(CodedPiece {
+        column_codes,
+        column_keys,
+        combined,
+        n_combined,
+    })
+}
+
+/// Codes of one piece, plain or dictionary-encoded.
+fn piece_codes<'a>(
+    array: &'a dyn Array,
+    coder: &mut Coder<'a>,
+    argument: &str,
+) -> Result<Vec<u32>> {
+    let Some(dict) = array.as_any_dictionary_opt() else {
+        return key_codes(array, coder, argument);
+    };
+    let value_codes = key_codes(dict.values().as_ref(), coder, argument)?;
+    let null = coder.code(Key::Null);
+    let keys = dict.normalized_keys();
+    let nulls = dict.keys().logical_nulls();
+    Ok(keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| match &nulls {
+            Some(nulls) if nulls.is_null(i) => null,
+            _ => value_codes[k],
+        })
+        .collect())
 }
 
 /// Provisional codes of a plain (not dictionary) key array.
@@ -365,6 +481,17 @@ mod tests {
         let g2 = factorize([&dict as &dyn Array], 5, "by").unwrap();
         assert_eq!(g1, g2);
         assert_eq!(g1.ids(), &[0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn dictionaries_with_unused_values_combine_with_other_keys() {
+        let values = StringArray::from(vec!["unused", "b", "a"]);
+        let keys = arrow_array::Int32Array::from(vec![1, 2, 1, 2]);
+        let dict = DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values)).unwrap();
+        let other = Int64Array::from(vec![7, 7, 8, 7]);
+        let columns = [vec![&dict as &dyn Array], vec![&other as &dyn Array]];
+        let groups = factorize_columns(&columns, 4, &["by".to_string()]).unwrap();
+        assert_eq!(groups.ids(), &[0, 1, 2, 1]);
     }
 
     #[test]

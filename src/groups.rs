@@ -23,6 +23,8 @@ pub struct Groups {
 pub struct Partition {
     offsets: Vec<usize>,
     rows: Vec<u32>,
+    /// Where each row stands in `rows`: lets [`Partition::arrange`] read its input in order.
+    positions: Vec<u32>,
 }
 
 impl Groups {
@@ -87,37 +89,7 @@ impl Groups {
                 got: other.len(),
             });
         }
-        let width = other.n_groups as u64;
-        let pair = |(a, b): (&u32, &u32)| *a as u64 * width + *b as u64;
-        let n_pairs = self.n_groups as u64 * width;
-        let codes: Vec<u32> = if n_pairs <= 4 * self.len() as u64 + 4096 {
-            // Few possible pairs: a direct table is faster than hashing.
-            let mut table = vec![u32::MAX; n_pairs as usize];
-            let mut next = 0u32;
-            self.ids
-                .iter()
-                .zip(&other.ids)
-                .map(|ab| {
-                    let slot = &mut table[pair(ab) as usize];
-                    if *slot == u32::MAX {
-                        *slot = next;
-                        next += 1;
-                    }
-                    *slot
-                })
-                .collect()
-        } else {
-            let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
-            self.ids
-                .iter()
-                .zip(&other.ids)
-                .map(|ab| {
-                    let next = seen.len() as u32;
-                    *seen.entry(pair(ab)).or_insert(next)
-                })
-                .collect()
-        };
-        let n_codes = codes.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+        let (codes, n_codes) = pair_codes(&self.ids, self.n_groups, &other.ids, other.n_groups);
         Ok(Groups::from_codes(codes, n_codes))
     }
 
@@ -163,11 +135,18 @@ impl Groups {
         }
         let mut cursor = offsets[..self.n_groups].to_vec();
         let mut rows = vec![0u32; self.ids.len()];
+        let mut positions = vec![0u32; self.ids.len()];
         for (row, &id) in self.ids.iter().enumerate() {
-            rows[cursor[id as usize]] = row as u32;
+            let position = cursor[id as usize];
+            rows[position] = row as u32;
+            positions[row] = position as u32;
             cursor[id as usize] += 1;
         }
-        Partition { offsets, rows }
+        Partition {
+            offsets,
+            rows,
+            positions,
+        }
     }
 }
 
@@ -182,6 +161,22 @@ impl Partition {
         self.offsets.len() - 1
     }
 
+    /// Start and end of group `g` in the partition order.
+    pub fn range(&self, g: usize) -> std::ops::Range<usize> {
+        self.offsets[g]..self.offsets[g + 1]
+    }
+
+    /// `values` (one per row) laid out in partition order, so that each group's values are
+    /// one contiguous slice. It reads `values` in order and writes one stream per group,
+    /// which is much kinder to the caches than gathering `values[row]` group by group.
+    pub fn arrange<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
+        let mut out = vec![T::default(); values.len()];
+        for (&value, &position) in values.iter().zip(&self.positions) {
+            out[position as usize] = value;
+        }
+        out
+    }
+
     /// The rows of every group as disjoint mutable slices, for sorting groups in parallel.
     pub(crate) fn rows_mut(&mut self) -> Vec<&mut [u32]> {
         let mut slices = Vec::with_capacity(self.n_groups());
@@ -192,6 +187,42 @@ impl Partition {
             rest = tail;
         }
         slices
+    }
+}
+
+/// Codes of the pairs `(a[i], b[i])`, numbered by first appearance, and how many there are.
+pub(crate) fn pair_codes(a: &[u32], n_a: usize, b: &[u32], n_b: usize) -> (Vec<u32>, usize) {
+    let width = n_b as u64;
+    let pair = |(a, b): (&u32, &u32)| *a as u64 * width + *b as u64;
+    let n_pairs = n_a as u64 * width;
+    if n_pairs <= 4 * a.len() as u64 + 4096 {
+        // Few possible pairs: a direct table is faster than hashing.
+        let mut table = vec![u32::MAX; n_pairs as usize];
+        let mut next = 0u32;
+        let codes = a
+            .iter()
+            .zip(b)
+            .map(|ab| {
+                let slot = &mut table[pair(ab) as usize];
+                if *slot == u32::MAX {
+                    *slot = next;
+                    next += 1;
+                }
+                *slot
+            })
+            .collect();
+        (codes, next as usize)
+    } else {
+        let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+        let codes = a
+            .iter()
+            .zip(b)
+            .map(|ab| {
+                let next = seen.len() as u32;
+                *seen.entry(pair(ab)).or_insert(next)
+            })
+            .collect();
+        (codes, seen.len())
     }
 }
 

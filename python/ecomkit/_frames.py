@@ -85,7 +85,8 @@ def select(frame: Any, kind: str, columns: Sequence[str]) -> Any:
 
 def _pandas_column(series: Any) -> pa.Array | pa.ChunkedArray:
     try:
-        return pa.array(series, from_pandas=True)
+        # NaN stays NaN (no null bitmap pass): the kernels treat both as missing.
+        return pa.array(series, from_pandas=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InvalidTypeError(
             f"frame: column '{series.name}' of dtype {series.dtype} cannot be read: {exc}"

@@ -7,8 +7,8 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use rayon::prelude::*;
 
-use super::rank::rank_within_groups;
-use super::robust::{group_robust_stats, zscores, RobustStats, ZeroMad};
+use super::rank::rank_partition;
+use super::robust::{group_robust_stats, RobustStats, ZeroMad};
 use super::ScoreOptions;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
@@ -102,17 +102,13 @@ pub fn explosive_score_columns(
     }
     let partition = groups.partition();
     let stats: Vec<Vec<RobustStats>> = features
-        .iter()
+        .par_iter()
         .map(|(_, values, _)| group_robust_stats(values, &partition, options.zero_mad))
         .collect();
-    let z: Vec<Vec<f64>> = features
-        .iter()
-        .zip(&stats)
-        .map(|((_, values, _), stats)| zscores(values, &groups, stats, options.clip))
-        .collect();
+    let values: Vec<&[f64]> = features.iter().map(|(_, values, _)| *values).collect();
     let weights: Vec<f64> = features.iter().map(|(_, _, w)| *w).collect();
-    let score = weighted_sum(&z, &weights, groups.len());
-    let rank = rank_within_groups(&score, &groups)?;
+    let (z, score) = zscores_and_score(&values, &weights, groups.ids(), &stats, options.clip);
+    let rank = rank_partition(&score, partition);
     let top_rows = options.top_n.map(|n| {
         (0..score.len() as u32)
             .filter(|&row| rank[row as usize] as usize <= n && !score[row as usize].is_nan())
@@ -133,28 +129,58 @@ pub fn explosive_score_columns(
     })
 }
 
-/// Σ w × z per row, skipping missing z; NaN where all are missing.
-fn weighted_sum(z: &[Vec<f64>], weights: &[f64], n_rows: usize) -> Vec<f64> {
-    (0..n_rows)
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|row| {
-            let mut sum = 0.0;
-            let mut any = false;
-            for (z, w) in z.iter().zip(weights) {
-                let value = z[row];
-                if !value.is_nan() {
-                    sum += w * value;
-                    any = true;
+/// Rows per block of the fused z-score and score pass.
+const BLOCK: usize = 1 << 14;
+
+/// Every feature's z and the weighted sum Σ w × z (a missing z counting as 0; NaN where all
+/// are missing), in one parallel pass over blocks of rows.
+fn zscores_and_score(
+    values: &[&[f64]],
+    weights: &[f64],
+    ids: &[u32],
+    stats: &[Vec<RobustStats>],
+    clip: Option<f64>,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let n_rows = ids.len();
+    let clip = clip.unwrap_or(f64::INFINITY);
+    let mut z: Vec<Vec<f64>> = values.iter().map(|_| vec![0.0; n_rows]).collect();
+    let mut score = vec![0.0; n_rows];
+    // Each block of rows gets its own mutable window of every z column.
+    let mut blocks: Vec<Vec<&mut [f64]>> = (0..n_rows.div_ceil(BLOCK))
+        .map(|_| Vec::with_capacity(values.len()))
+        .collect();
+    for column in z.iter_mut() {
+        for (block, window) in blocks.iter_mut().zip(column.chunks_mut(BLOCK)) {
+            block.push(window);
+        }
+    }
+    score
+        .par_chunks_mut(BLOCK)
+        .zip(blocks.into_par_iter())
+        .enumerate()
+        .for_each(|(b, (score, mut z))| {
+            let start = b * BLOCK;
+            for (i, &group) in ids[start..start + score.len()].iter().enumerate() {
+                let mut sum = 0.0;
+                let mut any = false;
+                for f in 0..values.len() {
+                    let value = stats[f][group as usize]
+                        .z(values[f][start + i])
+                        .clamp(-clip, clip);
+                    z[f][i] = value;
+                    if !value.is_nan() {
+                        sum += weights[f] * value;
+                        any = true;
+                    }
                 }
+                score[i] = if any {
+                    sum.clamp(f64::MIN, f64::MAX)
+                } else {
+                    f64::NAN
+                };
             }
-            if any {
-                sum.clamp(f64::MIN, f64::MAX)
-            } else {
-                f64::NAN
-            }
-        })
-        .collect()
+        });
+    (z, score)
 }
 
 /// The per-group table users read when scores jump around: one row per group and feature

@@ -1,0 +1,40 @@
+"""Shared fixtures: the shared data folder and frame-kind converters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def to_kind(df: pd.DataFrame, kind: str):
+    """The same data as a pandas, polars or pyarrow frame."""
+    if kind == "pandas":
+        return df
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    return pl.from_arrow(table) if kind == "polars" else table
+
+
+def to_pandas(frame) -> pd.DataFrame:
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    if isinstance(frame, pl.DataFrame):
+        return frame.to_pandas()
+    return frame.to_pandas()
+
+
+@pytest.fixture(params=["pandas", "polars", "pyarrow"])
+def kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder {SHARED_DATA} is absent")
+    return SHARED_DATA

@@ -1,0 +1,126 @@
+"""The ecomkit command and its run() helpers: settings, atomic outputs, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ecomkit import _io, datasets, demo
+from ecomkit import score as score_step
+from ecomkit.cli import main
+
+
+@pytest.fixture
+def daily_file(tmp_path: Path) -> Path:
+    path = tmp_path / "daily.parquet"
+    datasets.run(path, n_asins=300, n_days=30, seed=1)
+    return path
+
+
+def test_score_with_flags(daily_file, tmp_path, capsys):
+    out = tmp_path / "scores.parquet"
+    stats = tmp_path / "stats.csv"
+    code = main(
+        [
+            "score",
+            str(daily_file),
+            "--output",
+            str(out),
+            "--weights",
+            "bsr=-1,review_count=0.5",
+            "--by",
+            "site,category",
+            "--top-n",
+            "3",
+            "--group-stats",
+            str(stats),
+        ]
+    )
+    assert code == 0
+    table = pq.read_table(out)
+    assert max(table["rank"].to_pylist()) <= 3
+    assert {"z_bsr", "z_review_count", "explosive_score"} <= set(table.column_names)
+    assert stats.is_file()
+    assert '"rows_out"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".toml", ".yaml"])
+def test_settings_file_and_flag_override(daily_file, tmp_path, suffix):
+    config = tmp_path / f"settings{suffix}"
+    if suffix == ".toml":
+        config.write_text('[score]\nweights = { bsr = -1.0 }\nby = ["site"]\ntop_n = 2\n')
+    else:
+        config.write_text("score:\n  weights: {bsr: -1.0}\n  by: [site]\n  top_n: 2\n")
+    out = tmp_path / "scores.csv"
+    summary = score_step.run(daily_file, out, config=config)
+    assert summary["rows_out"] == 2 * 4  # four sites
+    summary = score_step.run(daily_file, out, config=config, top_n=1)
+    assert summary["rows_out"] == 4
+
+
+def test_bad_column_exits_2_and_leaves_previous_output(daily_file, tmp_path, capsys):
+    out = tmp_path / "scores.parquet"
+    out.write_bytes(b"previous good output")
+    code = main(["score", str(daily_file), "--output", str(out), "--weights", "nope=1"])
+    assert code == 2
+    assert "weights: column 'nope' not found" in capsys.readouterr().err
+    assert out.read_bytes() == b"previous good output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daily.parquet", "scores.parquet"]
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "out.parquet"
+    target.write_bytes(b"old")
+
+    def explode(tmp: Path) -> None:
+        tmp.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        _io.atomic_write(target, explode)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_write_table_round_trips_every_format(tmp_path):
+    table = pa.table({"a": [1, 2], "b": ["x", "y"]})
+    for suffix in (".parquet", ".csv", ".feather"):
+        path = _io.write_table(table, tmp_path / f"t{suffix}")
+        assert _io.read_table(path).column("a").to_pylist() == [1, 2]
+
+
+def test_demo_writes_its_artefacts(tmp_path):
+    summary = demo.run(tmp_path / "demo", n_asins=400, n_days=60)
+    names = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert names == [
+        "group_stats.csv",
+        "scores.parquet",
+        "summary.md",
+        "top_candidates_20240229.csv",
+    ]
+    assert summary["exploding_found"] == summary["exploding_total"]
+    assert "explosive score" in (tmp_path / "demo" / "summary.md").read_text()
+
+
+def test_console_script_runs(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ecomkit.cli",
+            "generate",
+            str(tmp_path / "d.csv"),
+            "--n-asins",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d.csv").is_file()
