@@ -12,6 +12,8 @@ use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
 use rayon::prelude::*;
+use std::hash::BuildHasher;
+
 use rustc_hash::FxHashMap;
 
 use crate::error::{EcomkitError, Result};
@@ -256,6 +258,127 @@ impl<'a> Coder<'a> {
     }
 }
 
+/// Strings to codes by open addressing, tuned for the short keys group columns hold (sites,
+/// categories, ids): a string of up to 16 bytes is hashed and compared as two machine words
+/// and its length, which is exact (the two words cover every byte) and avoids both a
+/// general-purpose hasher and a call to memcmp. This is most of the cost of grouping by
+/// string columns.
+struct StrTable<'a> {
+    slots: Vec<u32>,
+    shift: u32,
+    keys: Vec<Key<'a>>,
+    /// (first word, last word, length) of each key; the length of the null key is
+    /// `usize::MAX`, which no string has.
+    words: Vec<(u64, u64, usize)>,
+    hashes: Vec<u64>,
+    null: Option<u32>,
+}
+
+impl<'a> StrTable<'a> {
+    const INITIAL_BITS: u32 = 6;
+
+    fn new() -> Self {
+        Self {
+            slots: vec![0; 1 << Self::INITIAL_BITS],
+            shift: 64 - Self::INITIAL_BITS,
+            keys: Vec::new(),
+            words: Vec::new(),
+            hashes: Vec::new(),
+            null: None,
+        }
+    }
+
+    fn code(&mut self, value: Option<&'a str>) -> u32 {
+        let Some(s) = value else {
+            return *self.null.get_or_insert_with(|| {
+                self.keys.push(Key::Null);
+                self.words.push((0, 0, usize::MAX));
+                self.hashes.push(0);
+                self.keys.len() as u32 - 1
+            });
+        };
+        let bytes = s.as_bytes();
+        let (w0, w1) = words(bytes);
+        let n = bytes.len();
+        let mut hash = folded_multiply(
+            w0 ^ 0x243F_6A88_85A3_08D3,
+            w1 ^ (n as u64) ^ 0x1319_8A2E_0370_7344,
+        );
+        if n > 16 {
+            hash = folded_multiply(
+                hash ^ rustc_hash::FxBuildHasher.hash_one(bytes),
+                0x9E37_79B9_7F4A_7C15,
+            );
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (hash >> self.shift) as usize;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
+                let code = self.keys.len() as u32;
+                self.slots[i] = code + 1;
+                self.keys.push(Key::Str(s));
+                self.words.push((w0, w1, n));
+                self.hashes.push(hash);
+                if self.keys.len() * 2 > self.slots.len() {
+                    self.grow();
+                }
+                return code;
+            }
+            let code = slot - 1;
+            let (k0, k1, kn) = self.words[code as usize];
+            if kn == n && k0 == w0 && k1 == w1 {
+                let same = n <= 16 || matches!(self.keys[code as usize], Key::Str(k) if k == s);
+                if same {
+                    return code;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let bits = 64 - self.shift + 1;
+        self.shift = 64 - bits;
+        self.slots = vec![0; 1 << bits];
+        let mask = self.slots.len() - 1;
+        for (code, (&hash, &(_, _, n))) in self.hashes.iter().zip(&self.words).enumerate() {
+            if n == usize::MAX {
+                continue;
+            }
+            let mut i = (hash >> self.shift) as usize;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = code as u32 + 1;
+        }
+    }
+}
+
+/// Two words that, with the length, identify a string of up to 16 bytes exactly (and hash
+/// a longer one): the first and last 8 bytes, 4 bytes, or the first, middle and last byte.
+fn words(bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len();
+    let load8 = |b: &[u8]| u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+    let load4 = |b: &[u8]| u64::from(u32::from_le_bytes(b[..4].try_into().expect("4 bytes")));
+    if n >= 8 {
+        (load8(bytes), load8(&bytes[n - 8..]))
+    } else if n >= 4 {
+        (load4(bytes), load4(&bytes[n - 4..]))
+    } else if n > 0 {
+        let b = |i: usize| u64::from(bytes[i]);
+        (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// The high and low halves of a 128-bit product, folded: a fast, well-mixing hash step.
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
 /// Rows per piece when keys are coded on several threads.
 const PIECE_ROWS: usize = 1 << 18;
 
@@ -408,9 +531,15 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
             .collect()
     }
     fn strs<'a>(values: impl Iterator<Item = Option<&'a str>>, coder: &mut Coder<'a>) -> Vec<u32> {
-        values
-            .map(|v| coder.code(v.map_or(Key::Null, Key::Str)))
-            .collect()
+        let mut table = StrTable::new();
+        let codes: Vec<u32> = values.map(|v| table.code(v)).collect();
+        // Hand the keys to the column's coder; it is fresh here, so the codes stay as they are.
+        let remap: Vec<u32> = table.keys.iter().map(|&key| coder.code(key)).collect();
+        if remap.iter().enumerate().all(|(i, &c)| c as usize == i) {
+            codes
+        } else {
+            codes.into_iter().map(|c| remap[c as usize]).collect()
+        }
     }
     // Floats group by value: -0.0 joins 0.0 and every NaN is one key, as in pandas.
     let float_key = |v: f64| {
@@ -492,6 +621,24 @@ mod tests {
         let columns = [vec![&dict as &dyn Array], vec![&other as &dyn Array]];
         let groups = factorize_columns(&columns, 4, &["by".to_string()]).unwrap();
         assert_eq!(groups.ids(), &[0, 1, 2, 1]);
+    }
+
+    #[test]
+    fn string_table_tells_every_length_apart() {
+        let strings: Vec<String> = (0..40)
+            .flat_map(|n| ["a", "b"].map(|c| c.repeat(n + 1)))
+            .chain((0..300).map(|i| format!("category_{i:03}_with_a_long_tail")))
+            .collect();
+        let mut table = StrTable::new();
+        let codes: Vec<u32> = strings.iter().map(|s| table.code(Some(s))).collect();
+        let again: Vec<u32> = strings.iter().map(|s| table.code(Some(s))).collect();
+        let null = table.code(None);
+        assert_eq!(codes, (0..strings.len() as u32).collect::<Vec<_>>());
+        assert_eq!(codes, again);
+        assert_eq!(null, strings.len() as u32);
+        assert_eq!(table.code(None), null);
+        assert_eq!(table.code(Some("")), null + 1);
+        assert_eq!(table.code(Some("a")), 0);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use std::hash::Hash;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{EcomkitError, Result};
@@ -18,12 +19,13 @@ pub struct Groups {
     n_groups: usize,
 }
 
-/// Row numbers ordered by group; within a group rows keep their input order.
+/// Rows ordered by group (a stable counting sort): group `g` occupies the positions
+/// `range(g)`, its rows in input order. Kernels lay their inputs out in this order with
+/// [`Partition::arrange`], so each group's values are one contiguous slice.
 #[derive(Debug, Clone)]
 pub struct Partition {
     offsets: Vec<usize>,
-    rows: Vec<u32>,
-    /// Where each row stands in `rows`: lets [`Partition::arrange`] read its input in order.
+    /// Where each row stands in the partition order.
     positions: Vec<u32>,
 }
 
@@ -124,38 +126,65 @@ impl Groups {
         first
     }
 
-    /// Rows ordered by group with a counting sort: O(n), stable.
+    /// Rows ordered by group with a counting sort: O(n), stable, blocks of rows in parallel.
     pub fn partition(&self) -> Partition {
-        let mut offsets = vec![0usize; self.n_groups + 1];
-        for &id in &self.ids {
-            offsets[id as usize + 1] += 1;
+        const BLOCK: usize = 1 << 20;
+        let n_groups = self.n_groups;
+        let blocks: Vec<&[u32]> = self.ids.chunks(BLOCK).collect();
+        // Per-block counts cost blocks × groups memory: only worth it with few groups.
+        let parallel = blocks.len() > 1 && n_groups <= BLOCK / 8;
+        let counts: Vec<Vec<usize>> = if parallel {
+            blocks
+                .par_iter()
+                .map(|block| {
+                    let mut counts = vec![0usize; n_groups];
+                    for &id in *block {
+                        counts[id as usize] += 1;
+                    }
+                    counts
+                })
+                .collect()
+        } else {
+            let mut counts = vec![0usize; n_groups];
+            for &id in &self.ids {
+                counts[id as usize] += 1;
+            }
+            vec![counts]
+        };
+        let mut offsets = vec![0usize; n_groups + 1];
+        for g in 0..n_groups {
+            offsets[g + 1] = offsets[g] + counts.iter().map(|c| c[g]).sum::<usize>();
         }
-        for g in 0..self.n_groups {
-            offsets[g + 1] += offsets[g];
+        // Each block starts writing a group where the blocks before it stopped.
+        let mut cursors = Vec::with_capacity(counts.len());
+        let mut next = offsets[..n_groups].to_vec();
+        for block_counts in &counts {
+            cursors.push(next.clone());
+            for (cursor, count) in next.iter_mut().zip(block_counts) {
+                *cursor += count;
+            }
         }
-        let mut cursor = offsets[..self.n_groups].to_vec();
-        let mut rows = vec![0u32; self.ids.len()];
         let mut positions = vec![0u32; self.ids.len()];
-        for (row, &id) in self.ids.iter().enumerate() {
-            let position = cursor[id as usize];
-            rows[position] = row as u32;
-            positions[row] = position as u32;
-            cursor[id as usize] += 1;
+        let fill = |(ids, positions, mut cursor): (&[u32], &mut [u32], Vec<usize>)| {
+            for (&id, position) in ids.iter().zip(positions.iter_mut()) {
+                *position = cursor[id as usize] as u32;
+                cursor[id as usize] += 1;
+            }
+        };
+        if parallel {
+            blocks
+                .into_par_iter()
+                .zip(positions.par_chunks_mut(BLOCK))
+                .zip(cursors)
+                .for_each(|((ids, positions), cursor)| fill((ids, positions, cursor)));
+        } else {
+            fill((&self.ids, &mut positions, cursors.pop().unwrap_or_default()));
         }
-        Partition {
-            offsets,
-            rows,
-            positions,
-        }
+        Partition { offsets, positions }
     }
 }
 
 impl Partition {
-    /// The rows of group `g`, in input order.
-    pub fn rows(&self, g: usize) -> &[u32] {
-        &self.rows[self.offsets[g]..self.offsets[g + 1]]
-    }
-
     /// Number of groups.
     pub fn n_groups(&self) -> usize {
         self.offsets.len() - 1
@@ -166,9 +195,20 @@ impl Partition {
         self.offsets[g]..self.offsets[g + 1]
     }
 
-    /// `values` (one per row) laid out in partition order, so that each group's values are
-    /// one contiguous slice. It reads `values` in order and writes one stream per group,
-    /// which is much kinder to the caches than gathering `values[row]` group by group.
+    /// Where each row stands in the partition order.
+    pub fn positions(&self) -> &[u32] {
+        &self.positions
+    }
+
+    /// The row numbers in partition order: `rows()[range(g)]` are the rows of group `g`.
+    pub fn rows(&self) -> Vec<u32> {
+        let rows: Vec<u32> = (0..self.positions.len() as u32).collect();
+        self.arrange(&rows)
+    }
+
+    /// `values` (one per row) laid out in partition order. It reads `values` in order and
+    /// writes one stream per group, which is much kinder to the caches than gathering
+    /// `values[row]` group by group.
     pub fn arrange<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
         let mut out = vec![T::default(); values.len()];
         for (&value, &position) in values.iter().zip(&self.positions) {
@@ -177,10 +217,19 @@ impl Partition {
         out
     }
 
-    /// The rows of every group as disjoint mutable slices, for sorting groups in parallel.
-    pub(crate) fn rows_mut(&mut self) -> Vec<&mut [u32]> {
+    /// The inverse of [`Partition::arrange`]: values in partition order back in row order.
+    pub fn unarrange<T: Copy + Send + Sync>(&self, arranged: &[T]) -> Vec<T> {
+        self.positions
+            .par_iter()
+            .with_min_len(1 << 14)
+            .map(|&position| arranged[position as usize])
+            .collect()
+    }
+
+    /// `data` (in partition order) cut into one mutable slice per group.
+    pub fn split_mut<'a, T>(&self, data: &'a mut [T]) -> Vec<&'a mut [T]> {
         let mut slices = Vec::with_capacity(self.n_groups());
-        let mut rest: &mut [u32] = &mut self.rows;
+        let mut rest = data;
         for window in self.offsets.windows(2) {
             let (head, tail) = rest.split_at_mut(window[1] - window[0]);
             slices.push(head);
@@ -254,10 +303,25 @@ mod tests {
     fn partition_is_stable() {
         let g = Groups::from_keys(&[2, 1, 2, 1, 3]).unwrap();
         let p = g.partition();
-        assert_eq!(p.rows(0), &[0, 2]);
-        assert_eq!(p.rows(1), &[1, 3]);
-        assert_eq!(p.rows(2), &[4]);
+        let rows = p.rows();
+        assert_eq!(&rows[p.range(0)], &[0, 2]);
+        assert_eq!(&rows[p.range(1)], &[1, 3]);
+        assert_eq!(&rows[p.range(2)], &[4]);
+        assert_eq!(
+            p.unarrange(&p.arrange(&[5, 6, 7, 8, 9])),
+            vec![5, 6, 7, 8, 9]
+        );
         assert_eq!(g.first_rows(), vec![0, 1, 4]);
+    }
+
+    #[test]
+    fn parallel_partition_matches_a_stable_sort() {
+        let keys: Vec<u64> = (0..3_000_000u64).map(|i| (i * 7919) % 1000).collect();
+        let groups = Groups::from_keys(&keys).unwrap();
+        let rows = groups.partition().rows();
+        let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
+        expected.sort_by_key(|&r| groups.ids()[r as usize]);
+        assert_eq!(rows, expected);
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub fn explosive_score_columns(
     let values: Vec<&[f64]> = features.iter().map(|(_, values, _)| *values).collect();
     let weights: Vec<f64> = features.iter().map(|(_, _, w)| *w).collect();
     let (z, score) = zscores_and_score(&values, &weights, groups.ids(), &stats, options.clip);
-    let rank = rank_partition(&score, partition);
+    let rank = rank_partition(&score, &partition);
     let top_rows = options.top_n.map(|n| {
         (0..score.len() as u32)
             .filter(|&row| rank[row as usize] as usize <= n && !score[row as usize].is_nan())
