@@ -40,6 +40,7 @@ class Timing:
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
+        result = None  # free the previous result before the clock starts
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)

@@ -100,12 +100,21 @@ def with_columns(
     if rows is not None:
         new = {name: values[rows] for name, values in new.items()}
     if kind == "pandas":
-        out = frame.iloc[rows] if rows is not None else frame.copy(deep=False)
-        if rows is not None:
+        import pandas as pd
+
+        out = frame.iloc[rows] if rows is not None else frame
+        if any(name in out.columns for name in new):
+            # Replace in place, keeping the column's position (rare: re-scoring).
             out = out.copy(deep=False)
-        for name, values in new.items():
-            out[name] = values
-        return out
+            for name, values in new.items():
+                out[name] = values
+            return out
+        # One concat of a frame that wraps the arrays: no copies, unlike column-by-column
+        # assignment, whose cost in pandas varies with the references the frame has.
+        extra = pd.DataFrame(new, index=out.index, copy=False)
+        if int(pd.__version__.split(".")[0]) >= 3:
+            return pd.concat([out, extra], axis=1)
+        return pd.concat([out, extra], axis=1, copy=False)
     if kind == "polars":
         import polars as pl
 

@@ -27,8 +27,15 @@ def load(path: str | Path) -> dict[str, Any]:
     suffix = path.suffix.lower()
     text = path.read_text(encoding="utf-8")
     if suffix == ".toml":
-        import tomllib
-
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            try:
+                import tomli as tomllib
+            except ModuleNotFoundError:
+                raise InvalidValueError(
+                    "config: reading TOML on Python 3.10 needs tomli (pip install tomli)"
+                ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
