@@ -51,6 +51,24 @@ impl EcomkitError {
         }
     }
 
+    /// `Err(LengthMismatch)` unless `got == expected` (the length of `other`).
+    pub fn check_length(
+        argument: impl Into<String>,
+        other: &str,
+        expected: usize,
+        got: usize,
+    ) -> Result<()> {
+        if got == expected {
+            return Ok(());
+        }
+        Err(Self::LengthMismatch {
+            argument: argument.into(),
+            other: other.to_string(),
+            expected,
+            got,
+        })
+    }
+
     /// A data type the kernel cannot use.
     pub fn invalid_type(
         argument: impl Into<String>,

@@ -83,14 +83,7 @@ impl Groups {
 
     /// Rows that share a group here and in `other` (the groups of two key columns together).
     pub fn combine(&self, other: &Groups) -> Result<Groups> {
-        if self.len() != other.len() {
-            return Err(EcomkitError::LengthMismatch {
-                argument: "groups".into(),
-                other: "the first key".into(),
-                expected: self.len(),
-                got: other.len(),
-            });
-        }
+        EcomkitError::check_length("groups", "the first key", self.len(), other.len())?;
         let (codes, n_codes) = pair_codes(&self.ids, self.n_groups, &other.ids, other.n_groups);
         Ok(Groups::from_codes(codes, n_codes))
     }

@@ -60,13 +60,18 @@ def optional_positive_real(value: Any, argument: str) -> float | None:
     return value
 
 
-def positive_int(value: Any, argument: str) -> int:
-    """An integer >= 1 (not a bool)."""
+def integer(value: Any, argument: str, minimum: int) -> int:
+    """An integer >= minimum (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidTypeError(f"{argument}: expected an integer, got {value!r}")
-    if value < 1:
-        raise InvalidValueError(f"{argument}: expected an integer >= 1, got {value}")
+    if value < minimum:
+        raise InvalidValueError(f"{argument}: expected an integer >= {minimum}, got {value}")
     return int(value)
+
+
+def positive_int(value: Any, argument: str) -> int:
+    """An integer >= 1 (not a bool)."""
+    return integer(value, argument, 1)
 
 
 def optional_positive_int(value: Any, argument: str) -> int | None:
@@ -76,11 +81,7 @@ def optional_positive_int(value: Any, argument: str) -> int | None:
 
 def non_negative_int(value: Any, argument: str) -> int:
     """An integer >= 0 (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidTypeError(f"{argument}: expected an integer, got {value!r}")
-    if value < 0:
-        raise InvalidValueError(f"{argument}: expected an integer >= 0, got {value}")
-    return int(value)
+    return integer(value, argument, 0)
 
 
 def choice(value: Any, argument: str, allowed: tuple[str, ...]) -> str:

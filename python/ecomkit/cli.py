@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import EcomkitError, InvalidValueError
+from .errors import EcomkitError
 
 
 def _weights(text: str) -> dict[str, float]:
@@ -105,12 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config=args.config,
                 group_stats_output=args.group_stats,
             )
-    except (InvalidValueError, TypeError, ValueError) as exc:
+    except (EcomkitError, TypeError, ValueError) as exc:
         print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)
-        return 2
-    except EcomkitError as exc:
-        print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, (TypeError, ValueError)) else 1
     print(json.dumps(summary, indent=2, default=str))
     return 0
 

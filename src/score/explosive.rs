@@ -91,14 +91,12 @@ pub fn explosive_score_columns(
                 format!("the weight of '{name}' must be a finite number, got {weight}"),
             ));
         }
-        if values.len() != groups.len() {
-            return Err(EcomkitError::LengthMismatch {
-                argument: format!("weights (feature '{name}')"),
-                other: "the groups".into(),
-                expected: groups.len(),
-                got: values.len(),
-            });
-        }
+        EcomkitError::check_length(
+            format!("weights (feature '{name}')"),
+            "the groups",
+            groups.len(),
+            values.len(),
+        )?;
     }
     let partition = groups.partition();
     let stats: Vec<Vec<RobustStats>> = features

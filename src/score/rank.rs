@@ -16,14 +16,7 @@ use crate::groups::{Groups, Partition};
 /// assert_eq!(rank, vec![2, 1, 1, 3]);
 /// ```
 pub fn rank_within_groups(scores: &[f64], groups: &Groups) -> Result<Vec<u32>> {
-    if scores.len() != groups.len() {
-        return Err(EcomkitError::LengthMismatch {
-            argument: "groups".into(),
-            other: "scores".into(),
-            expected: scores.len(),
-            got: groups.len(),
-        });
-    }
+    EcomkitError::check_length("groups", "scores", scores.len(), groups.len())?;
     Ok(rank_partition(scores, &groups.partition()))
 }
 

@@ -178,14 +178,7 @@ pub fn group_robust_stats(
 /// ```
 pub fn robust_zscore(values: &[f64], groups: &Groups, options: &ScoreOptions) -> Result<Vec<f64>> {
     options.validate()?;
-    if values.len() != groups.len() {
-        return Err(EcomkitError::LengthMismatch {
-            argument: "groups".into(),
-            other: "values".into(),
-            expected: values.len(),
-            got: groups.len(),
-        });
-    }
+    EcomkitError::check_length("groups", "values", values.len(), groups.len())?;
     let stats = group_robust_stats(values, &groups.partition(), options.zero_mad);
     Ok(zscores(values, groups, &stats, options.clip))
 }
