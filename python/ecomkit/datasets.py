@@ -87,7 +87,14 @@ def run(
     seed: int = 0,
     start: str = "2024-01-01",
 ) -> dict[str, Any]:
-    """The ``ecomkit generate`` step: write ``asin_daily`` data to a file, atomically."""
+    """The ``ecomkit generate`` step: write ``asin_daily`` data to a file, atomically.
+
+    >>> import pathlib, tempfile
+    >>> from ecomkit import datasets
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.csv"
+    >>> datasets.run(path, n_asins=3, n_days=5, seed=1)["rows"] == len(asin_daily(3, 5, 1))
+    True
+    """
     table = asin_daily(n_asins, n_days, seed, start=start, backend="pyarrow")
     _io.write_table(table, output)
     return {"output": str(output), "rows": table.num_rows}

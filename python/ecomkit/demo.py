@@ -56,7 +56,15 @@ def run(
     seed: int = 0,
     top_n: int = 10,
 ) -> dict[str, Any]:
-    """Run the demo and write its artefacts into ``out``; returns a summary dict."""
+    """Run the demo and write its artefacts into ``out``; returns a summary dict.
+
+    >>> import pathlib, tempfile
+    >>> from ecomkit import demo
+    >>> out = pathlib.Path(tempfile.mkdtemp())
+    >>> summary = demo.run(out, n_asins=300, n_days=40)
+    >>> sorted(p.name for p in out.iterdir())
+    ['group_stats.csv', 'scores.parquet', 'summary.md', 'top_candidates_20240209.csv']
+    """
     out = Path(out)
     started = time.perf_counter()
     daily = datasets.asin_daily(n_asins, n_days, seed, backend="pyarrow")

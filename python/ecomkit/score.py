@@ -206,6 +206,17 @@ def run(
     (TOML or YAML). ``input`` and ``output`` are Parquet, CSV or Feather files (by
     extension); outputs are written atomically. Returns a summary dict (paths, row counts,
     seconds).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from ecomkit import datasets, score
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = datasets.run(folder / "daily.parquet", n_asins=50, n_days=10)
+    >>> summary = score.run(folder / "daily.parquet", folder / "scores.csv",
+    ...                     weights={"bsr": -1.0}, by="site", top_n=2)
+    >>> summary["rows_out"]  # 4 sites × top 2
+    8
     """
     started = time.perf_counter()
     settings = load_section(config, "score")
