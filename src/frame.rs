@@ -10,10 +10,10 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
-use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
-use rayon::prelude::*;
 use std::hash::BuildHasher;
 
+use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{EcomkitError, Result};
@@ -403,6 +403,7 @@ pub fn factorize<'a>(
 
 /// Dense groups of the rows by several key columns together; each column is given as its
 /// chunks, and all columns must share chunk boundaries (as the columns of record batches do).
+/// `arguments` names each column in error messages, one per column.
 ///
 /// Pieces of rows are coded on all threads with coders of their own, then merged in row
 /// order; the final ids are renumbered by first appearance, so they do not depend on the
@@ -413,6 +414,7 @@ pub fn factorize_columns(
     arguments: &[String],
 ) -> Result<Groups> {
     check_row_count(n_rows)?;
+    EcomkitError::check_length("arguments", "columns", columns.len(), arguments.len())?;
     let Some(first) = columns.first() else {
         return Groups::single(n_rows);
     };
@@ -473,11 +475,7 @@ fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPi
     let mut n_combined = 1;
     for (k, array) in piece.iter().enumerate() {
         let mut coder = Coder::default();
-        let codes = piece_codes(
-            array.as_ref(),
-            &mut coder,
-            &arguments[k.min(arguments.len() - 1)],
-        )?;
+        let codes = piece_codes(array.as_ref(), &mut coder, &arguments[k])?;
         (combined, n_combined) = if k == 0 {
             (codes.clone(), coder.keys.len())
         } else {
@@ -619,7 +617,8 @@ mod tests {
         let dict = DictionaryArray::<Int32Type>::try_new(keys, Arc::new(values)).unwrap();
         let other = Int64Array::from(vec![7, 7, 8, 7]);
         let columns = [vec![&dict as &dyn Array], vec![&other as &dyn Array]];
-        let groups = factorize_columns(&columns, 4, &["by".to_string()]).unwrap();
+        let arguments = ["by".to_string(), "by".to_string()];
+        let groups = factorize_columns(&columns, 4, &arguments).unwrap();
         assert_eq!(groups.ids(), &[0, 1, 2, 1]);
     }
 

@@ -188,11 +188,6 @@ impl Partition {
         self.offsets[g]..self.offsets[g + 1]
     }
 
-    /// Where each row stands in the partition order.
-    pub fn positions(&self) -> &[u32] {
-        &self.positions
-    }
-
     /// The row numbers in partition order: `rows()[range(g)]` are the rows of group `g`.
     pub fn rows(&self) -> Vec<u32> {
         let rows: Vec<u32> = (0..self.positions.len() as u32).collect();
