@@ -1,3 +1,4 @@
 //! Integration tests of the public Rust API, with no Python involved.
 
+mod experiment;
 mod score;

@@ -250,6 +250,103 @@ pub fn exploding_asins(n_asins: usize, n_days: usize, seed: u64) -> Vec<(String,
         .collect()
 }
 
+/// The experiment of [`experiment_units`]: its key, variants and hash settings.
+pub const DEMO_EXPERIMENT: &str = "demo-ranker";
+
+/// One row per user of a two-arm experiment with a known true effect: `user_id`, `variant`
+/// ("control" / "treatment", assigned with GrowthBook's hash under [`DEMO_EXPERIMENT`]),
+/// `day` (0–13, the user's first visit), `pre_spend` (pre-period spend, the CUPED
+/// covariate), `impressions`, `clicks`, `converted` (0/1) and `gmv`. The treatment
+/// multiplies the click and conversion probabilities by `1 + lift`, so the relative lift of
+/// `converted` and of clicks per impression is `lift` in expectation.
+///
+/// ```
+/// let batch = ecomkit::datasets::experiment_units(1000, 0, 0.05).unwrap();
+/// assert_eq!(batch.num_rows(), 1000);
+/// ```
+pub fn experiment_units(n_users: usize, seed: u64, lift: f64) -> Result<RecordBatch> {
+    if !(lift.is_finite() && lift > -1.0 && lift < 1.0) {
+        return Err(EcomkitError::invalid_value(
+            "lift",
+            format!("expected a relative lift in (-1, 1), got {lift}"),
+        ));
+    }
+    let user_ids: Vec<String> = (0..n_users).map(|i| format!("user-{i:08}")).collect();
+    let split = crate::experiment::Split {
+        seed: DEMO_EXPERIMENT.to_string(),
+        num_variations: 2,
+        coverage: 1.0,
+        weights: None,
+        hash_version: crate::experiment::HashVersion::V2,
+        encoding: crate::experiment::Encoding::Utf16,
+        namespace: None,
+        per_category: Vec::new(),
+    };
+    let assigned = split.assign(&StringArray::from(user_ids.clone()), None)?;
+    struct Unit {
+        day: i64,
+        pre_spend: f64,
+        impressions: f64,
+        clicks: f64,
+        converted: i64,
+        gmv: f64,
+    }
+    let units: Vec<Unit> = (0..n_users)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = Rng::new(
+                seed.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ (i as u64).wrapping_add(0x5EED),
+            );
+            let boost = if assigned[i] == 1 { 1.0 + lift } else { 1.0 };
+            let pre_spend = (3.0 + rng.normal()).exp();
+            let engagement = (pre_spend / 20.0).ln().clamp(-2.0, 2.0);
+            let impressions = 1.0 + (-(1.0 - rng.uniform()).ln() * 8.0).floor();
+            let ctr = (0.04 * (1.0 + 0.2 * engagement)).clamp(0.005, 0.5) * boost;
+            let mut clicks = 0.0;
+            for _ in 0..impressions as usize {
+                if rng.chance(ctr) {
+                    clicks += 1.0;
+                }
+            }
+            let p_convert = (0.05 * (1.0 + 0.3 * engagement)).clamp(0.005, 0.5) * boost;
+            let converted = i64::from(rng.chance(p_convert));
+            let gmv = if converted == 1 {
+                20.0 + 0.6 * pre_spend * rng.uniform_in(0.5, 1.5)
+            } else {
+                0.0
+            };
+            Unit {
+                day: rng.below(14) as i64,
+                pre_spend,
+                impressions,
+                clicks,
+                converted,
+                gmv,
+            }
+        })
+        .collect();
+    let variant: StringArray = assigned
+        .iter()
+        .map(|&v| Some(if v == 1 { "treatment" } else { "control" }))
+        .collect();
+    let float = |f: fn(&Unit) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(units.iter().map(f).collect::<Vec<_>>()))
+    };
+    let int = |f: fn(&Unit) -> i64| -> ArrayRef {
+        Arc::new(Int64Array::from(units.iter().map(f).collect::<Vec<_>>()))
+    };
+    Ok(RecordBatch::try_from_iter([
+        ("user_id", Arc::new(StringArray::from(user_ids)) as ArrayRef),
+        ("variant", Arc::new(variant) as ArrayRef),
+        ("day", int(|u| u.day)),
+        ("pre_spend", float(|u| u.pre_spend)),
+        ("impressions", float(|u| u.impressions)),
+        ("clicks", float(|u| u.clicks)),
+        ("converted", int(|u| u.converted)),
+        ("gmv", float(|u| u.gmv)),
+    ])?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! (the PyO3 layer in `src/python/` is behind the `python` cargo feature).
 //!
 //! - [`score`]: robust z-scores (median / MAD per group) and the weighted explosive score.
+//! - [`experiment`]: GrowthBook-compatible traffic splitting and uplift statistics.
 //! - [`datasets`]: seeded synthetic data for demos, tests and benchmarks.
 //! - [`frame`] and [`groups`]: the edge where Arrow columns become slices and dense group ids.
 //!
@@ -24,6 +25,7 @@
 
 pub mod datasets;
 pub mod error;
+pub mod experiment;
 pub mod frame;
 pub mod groups;
 pub mod rng;

@@ -1,12 +1,13 @@
 """ecomkit: fast, exact Rust kernels for e-commerce ML pipelines.
 
-Modules: :mod:`ecomkit.score` (robust z-scores, explosive score), :mod:`ecomkit.datasets`
+Modules: :mod:`ecomkit.abtest` (traffic splitting, uplift statistics),
+:mod:`ecomkit.score` (robust z-scores, explosive score), :mod:`ecomkit.datasets`
 (seeded synthetic data), :mod:`ecomkit.errors` (exceptions), :mod:`ecomkit.demo` and the
 ``ecomkit`` command line (:mod:`ecomkit.cli`).
 """
 
-from . import datasets, errors, score
+from . import abtest, datasets, errors, score
 from ._ecomkit import __version__
 from .errors import EcomkitError
 
-__all__ = ["EcomkitError", "__version__", "datasets", "errors", "score"]
+__all__ = ["EcomkitError", "__version__", "abtest", "datasets", "errors", "score"]

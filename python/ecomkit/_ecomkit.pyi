@@ -1,4 +1,4 @@
-"""Type stubs of the compiled core. Use the wrappers in ecomkit.score / ecomkit.datasets."""
+"""Type stubs of the compiled core; use the wrappers in ecomkit.score, .abtest, .datasets."""
 
 from typing import Any
 
@@ -29,3 +29,69 @@ def group_stats(
 def asin_daily(n_asins: int, n_days: int, seed: int, start: int) -> Any: ...
 def exploding_asins(n_asins: int, n_days: int, seed: int) -> list[tuple[str, int]]: ...
 def _panic_for_tests() -> None: ...
+def experiment_units(n_users: int, seed: int, lift: float) -> Any: ...
+
+# ecomkit.abtest
+
+MetricTuple = tuple[str, str, str, str | None]
+CellTuple = tuple[float, tuple[float, float, float], list[tuple[float, float, float]], bool, float]
+
+def hash_ids(seed: str, values: Any, version: int, encoding: str) -> npt.NDArray[np.float64]: ...
+def hash_one(seed: str, value: str, version: int, encoding: str) -> float: ...
+def bucket_ranges(
+    num_variations: int, coverage: float, weights: list[float] | None
+) -> list[tuple[float, float]]: ...
+def choose_variation(
+    buckets: npt.NDArray[np.float64], ranges: list[tuple[float, float]]
+) -> npt.NDArray[np.int32]: ...
+def namespace_membership(
+    ids: Any, namespace_id: str, start: float, end: float, encoding: str
+) -> npt.NDArray[np.bool_]: ...
+def assign_variations(
+    ids: Any,
+    categories: Any | None,
+    *,
+    seed: str,
+    num_variations: int,
+    coverage: float,
+    weights: list[float] | None,
+    hash_version: int,
+    encoding: str,
+    namespace: tuple[str, float, float] | None,
+    per_category: list[tuple[str, list[float]]],
+) -> npt.NDArray[np.int32]: ...
+
+class Aggregates:
+    variants: list[str]
+    segments: list[str]
+    metrics: list[MetricTuple]
+    units: list[list[float]]
+    def merge(self, other: Aggregates) -> Aggregates: ...
+    def total(self) -> Aggregates: ...
+    def to_state(self) -> dict[str, Any]: ...
+    @staticmethod
+    def from_state(
+        metrics: list[MetricTuple],
+        segments: list[str],
+        variants: list[str],
+        units: list[list[float]],
+        cells: list[list[list[CellTuple]]],
+        notes: list[tuple[str, str]],
+    ) -> Aggregates: ...
+
+def aggregate_units(
+    frame: Any, variant_col: str, segment_col: str | None, metrics: list[MetricTuple]
+) -> Aggregates: ...
+def aggregate_summary(frame: Any, variant_col: str) -> Aggregates: ...
+def evaluate_aggregates(
+    aggregates: Aggregates,
+    control: str,
+    alpha: float,
+    correction: str | None,
+    expected_weights: list[float] | None,
+) -> tuple[dict[str, list[Any]], list[tuple[str, list[float], list[float], float, float]]]: ...
+def adjust_p_values(p_values: list[float], correction: str | None) -> list[float]: ...
+def chi_square_gof(observed: list[float], weights: list[float]) -> tuple[float, float]: ...
+def normal_power(effect: float, n1: float, alpha: float, ratio: float) -> float: ...
+def sample_size(effect: float, alpha: float, power: float, ratio: float) -> float: ...
+def minimum_detectable_effect(n1: float, alpha: float, power: float, ratio: float) -> float: ...

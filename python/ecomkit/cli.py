@@ -65,7 +65,37 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--zero-mad", choices=["mean_ad", "zero"])
     score.add_argument("--config", help="settings file (.toml/.yaml) with a [score] section")
     score.add_argument("--group-stats", help="also write the per-group median/MAD table here")
+
+    assign = steps.add_parser("assign", help="assign ids to experiment variants (GrowthBook)")
+    assign.add_argument("input", help="input file with an id column (.parquet, .csv, .feather)")
+    assign.add_argument("--output", required=True, help="output file: input + a variant column")
+    assign.add_argument("--experiment", help="experiment key (also the hash seed)")
+    assign.add_argument("--variants", type=_names, help="variant names, comma separated")
+    assign.add_argument("--weights", type=_floats, help="traffic shares, comma separated")
+    assign.add_argument("--id-col", help="id column (id)")
+    assign.add_argument("--category-col", help="category column for per-category weights")
+    assign.add_argument("--config", help="settings file with a [split] section")
+
+    uplift = steps.add_parser("uplift", help="uplift report of an experiment")
+    uplift.add_argument("input", help="summary frame, or unit rows with --metrics")
+    uplift.add_argument("--output-dir", required=True, help="folder for uplift.{csv,md,json}")
+    uplift.add_argument("--control", help="control variant (control)")
+    uplift.add_argument("--variant-col", help="variant column (variant)")
+    uplift.add_argument("--metrics", type=_names, help="unit-level metric columns, comma separated")
+    uplift.add_argument("--covariate", help="CUPED pre-period covariate column")
+    uplift.add_argument("--alpha", type=float)
+    uplift.add_argument("--correction", choices=["holm", "bh"])
+    uplift.add_argument("--config", help="settings file with an [uplift] section")
     return parser
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(part) for part in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,6 +120,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 n_days=args.n_days,
                 seed=args.seed,
                 start=args.start,
+            )
+        elif args.step == "assign":
+            from . import abtest
+
+            summary = abtest.run_assign(
+                args.input,
+                args.output,
+                experiment=args.experiment,
+                variants=args.variants,
+                weights=args.weights,
+                id_col=args.id_col,
+                category_col=args.category_col,
+                config=args.config,
+            )
+        elif args.step == "uplift":
+            from . import abtest
+
+            summary = abtest.run_uplift(
+                args.input,
+                args.output_dir,
+                control_variant=args.control,
+                variant_col=args.variant_col,
+                metrics=args.metrics,
+                covariates=args.covariate,
+                alpha=args.alpha,
+                correction=args.correction,
+                config=args.config,
             )
         else:
             from . import score

@@ -9,7 +9,7 @@ from typing import Any
 from . import _check, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["asin_daily", "exploding_asins", "run"]
+__all__ = ["asin_daily", "experiment_units", "exploding_asins", "run"]
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -77,6 +77,31 @@ def exploding_asins(n_asins: int, n_days: int, seed: int = 0) -> dict[str, int]:
     n_days = _check.positive_int(n_days, "n_days")
     seed = _check.non_negative_int(seed, "seed")
     return dict(_ecomkit.exploding_asins(n_asins, n_days, seed))
+
+
+def experiment_units(
+    n_users: int, seed: int = 0, *, lift: float = 0.05, backend: str = "pandas"
+) -> Any:
+    """One row per user of a two-arm experiment with a known true effect.
+
+    Columns ``user_id``, ``variant`` (``"control"`` / ``"treatment"``, assigned with
+    GrowthBook's hash under the experiment key ``"demo-ranker"``, as
+    ``TrafficSplitter("demo-ranker", ["control", "treatment"])`` does), ``day`` (0-13),
+    ``pre_spend`` (pre-period spend: a CUPED covariate), ``impressions``, ``clicks``,
+    ``converted`` (0/1) and ``gmv``. The treatment multiplies the click and conversion
+    probabilities by ``1 + lift``: the true relative lift of ``converted`` and of clicks per
+    impression is ``lift``.
+
+    >>> from ecomkit.datasets import experiment_units
+    >>> df = experiment_units(1000, seed=1)
+    >>> sorted(df["variant"].unique())
+    ['control', 'treatment']
+    """
+    n_users = _check.positive_int(n_users, "n_users")
+    seed = _check.non_negative_int(seed, "seed")
+    lift = _check.real(lift, "lift")
+    _check.choice(backend, "backend", _frames.KINDS)
+    return _frames.from_arrow(_ecomkit.experiment_units(n_users, seed, lift), backend)
 
 
 def run(

@@ -9,6 +9,7 @@ use crate::datasets;
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(asin_daily, module)?)?;
     module.add_function(wrap_pyfunction!(exploding_asins, module)?)?;
+    module.add_function(wrap_pyfunction!(experiment_units, module)?)?;
     Ok(())
 }
 
@@ -34,4 +35,11 @@ fn exploding_asins(
     seed: u64,
 ) -> PyResult<Vec<(String, usize)>> {
     run(py, || Ok(datasets::exploding_asins(n_asins, n_days, seed)))
+}
+
+#[pyfunction]
+#[pyo3(signature = (n_users, seed, lift))]
+fn experiment_units(py: Python<'_>, n_users: usize, seed: u64, lift: f64) -> PyResult<PyTable> {
+    let batch = run(py, || datasets::experiment_units(n_users, seed, lift))?;
+    PyTable::try_new(vec![batch.clone()], batch.schema())
 }

@@ -1,6 +1,7 @@
 //! The PyO3 layer: converts Python inputs, runs a kernel with the GIL released, converts the
 //! result back. No logic lives here; the kernels are in the crate's other modules.
 
+mod abtest;
 mod datasets;
 mod errors;
 mod score;
@@ -15,5 +16,6 @@ fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(errors::panic_for_tests, module)?)?;
     score::register(module)?;
     datasets::register(module)?;
+    abtest::register(module)?;
     Ok(())
 }

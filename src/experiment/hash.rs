@@ -1,0 +1,341 @@
+//! GrowthBook's bucketing hash: FNV-1a 32-bit over an id, turned into a bucket in [0, 1).
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrowPrimitiveType};
+use arrow_schema::DataType;
+use rayon::prelude::*;
+
+use crate::error::{EcomkitError, Result};
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+
+/// Which units of a string are hashed. GrowthBook's SDKs agree on ASCII ids only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    /// UTF-16 code units: the JavaScript SDK (`charCodeAt`) and the Python SDK 4.x.
+    #[default]
+    Utf16,
+    /// Unicode code points: the Python SDK up to 2.x (`ord` of each character).
+    Codepoint,
+    /// UTF-8 bytes: the Go, Rust and Java SDKs.
+    Utf8,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = EcomkitError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "utf-16" => Ok(Self::Utf16),
+            "codepoint" => Ok(Self::Codepoint),
+            "utf-8" => Ok(Self::Utf8),
+            other => Err(EcomkitError::invalid_value(
+                "encoding",
+                format!("expected 'utf-16', 'codepoint' or 'utf-8', got '{other}'"),
+            )),
+        }
+    }
+}
+
+impl Encoding {
+    /// The name accepted by [`str::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utf16 => "utf-16",
+            Self::Codepoint => "codepoint",
+            Self::Utf8 => "utf-8",
+        }
+    }
+}
+
+/// GrowthBook's hash versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashVersion {
+    /// `fnv(value + seed) % 1000 / 1000`.
+    V1,
+    /// `fnv(str(fnv(seed + value))) % 10000 / 10000`: no bias between similar seeds.
+    V2,
+}
+
+impl HashVersion {
+    /// Version 1 or 2; anything else is an error naming `argument`.
+    pub fn new(version: i64, argument: &str) -> Result<Self> {
+        match version {
+            1 => Ok(Self::V1),
+            2 => Ok(Self::V2),
+            other => Err(EcomkitError::invalid_value(
+                argument,
+                format!("expected hash version 1 or 2, got {other}"),
+            )),
+        }
+    }
+
+    /// The version number.
+    pub fn number(self) -> i64 {
+        match self {
+            Self::V1 => 1,
+            Self::V2 => 2,
+        }
+    }
+}
+
+/// FNV-1a state continued over `s` in the given encoding.
+#[inline]
+fn fnv_continue(mut state: u32, s: &str, encoding: Encoding) -> u32 {
+    let bytes = s.as_bytes();
+    if encoding == Encoding::Utf8 || bytes.is_ascii() {
+        for &b in bytes {
+            state = (state ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+        }
+    } else if encoding == Encoding::Utf16 {
+        for unit in s.encode_utf16() {
+            state = (state ^ u32::from(unit)).wrapping_mul(FNV_PRIME);
+        }
+    } else {
+        for c in s.chars() {
+            state = (state ^ u32::from(c)).wrapping_mul(FNV_PRIME);
+        }
+    }
+    state
+}
+
+/// FNV-1a 32-bit of `s`.
+pub fn fnv1a32(s: &str, encoding: Encoding) -> u32 {
+    fnv_continue(FNV_OFFSET, s, encoding)
+}
+
+/// FNV-1a of the decimal digits of `n` (always ASCII).
+#[inline]
+fn fnv_decimal(n: u32) -> u32 {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    digits[start..].iter().fold(FNV_OFFSET, |state, &b| {
+        (state ^ u32::from(b)).wrapping_mul(FNV_PRIME)
+    })
+}
+
+/// A seed prepared once for hashing many ids.
+#[derive(Debug, Clone)]
+pub struct Hasher {
+    seed: String,
+    version: HashVersion,
+    encoding: Encoding,
+    /// FNV state after the seed (version 2 hashes `seed + value`).
+    seed_state: u32,
+}
+
+impl Hasher {
+    /// A hasher of ids under `seed`.
+    pub fn new(seed: &str, version: HashVersion, encoding: Encoding) -> Self {
+        Self {
+            seed: seed.to_string(),
+            version,
+            encoding,
+            seed_state: fnv1a32(seed, encoding),
+        }
+    }
+
+    /// The bucket of `value` in [0, 1), as GrowthBook's `hash(seed, value, version)`.
+    ///
+    /// ```
+    /// use ecomkit::experiment::{Encoding, HashVersion, Hasher};
+    /// let hasher = Hasher::new("seed", HashVersion::V2, Encoding::Utf16);
+    /// assert_eq!(hasher.bucket("a"), 0.0505); // a GrowthBook conformance case
+    /// ```
+    #[inline]
+    pub fn bucket(&self, value: &str) -> f64 {
+        match self.version {
+            HashVersion::V1 => {
+                let state = fnv_continue(FNV_OFFSET, value, self.encoding);
+                let n = fnv_continue(state, &self.seed, self.encoding);
+                f64::from(n % 1000) / 1000.0
+            }
+            HashVersion::V2 => {
+                let inner = fnv_continue(self.seed_state, value, self.encoding);
+                f64::from(fnv_decimal(inner) % 10000) / 10000.0
+            }
+        }
+    }
+}
+
+/// Rows per parallel piece when hashing arrays.
+const PIECE: usize = 1 << 16;
+
+/// `f(row, id)` for every id of `array` (strings, or integers hashed as their decimal
+/// text as GrowthBook does with `str(id)`); `None` for a null. Pieces of rows run in
+/// parallel; each output slot is written by exactly one call.
+pub fn map_ids<T: Copy + Send + Sync>(
+    array: &dyn Array,
+    argument: &str,
+    out: &mut [T],
+    f: impl Fn(Option<&str>) -> T + Sync,
+) -> Result<()> {
+    EcomkitError::check_length(argument, "the output", out.len(), array.len())?;
+    check_id_type(array.data_type(), argument)?;
+    if let DataType::Dictionary(_, _) = array.data_type() {
+        // Hash each distinct value once, then look the rows up.
+        let dictionary = array.as_any_dictionary();
+        let mut per_value = Vec::with_capacity(dictionary.values().len());
+        for_each_id(dictionary.values().as_ref(), &mut |id| {
+            per_value.push(f(id))
+        });
+        let null = f(None);
+        let keys = dictionary.normalized_keys();
+        out.par_chunks_mut(PIECE)
+            .enumerate()
+            .for_each(|(piece, chunk)| {
+                for (i, slot) in chunk.iter_mut().enumerate() {
+                    let row = piece * PIECE + i;
+                    *slot = if array.is_valid(row) {
+                        per_value[keys[row]]
+                    } else {
+                        null
+                    };
+                }
+            });
+        return Ok(());
+    }
+    out.par_chunks_mut(PIECE)
+        .enumerate()
+        .for_each(|(piece, chunk)| {
+            let slice = array.slice(piece * PIECE, chunk.len());
+            let mut slots = chunk.iter_mut();
+            for_each_id(slice.as_ref(), &mut |id| {
+                if let Some(slot) = slots.next() {
+                    *slot = f(id);
+                }
+            });
+        });
+    Ok(())
+}
+
+fn check_id_type(data_type: &DataType, argument: &str) -> Result<()> {
+    match data_type {
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Null
+        | DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Ok(()),
+        DataType::Dictionary(_, values) => check_id_type(values, argument),
+        other => Err(EcomkitError::invalid_type(
+            argument,
+            "strings or integers (ids are hashed as text)",
+            other,
+        )),
+    }
+}
+
+/// `f(id)` for every row of a non-dictionary id array, in order.
+fn for_each_id(array: &dyn Array, f: &mut dyn FnMut(Option<&str>)) {
+    fn ints<T: ArrowPrimitiveType>(array: &dyn Array, f: &mut dyn FnMut(Option<&str>))
+    where
+        T::Native: std::fmt::Display,
+    {
+        use std::fmt::Write;
+        let mut text = String::with_capacity(24);
+        for value in array.as_primitive::<T>().iter() {
+            match value {
+                Some(v) => {
+                    text.clear();
+                    let _ = write!(text, "{v}");
+                    f(Some(&text));
+                }
+                None => f(None),
+            }
+        }
+    }
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().iter().for_each(f),
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().for_each(f),
+        DataType::Utf8View => array.as_string_view().iter().for_each(f),
+        DataType::Int8 => ints::<Int8Type>(array, f),
+        DataType::Int16 => ints::<Int16Type>(array, f),
+        DataType::Int32 => ints::<Int32Type>(array, f),
+        DataType::Int64 => ints::<Int64Type>(array, f),
+        DataType::UInt8 => ints::<UInt8Type>(array, f),
+        DataType::UInt16 => ints::<UInt16Type>(array, f),
+        DataType::UInt32 => ints::<UInt32Type>(array, f),
+        DataType::UInt64 => ints::<UInt64Type>(array, f),
+        _ => (0..array.len()).for_each(|_| f(None)),
+    }
+}
+
+/// GrowthBook buckets of every id of `array`; NaN for a null id.
+pub fn hash_array(array: &dyn Array, hasher: &Hasher, argument: &str) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; array.len()];
+    map_ids(array, argument, &mut out, |id| {
+        id.map_or(f64::NAN, |id| hasher.bucket(id))
+    })?;
+    Ok(out)
+}
+
+/// The text of every id of a (small) array, as hashed: strings as they are, integers in
+/// decimal; `None` for a null. Used for variant and segment labels.
+pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<String>>> {
+    check_id_type(array.data_type(), argument)?;
+    if let DataType::Dictionary(_, _) = array.data_type() {
+        let dictionary = array.as_any_dictionary();
+        let values = id_texts(dictionary.values().as_ref(), argument)?;
+        let keys = dictionary.normalized_keys();
+        return Ok((0..array.len())
+            .map(|row| {
+                if array.is_valid(row) {
+                    values[keys[row]].clone()
+                } else {
+                    None
+                }
+            })
+            .collect());
+    }
+    let mut texts = Vec::with_capacity(array.len());
+    for_each_id(array, &mut |id| texts.push(id.map(str::to_owned)));
+    Ok(texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_differ_only_beyond_ascii() {
+        for encoding in [Encoding::Utf16, Encoding::Codepoint, Encoding::Utf8] {
+            assert_eq!(fnv1a32("abc", encoding), fnv1a32("abc", Encoding::Utf8));
+        }
+        // U+00E9 is one code unit, one code point and two UTF-8 bytes.
+        assert_eq!(
+            fnv1a32("é", Encoding::Utf16),
+            fnv1a32("é", Encoding::Codepoint)
+        );
+        assert_ne!(fnv1a32("é", Encoding::Utf16), fnv1a32("é", Encoding::Utf8));
+        // U+1F600 is a surrogate pair in UTF-16 but one code point.
+        assert_ne!(
+            fnv1a32("😀", Encoding::Utf16),
+            fnv1a32("😀", Encoding::Codepoint)
+        );
+    }
+
+    #[test]
+    fn decimal_hash_matches_hashing_the_text() {
+        for n in [0u32, 7, 10, 12345, u32::MAX] {
+            assert_eq!(fnv_decimal(n), fnv1a32(&n.to_string(), Encoding::Utf8));
+        }
+    }
+}

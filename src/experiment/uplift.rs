@@ -1,0 +1,924 @@
+//! Uplift statistics: mergeable per-variant aggregates, then one row per (variant, metric)
+//! with lifts, p-values and confidence intervals.
+
+use rayon::prelude::*;
+
+use super::hash::id_texts;
+use super::stats::{
+    adjust_p_values, chi_square_gof, normal_test, relative_lift, two_proportion_ztest, welch_ttest,
+    Correction, TestResult,
+};
+use crate::error::{EcomkitError, Result};
+use crate::frame::Frame;
+
+/// Index of the metric value, the ratio denominator and the covariate in [`Moments`].
+const Y: usize = 0;
+const D: usize = 1;
+const C: usize = 2;
+
+/// Count, means and co-moments (Σ (a − ā)(b − b̄)) of up to three variables per unit:
+/// mergeable exactly in the sense of Chan et al., so partial aggregates from several files
+/// or partitions combine into what one pass over everything gives (to rounding).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    pub n: f64,
+    pub mean: [f64; 3],
+    pub comoment: [[f64; 3]; 3],
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Self {
+            n: 0.0,
+            mean: [0.0; 3],
+            comoment: [[0.0; 3]; 3],
+        }
+    }
+}
+
+impl Moments {
+    /// Combine two disjoint sets of units.
+    pub fn merge(&self, other: &Self) -> Self {
+        if other.n == 0.0 {
+            return *self;
+        }
+        if self.n == 0.0 {
+            return *other;
+        }
+        let n = self.n + other.n;
+        let delta: [f64; 3] = std::array::from_fn(|i| other.mean[i] - self.mean[i]);
+        let weight = self.n * other.n / n;
+        Self {
+            n,
+            mean: std::array::from_fn(|i| self.mean[i] + delta[i] * other.n / n),
+            comoment: std::array::from_fn(|i| {
+                std::array::from_fn(|j| {
+                    self.comoment[i][j] + other.comoment[i][j] + delta[i] * delta[j] * weight
+                })
+            }),
+        }
+    }
+
+    /// Sample covariance (ddof = 1) of variables `i` and `j`.
+    pub fn cov(&self, i: usize, j: usize) -> f64 {
+        self.comoment[i][j] / (self.n - 1.0)
+    }
+}
+
+/// How a metric is computed from a unit's columns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricKind {
+    /// The mean of a column over units; 0/1 columns get the two-proportion z-test, others
+    /// Welch's t. An optional pre-period covariate turns on CUPED.
+    Mean {
+        column: String,
+        covariate: Option<String>,
+    },
+    /// Σ numerator / Σ denominator over units (e.g. clicks per impression), tested with
+    /// the delta method.
+    Ratio {
+        numerator: String,
+        denominator: String,
+    },
+}
+
+/// A named metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSpec {
+    pub name: String,
+    pub kind: MetricKind,
+}
+
+/// One variant's (and segment's) aggregate of one metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricCell {
+    pub moments: Moments,
+    /// Every value seen is 0 or 1.
+    pub binary: bool,
+    /// Units left out because a value was NaN / null.
+    pub missing: f64,
+}
+
+impl Default for MetricCell {
+    fn default() -> Self {
+        Self {
+            moments: Moments::default(),
+            binary: true,
+            missing: 0.0,
+        }
+    }
+}
+
+impl MetricCell {
+    fn merge(&self, other: &Self) -> Self {
+        Self {
+            moments: self.moments.merge(&other.moments),
+            binary: self.binary && other.binary,
+            missing: self.missing + other.missing,
+        }
+    }
+}
+
+/// Mergeable aggregates of an experiment: per segment (e.g. day; one segment `""` when
+/// not split) and variant, the number of units and one [`MetricCell`] per metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregates {
+    pub metrics: Vec<MetricSpec>,
+    pub segments: Vec<String>,
+    pub variants: Vec<String>,
+    /// `units[segment][variant]`: rows (units) of the variant, for the sample-ratio check.
+    pub units: Vec<Vec<f64>>,
+    /// `cells[segment][variant][metric]`.
+    pub cells: Vec<Vec<Vec<MetricCell>>>,
+    /// Why a metric has no p-value whatever the data (e.g. no squared sums were given).
+    pub notes: Vec<(String, String)>,
+}
+
+/// Rows per piece of the parallel aggregation. Pieces are fixed, and merged in order, so
+/// the result does not depend on the number of threads.
+const PIECE: usize = 1 << 13;
+
+impl Aggregates {
+    /// Aggregate unit-level rows (one per user): `variant_col` names the arm, `segment_col`
+    /// an optional split (e.g. the day), `metrics` what to measure.
+    pub fn from_units(
+        frame: &Frame,
+        variant_col: &str,
+        segment_col: Option<&str>,
+        metrics: &[MetricSpec],
+    ) -> Result<Self> {
+        if metrics.is_empty() {
+            return Err(EcomkitError::invalid_value(
+                "metrics",
+                "expected at least one metric",
+            ));
+        }
+        let mut names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(EcomkitError::invalid_value(
+                "metrics",
+                format!("metric '{}' is given twice", w[0]),
+            ));
+        }
+        let (variant_codes, variants) = labels(frame, variant_col, "variant_col")?;
+        let (segment_codes, segments) = match segment_col {
+            Some(column) => labels(frame, column, "segment_col")?,
+            None => (vec![0; frame.num_rows()], vec![String::new()]),
+        };
+        let n_variants = variants.len();
+        let cell_of: Vec<u32> = variant_codes
+            .iter()
+            .zip(&segment_codes)
+            .map(|(&v, &s)| {
+                if v == u32::MAX || s == u32::MAX {
+                    u32::MAX
+                } else {
+                    s * n_variants as u32 + v
+                }
+            })
+            .collect();
+        let n_cells = n_variants * segments.len();
+        let column = |name: &str| -> Result<Vec<f64>> {
+            Ok(frame
+                .column(name, "metrics")?
+                .to_f64("metrics")?
+                .into_owned())
+        };
+        let mut per_metric: Vec<Vec<MetricCell>> = Vec::with_capacity(metrics.len());
+        for metric in metrics {
+            let (y, d, c) = match &metric.kind {
+                MetricKind::Mean {
+                    column: y,
+                    covariate,
+                } => {
+                    let c = match covariate {
+                        Some(name) => Some(
+                            frame
+                                .column(name, "covariates")?
+                                .to_f64("covariates")?
+                                .into_owned(),
+                        ),
+                        None => None,
+                    };
+                    (column(y)?, None, c)
+                }
+                MetricKind::Ratio {
+                    numerator,
+                    denominator,
+                } => (column(numerator)?, Some(column(denominator)?), None),
+            };
+            per_metric.push(aggregate_metric(
+                &cell_of,
+                n_cells,
+                &y,
+                d.as_deref(),
+                c.as_deref(),
+            ));
+        }
+        let mut units = vec![vec![0.0; n_variants]; segments.len()];
+        for &cell in &cell_of {
+            if cell != u32::MAX {
+                let cell = cell as usize;
+                units[cell / n_variants][cell % n_variants] += 1.0;
+            }
+        }
+        let cells = (0..segments.len())
+            .map(|s| {
+                (0..n_variants)
+                    .map(|v| per_metric.iter().map(|m| m[s * n_variants + v]).collect())
+                    .collect()
+            })
+            .collect();
+        Ok(Self {
+            metrics: metrics.to_vec(),
+            segments,
+            variants,
+            units,
+            cells,
+            notes: Vec::new(),
+        })
+    }
+
+    /// Aggregates from the seed's summary frame: rows of `variant_col` with `impressions`,
+    /// `clicks`, `conversions`, `gmv`, `spend` and optionally `gmv_sq`, `roas`, `roas_sq`
+    /// (sums over impressions; several rows per variant are added up). Metrics: `ctr`
+    /// (clicks / impressions), `cr` (conversions / clicks), `gmv_per_impression`, `roas`.
+    pub fn from_summary(frame: &Frame, variant_col: &str) -> Result<Self> {
+        let (codes, variants) = labels(frame, variant_col, "variant_col")?;
+        let has = |name: &str| frame.schema().index_of(name).is_ok();
+        let sums = |name: &str| -> Result<Vec<f64>> {
+            let values = frame.column(name, "frame")?.to_f64("frame")?;
+            let mut sums = vec![0.0; variants.len()];
+            for (&code, &x) in codes.iter().zip(values.iter()) {
+                if code != u32::MAX {
+                    if x.is_nan() {
+                        return Err(EcomkitError::invalid_value(
+                            "frame",
+                            format!(
+                                "column '{name}' has a missing value; a summary needs every sum"
+                            ),
+                        ));
+                    }
+                    sums[code as usize] += x;
+                }
+            }
+            Ok(sums)
+        };
+        let optional = |name: &str| -> Result<Option<Vec<f64>>> {
+            if has(name) {
+                sums(name).map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let impressions = sums("impressions")?;
+        let clicks = sums("clicks")?;
+        let conversions = sums("conversions")?;
+        let gmv = sums("gmv")?;
+        let spend = sums("spend")?;
+        let gmv_sq = optional("gmv_sq")?;
+        let roas = optional("roas")?;
+        let roas_sq = optional("roas_sq")?;
+        for (name, counts) in [
+            ("impressions", &impressions),
+            ("clicks", &clicks),
+            ("conversions", &conversions),
+        ] {
+            if counts.iter().any(|&c| c < 0.0) {
+                return Err(EcomkitError::invalid_value(
+                    "frame",
+                    format!("column '{name}' must not be negative"),
+                ));
+            }
+        }
+        for (v, variant) in variants.iter().enumerate() {
+            if clicks[v] > impressions[v] || conversions[v] > clicks[v] {
+                return Err(EcomkitError::invalid_value(
+                    "frame",
+                    format!(
+                        "variant '{variant}': expected conversions <= clicks <= impressions, got {} <= {} <= {}",
+                        conversions[v], clicks[v], impressions[v]
+                    ),
+                ));
+            }
+        }
+        let proportion = |successes: f64, trials: f64| {
+            let p = successes / trials;
+            mean_cell(trials, p, successes * (1.0 - p), true)
+        };
+        let mean_of = |sum: f64, sum_sq: Option<f64>, n: f64| {
+            let mean = sum / n;
+            let m2 = sum_sq.map_or(f64::NAN, |sq| non_negative(sq - sum * mean));
+            mean_cell(n, mean, m2, false)
+        };
+        let mut notes = Vec::new();
+        if gmv_sq.is_none() {
+            notes.push((
+                "gmv_per_impression".into(),
+                "no p-value: the frame has no gmv_sq column (sum of squared GMV per impression)"
+                    .into(),
+            ));
+        }
+        let roas_kind = if roas.is_some() {
+            if roas_sq.is_none() {
+                notes.push((
+                    "roas".into(),
+                    "no p-value: the frame has a roas column but no roas_sq".into(),
+                ));
+            }
+            "mean"
+        } else {
+            notes.push(("roas".into(), "no p-value: ROAS is gmv / spend here; a test needs per-impression roas and roas_sq sums".into()));
+            "ratio"
+        };
+        let cells: Vec<Vec<MetricCell>> = (0..variants.len())
+            .map(|v| {
+                let n = impressions[v];
+                let roas_cell = match (&roas, roas_kind) {
+                    (Some(roas), _) => mean_of(roas[v], roas_sq.as_ref().map(|s| s[v]), n),
+                    _ => {
+                        let mut cell = mean_cell(n, gmv[v] / n, f64::NAN, false);
+                        cell.moments.mean[D] = spend[v] / n;
+                        cell.moments.comoment = [[f64::NAN; 3]; 3];
+                        cell
+                    }
+                };
+                vec![
+                    proportion(clicks[v], impressions[v]),
+                    proportion(conversions[v], clicks[v]),
+                    mean_of(gmv[v], gmv_sq.as_ref().map(|s| s[v]), n),
+                    roas_cell,
+                ]
+            })
+            .collect();
+        let mean = |name: &str, column: &str| MetricSpec {
+            name: name.into(),
+            kind: MetricKind::Mean {
+                column: column.into(),
+                covariate: None,
+            },
+        };
+        let ratio = |name: &str, numerator: &str, denominator: &str| MetricSpec {
+            name: name.into(),
+            kind: MetricKind::Ratio {
+                numerator: numerator.into(),
+                denominator: denominator.into(),
+            },
+        };
+        let metrics = vec![
+            mean("ctr", "clicks"),
+            mean("cr", "conversions"),
+            mean("gmv_per_impression", "gmv"),
+            if roas_kind == "mean" {
+                mean("roas", "roas")
+            } else {
+                ratio("roas", "gmv", "spend")
+            },
+        ];
+        Ok(Self {
+            metrics,
+            segments: vec![String::new()],
+            units: vec![impressions.clone()],
+            variants,
+            cells: vec![cells],
+            notes,
+        })
+    }
+
+    /// Combine with aggregates of other units (another file, partition or day range).
+    /// Variants, segments and metrics are matched by name.
+    pub fn merge(&self, other: &Self) -> Result<Self> {
+        if self.metrics != other.metrics {
+            return Err(EcomkitError::invalid_value(
+                "other",
+                "aggregates of different metrics cannot be merged",
+            ));
+        }
+        let mut merged = self.clone();
+        for (s_other, segment) in other.segments.iter().enumerate() {
+            let s = index_or_push(&mut merged.segments, segment);
+            if s == merged.cells.len() {
+                merged.cells.push(vec![
+                    vec![MetricCell::default(); merged.metrics.len()];
+                    merged.variants.len()
+                ]);
+                merged.units.push(vec![0.0; merged.variants.len()]);
+            }
+            for (v_other, variant) in other.variants.iter().enumerate() {
+                let v = index_or_push(&mut merged.variants, variant);
+                if v == merged.cells[s].len() {
+                    for (cells, units) in merged.cells.iter_mut().zip(merged.units.iter_mut()) {
+                        cells.push(vec![MetricCell::default(); merged.metrics.len()]);
+                        units.push(0.0);
+                    }
+                }
+                merged.units[s][v] += other.units[s_other][v_other];
+                for (m, cell) in other.cells[s_other][v_other].iter().enumerate() {
+                    merged.cells[s][v][m] = merged.cells[s][v][m].merge(cell);
+                }
+            }
+        }
+        for note in &other.notes {
+            if !merged.notes.contains(note) {
+                merged.notes.push(note.clone());
+            }
+        }
+        Ok(merged)
+    }
+
+    /// All segments merged into one.
+    pub fn total(&self) -> Self {
+        let n_variants = self.variants.len();
+        let mut cells = vec![vec![MetricCell::default(); self.metrics.len()]; n_variants];
+        let mut units = vec![0.0; n_variants];
+        for (segment_cells, segment_units) in self.cells.iter().zip(&self.units) {
+            for v in 0..n_variants {
+                units[v] += segment_units[v];
+                for (m, cell) in segment_cells[v].iter().enumerate() {
+                    cells[v][m] = cells[v][m].merge(cell);
+                }
+            }
+        }
+        Self {
+            metrics: self.metrics.clone(),
+            segments: vec![String::new()],
+            variants: self.variants.clone(),
+            units: vec![units],
+            cells: vec![cells],
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+/// Rounding can push a variance a hair below 0; NaN (unknown) stays NaN.
+fn non_negative(x: f64) -> f64 {
+    if x < 0.0 {
+        0.0
+    } else {
+        x
+    }
+}
+
+fn index_or_push(names: &mut Vec<String>, name: &str) -> usize {
+    match names.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            names.push(name.to_string());
+            names.len() - 1
+        }
+    }
+}
+
+fn mean_cell(n: f64, mean: f64, m2: f64, binary: bool) -> MetricCell {
+    let mut moments = Moments {
+        n,
+        ..Moments::default()
+    };
+    moments.mean[Y] = mean;
+    moments.comoment[Y][Y] = m2;
+    MetricCell {
+        moments,
+        binary,
+        missing: 0.0,
+    }
+}
+
+/// Dense codes of `column` (u32::MAX for a null) and the label of each code.
+fn labels(frame: &Frame, column: &str, argument: &str) -> Result<(Vec<u32>, Vec<String>)> {
+    if frame.num_rows() == 0 {
+        return Err(EcomkitError::Empty {
+            argument: "frame".into(),
+        });
+    }
+    let groups = frame.column(column, argument)?.groups(argument)?;
+    let first_rows: Vec<u32> = groups.first_rows().iter().map(|&r| r as u32).collect();
+    let (_, firsts) = frame.take(column, &first_rows, argument)?;
+    let texts = id_texts(firsts.as_ref(), argument)?;
+    // Nulls are left out; the other groups keep their first-appearance order.
+    let mut remap = vec![u32::MAX; texts.len()];
+    let mut names = Vec::new();
+    for (g, text) in texts.into_iter().enumerate() {
+        if let Some(text) = text {
+            remap[g] = names.len() as u32;
+            names.push(text);
+        }
+    }
+    let codes = groups.ids().iter().map(|&g| remap[g as usize]).collect();
+    Ok((codes, names))
+}
+
+/// Per-cell moments of one metric, pieces of rows in parallel, merged in piece order.
+fn aggregate_metric(
+    cell_of: &[u32],
+    n_cells: usize,
+    y: &[f64],
+    d: Option<&[f64]>,
+    c: Option<&[f64]>,
+) -> Vec<MetricCell> {
+    let pieces: Vec<Vec<MetricCell>> = (0..cell_of.len().div_ceil(PIECE))
+        .into_par_iter()
+        .map(|piece| {
+            let rows = piece * PIECE..((piece + 1) * PIECE).min(cell_of.len());
+            aggregate_piece(
+                &cell_of[rows.clone()],
+                n_cells,
+                &y[rows.clone()],
+                d.map(|d| &d[rows.clone()]),
+                c.map(|c| &c[rows]),
+            )
+        })
+        .collect();
+    pieces
+        .iter()
+        .fold(vec![MetricCell::default(); n_cells], |acc, piece| {
+            acc.iter().zip(piece).map(|(a, b)| a.merge(b)).collect()
+        })
+}
+
+/// Two passes over a piece that fits in cache: means, then co-moments about them
+/// (numerically stable, unlike sums of squares).
+fn aggregate_piece(
+    cell_of: &[u32],
+    n_cells: usize,
+    y: &[f64],
+    d: Option<&[f64]>,
+    c: Option<&[f64]>,
+) -> Vec<MetricCell> {
+    let mut cells = vec![MetricCell::default(); n_cells];
+    let value = |i: usize| -> Option<[f64; 3]> {
+        let v = [y[i], d.map_or(0.0, |d| d[i]), c.map_or(0.0, |c| c[i])];
+        v.iter().all(|x| x.is_finite()).then_some(v)
+    };
+    let mut sums = vec![[0.0f64; 3]; n_cells];
+    for (i, &cell) in cell_of.iter().enumerate() {
+        if cell == u32::MAX {
+            continue;
+        }
+        let cell = cell as usize;
+        match value(i) {
+            Some(v) => {
+                let target = &mut cells[cell];
+                target.moments.n += 1.0;
+                target.binary &= v[Y] == 0.0 || v[Y] == 1.0;
+                for k in 0..3 {
+                    sums[cell][k] += v[k];
+                }
+            }
+            None => cells[cell].missing += 1.0,
+        }
+    }
+    for (cell, sum) in cells.iter_mut().zip(&sums) {
+        if cell.moments.n > 0.0 {
+            cell.moments.mean = std::array::from_fn(|k| sum[k] / cell.moments.n);
+        }
+    }
+    let dims: &[usize] = match (d.is_some(), c.is_some()) {
+        (false, false) => &[Y],
+        (true, false) => &[Y, D],
+        (false, true) => &[Y, C],
+        (true, true) => &[Y, D, C],
+    };
+    for (i, &cell) in cell_of.iter().enumerate() {
+        if cell == u32::MAX {
+            continue;
+        }
+        if let Some(v) = value(i) {
+            let m = &mut cells[cell as usize].moments;
+            let dev: [f64; 3] = std::array::from_fn(|k| v[k] - m.mean[k]);
+            for &a in dims {
+                for &b in dims {
+                    m.comoment[a][b] += dev[a] * dev[b];
+                }
+            }
+        }
+    }
+    cells
+}
+
+/// Options of [`evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluateOptions {
+    pub control: String,
+    pub alpha: f64,
+    pub correction: Option<Correction>,
+    /// Planned traffic share of each variant (in the order of `Aggregates::variants`) for
+    /// the sample-ratio check; `None` = equal.
+    pub expected_weights: Option<Vec<f64>>,
+}
+
+/// One row of the report: a non-control variant against the control on one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpliftRow {
+    pub segment: String,
+    pub variant: String,
+    pub metric: String,
+    pub n: f64,
+    pub control_n: f64,
+    pub value: f64,
+    pub control_value: f64,
+    pub abs_lift: f64,
+    pub rel_lift: f64,
+    pub p_value: f64,
+    pub p_value_adjusted: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub rel_ci_low: f64,
+    pub rel_ci_high: f64,
+    /// `two_proportion_z`, `welch_t`, `delta_z`, or `welch_t_cuped`.
+    pub test: String,
+    /// CUPED: 1 − variance of the adjusted lift / variance of the raw lift; NaN otherwise.
+    pub variance_reduction: f64,
+    /// Why a value is missing, when one is.
+    pub note: String,
+}
+
+/// The sample-ratio-mismatch check of one segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleRatio {
+    pub segment: String,
+    pub observed: Vec<f64>,
+    pub expected: Vec<f64>,
+    pub statistic: f64,
+    pub p_value: f64,
+}
+
+/// The whole evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub rows: Vec<UpliftRow>,
+    pub sample_ratio: Vec<SampleRatio>,
+}
+
+/// Estimate and its standard error for one variant's metric, possibly CUPED-adjusted.
+struct Estimate {
+    value: f64,
+    se: f64,
+    n: f64,
+    cell: MetricCell,
+    /// Adjusted (CUPED) variance of one unit, and the raw one.
+    var: f64,
+    raw_var: f64,
+}
+
+/// Evaluate every segment of `aggregates`: each non-control variant against the control on
+/// each metric; p-values corrected across the rows of a segment.
+pub fn evaluate(aggregates: &Aggregates, options: &EvaluateOptions) -> Result<Report> {
+    if !(options.alpha > 0.0 && options.alpha < 1.0) {
+        return Err(EcomkitError::invalid_value(
+            "alpha",
+            format!("expected 0 < alpha < 1, got {}", options.alpha),
+        ));
+    }
+    let Some(control) = aggregates
+        .variants
+        .iter()
+        .position(|v| *v == options.control)
+    else {
+        return Err(EcomkitError::invalid_value(
+            "control_variant",
+            format!(
+                "'{}' is not among the variants [{}]",
+                options.control,
+                aggregates
+                    .variants
+                    .iter()
+                    .map(|v| format!("'{v}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    if aggregates.variants.len() < 2 {
+        return Err(EcomkitError::invalid_value(
+            "frame",
+            "expected at least one variant besides the control",
+        ));
+    }
+    let weights = match &options.expected_weights {
+        Some(w) => w.clone(),
+        None => vec![1.0; aggregates.variants.len()],
+    };
+    let mut rows = Vec::new();
+    let mut sample_ratio = Vec::new();
+    for (s, segment) in aggregates.segments.iter().enumerate() {
+        let observed = aggregates.units[s].clone();
+        let (statistic, p_value) = chi_square_gof(&observed, &weights)?;
+        let total: f64 = observed.iter().sum();
+        let weight_sum: f64 = weights.iter().sum();
+        sample_ratio.push(SampleRatio {
+            segment: segment.clone(),
+            expected: weights.iter().map(|w| total * w / weight_sum).collect(),
+            observed,
+            statistic,
+            p_value,
+        });
+        let first = rows.len();
+        for (m, metric) in aggregates.metrics.iter().enumerate() {
+            let cells: Vec<MetricCell> = aggregates.cells[s].iter().map(|c| c[m]).collect();
+            let theta = cuped_theta(metric, &cells);
+            let control_estimate = estimate(metric, &cells[control], &cells, theta);
+            for (v, variant) in aggregates.variants.iter().enumerate() {
+                if v == control {
+                    continue;
+                }
+                let note = aggregates
+                    .notes
+                    .iter()
+                    .find(|(name, _)| *name == metric.name)
+                    .map(|(_, note)| note.clone());
+                let treatment = estimate(metric, &cells[v], &cells, theta);
+                rows.push(compare(
+                    segment,
+                    variant,
+                    metric,
+                    &treatment,
+                    &control_estimate,
+                    theta,
+                    note,
+                    options.alpha,
+                ));
+            }
+        }
+        let adjusted = adjust_p_values(
+            &rows[first..].iter().map(|r| r.p_value).collect::<Vec<_>>(),
+            options.correction,
+        );
+        for (row, p) in rows[first..].iter_mut().zip(adjusted) {
+            row.p_value_adjusted = p;
+        }
+    }
+    Ok(Report { rows, sample_ratio })
+}
+
+/// CUPED's θ = cov(y, x) / var(x), pooled over all variants; `None` without a covariate.
+fn cuped_theta(metric: &MetricSpec, cells: &[MetricCell]) -> Option<f64> {
+    let MetricKind::Mean {
+        covariate: Some(_), ..
+    } = &metric.kind
+    else {
+        return None;
+    };
+    let pooled = cells
+        .iter()
+        .fold(Moments::default(), |acc, c| acc.merge(&c.moments));
+    let theta = pooled.comoment[Y][C] / pooled.comoment[C][C];
+    Some(if theta.is_finite() { theta } else { 0.0 })
+}
+
+fn estimate(
+    metric: &MetricSpec,
+    cell: &MetricCell,
+    all: &[MetricCell],
+    theta: Option<f64>,
+) -> Estimate {
+    let m = &cell.moments;
+    let n = m.n;
+    if n == 0.0 {
+        let nan = f64::NAN;
+        return Estimate {
+            value: nan,
+            se: nan,
+            n,
+            cell: *cell,
+            var: nan,
+            raw_var: nan,
+        };
+    }
+    match (&metric.kind, theta) {
+        (MetricKind::Ratio { .. }, _) => {
+            let (y, d) = (m.mean[Y], m.mean[D]);
+            let value = y / d;
+            let var = non_negative(
+                m.cov(Y, Y) / (d * d) - 2.0 * y * m.cov(Y, D) / d.powi(3)
+                    + y * y * m.cov(D, D) / d.powi(4),
+            );
+            Estimate {
+                value,
+                se: (var / n).sqrt(),
+                n,
+                cell: *cell,
+                var,
+                raw_var: var,
+            }
+        }
+        (MetricKind::Mean { .. }, Some(theta)) => {
+            let grand = all
+                .iter()
+                .fold(Moments::default(), |acc, c| acc.merge(&c.moments));
+            let value = m.mean[Y] - theta * (m.mean[C] - grand.mean[C]);
+            let raw_var = m.cov(Y, Y);
+            let var =
+                non_negative(raw_var - 2.0 * theta * m.cov(Y, C) + theta * theta * m.cov(C, C));
+            Estimate {
+                value,
+                se: (var / n).sqrt(),
+                n,
+                cell: *cell,
+                var,
+                raw_var,
+            }
+        }
+        (MetricKind::Mean { .. }, None) => {
+            let value = m.mean[Y];
+            let var = if cell.binary {
+                value * (1.0 - value)
+            } else {
+                m.cov(Y, Y)
+            };
+            Estimate {
+                value,
+                se: (var / n).sqrt(),
+                n,
+                cell: *cell,
+                var,
+                raw_var: var,
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    segment: &str,
+    variant: &str,
+    metric: &MetricSpec,
+    t: &Estimate,
+    c: &Estimate,
+    theta: Option<f64>,
+    note: Option<String>,
+    alpha: f64,
+) -> UpliftRow {
+    let binary = t.cell.binary && c.cell.binary;
+    let (test, result): (&str, TestResult) = match (&metric.kind, theta) {
+        (MetricKind::Ratio { .. }, _) => (
+            "delta_z",
+            normal_test(t.value - c.value, (t.se * t.se + c.se * c.se).sqrt(), alpha),
+        ),
+        (MetricKind::Mean { .. }, Some(_)) => (
+            "welch_t_cuped",
+            welch_ttest(t.value, t.var, t.n, c.value, c.var, c.n, alpha),
+        ),
+        (MetricKind::Mean { .. }, None) if binary => (
+            "two_proportion_z",
+            two_proportion_ztest(t.value * t.n, t.n, c.value * c.n, c.n, alpha),
+        ),
+        (MetricKind::Mean { .. }, None) => (
+            "welch_t",
+            welch_ttest(t.value, t.var, t.n, c.value, c.var, c.n, alpha),
+        ),
+    };
+    let (rel_lift, rel_ci_low, rel_ci_high) = relative_lift(t.value, t.se, c.value, c.se, alpha);
+    let variance_reduction = match theta {
+        Some(_) => {
+            let adjusted = t.var / t.n + c.var / c.n;
+            let raw = t.raw_var / t.n + c.raw_var / c.n;
+            1.0 - adjusted / raw
+        }
+        None => f64::NAN,
+    };
+    let note = if t.n == 0.0 || c.n == 0.0 {
+        format!(
+            "no units with a value in {}",
+            if c.n == 0.0 {
+                "the control"
+            } else {
+                "this variant"
+            }
+        )
+    } else if let Some(note) = note {
+        note
+    } else if result.p_value.is_nan() {
+        if t.n < 2.0 || c.n < 2.0 {
+            "no p-value: fewer than 2 units in an arm".into()
+        } else if binary && t.value * t.n + c.value * c.n == 0.0 {
+            "no p-value: no events in either arm".into()
+        } else {
+            "no p-value: zero variance in both arms".into()
+        }
+    } else if rel_lift.is_nan() {
+        "no relative lift: the control value is 0".into()
+    } else {
+        String::new()
+    };
+    UpliftRow {
+        segment: segment.to_string(),
+        variant: variant.to_string(),
+        metric: metric.name.clone(),
+        n: t.n,
+        control_n: c.n,
+        value: t.value,
+        control_value: c.value,
+        abs_lift: result.diff,
+        rel_lift,
+        p_value: result.p_value,
+        p_value_adjusted: f64::NAN,
+        ci_low: result.ci_low,
+        ci_high: result.ci_high,
+        rel_ci_low,
+        rel_ci_high,
+        test: test.to_string(),
+        variance_reduction,
+        note,
+    }
+}
