@@ -4,6 +4,9 @@ and print one table of medians and ratios. A benchmark, not a test: `make bench`
     python benches/compare.py                      # every case at full size
     python benches/compare.py --rows 1000000       # smaller
     python benches/compare.py --case explosive_score --repeat 5
+    python benches/compare.py --case assign_ids --case uplift_report
+
+Sizes: explosive_score and assign_ids use --rows rows (10M), uplift_report 10 × --rows (100M).
 
 Each case generates its data once, runs every implementation `--repeat` times (pandas, the
 slowest, fewer), checks the outputs against ecomkit's, and reports the median wall time.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +28,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
 
 import ecomkit
 from ecomkit.score import explosive_score
@@ -146,8 +152,157 @@ def case_explosive_score(rows: int, repeat: int) -> list[Timing]:
     return timings
 
 
+# --- traffic splitting -------------------------------------------------------------------
+
+ASSIGN_CODE = """
+import sys, time
+import pyarrow as pa, pyarrow.compute as pc, numpy as np
+from ecomkit.abtest import TrafficSplitter
+n, repeat = int(sys.argv[1]), int(sys.argv[2])
+ids = pc.binary_join_element_wise("user-", pc.cast(pa.array(np.arange(n)), pa.string()), "")
+splitter = TrafficSplitter("bench-exp", ["control", "a", "b"])
+times = []
+for _ in range(repeat):
+    start = time.perf_counter()
+    splitter.assign_index(ids)
+    times.append(time.perf_counter() - start)
+print(sorted(times)[len(times) // 2])
+"""
+
+
+def case_assign_ids(rows: int, repeat: int) -> list[Timing]:
+    """Assign `rows` string ids to 3 variants; GrowthBook's Python SDK timed on a sample."""
+    from growthbook import Experiment, GrowthBook
+
+    from ecomkit.abtest import TrafficSplitter
+
+    case = f"assign {rows:,} string ids to 3 variants (GrowthBook v2 hash)"
+    ids = pc.binary_join_element_wise("user-", pc.cast(pa.array(np.arange(rows)), pa.string()), "")
+    splitter = TrafficSplitter("bench-exp", ["control", "a", "b"])
+    timings = []
+    t, ours = timed(lambda: splitter.assign_index(ids), repeat)
+    timings.append(Timing(case, "ecomkit TrafficSplitter.assign_index (all cores)", t))
+    env = {**os.environ, "RAYON_NUM_THREADS": "1"}
+    one = subprocess.run(
+        [sys.executable, "-c", ASSIGN_CODE, str(rows), str(repeat)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    t_one = float(one.stdout.strip())
+    timings.append(Timing(case, "ecomkit TrafficSplitter.assign_index (1 thread)", t_one))
+
+    sample = 20_000
+    experiment = Experiment(key="bench-exp", variations=[0, 1, 2], hashVersion=2)
+    sample_ids = ids.slice(0, sample).to_pylist()
+
+    def growthbook_run() -> list[int]:
+        return [GrowthBook(attributes={"id": i}).run(experiment).variationId for i in sample_ids]
+
+    t, theirs = timed(growthbook_run, max(1, repeat // 2))
+    np.testing.assert_array_equal(ours[:sample], theirs, "growthbook")
+    timings.append(
+        Timing(
+            case,
+            f"growthbook SDK run() per id (timed on {sample:,}, scaled)",
+            t * rows / sample,
+            "ecomkit TrafficSplitter.assign_index (1 thread)",
+        )  # fmt: skip
+    )
+    print(f"{case}: {rows / t_one / 1e6:.1f}M ids/s on one thread", file=sys.stderr)
+    return timings
+
+
+# --- uplift report --------------------------------------------------------------------------
+
+UPLIFT_METRICS = ["converted", "clicks", "gmv"]
+
+
+def uplift_data(rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 3, rows).astype(np.int8)
+    lift = np.array([1.0, 1.01, 1.02])[codes]
+    return pd.DataFrame(
+        {
+            "variant": pd.Categorical.from_codes(codes, ["control", "a", "b"]),
+            "converted": (rng.random(rows) < 0.05 * lift).astype(np.int8),
+            "clicks": rng.poisson(2.0, rows).astype(np.float64),
+            "gmv": rng.exponential(3.0, rows) * lift,
+        }
+    )
+
+
+def uplift_pandas(df: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """pandas groupby for count/mean/var, then scipy / statsmodels per variant × metric."""
+    from statsmodels.stats.proportion import proportions_ztest
+
+    agg = df.groupby("variant", observed=True)[UPLIFT_METRICS].agg(["count", "mean", "var"])
+    p_values = {}
+    for variant in ("a", "b"):
+        t, c = agg.loc[variant], agg.loc["control"]
+        n_t, n_c = t[("converted", "count")], c[("converted", "count")]
+        _, p = proportions_ztest(
+            [t[("converted", "mean")] * n_t, c[("converted", "mean")] * n_c], [n_t, n_c]
+        )
+        p_values[(variant, "converted")] = p
+        for metric in ("clicks", "gmv"):
+            p_values[(variant, metric)] = stats.ttest_ind_from_stats(
+                t[(metric, "mean")], np.sqrt(t[(metric, "var")]), t[(metric, "count")],
+                c[(metric, "mean")], np.sqrt(c[(metric, "var")]), c[(metric, "count")],
+                equal_var=False,
+            ).pvalue  # fmt: skip
+    return p_values
+
+
+def uplift_polars(df: pl.DataFrame) -> dict[tuple[str, str], float]:
+    """polars group_by for count/mean/var, then the same scipy calls."""
+    agg = df.group_by("variant").agg(
+        [pl.len().alias("n")]
+        + [pl.col(m).mean().alias(f"{m}_mean") for m in UPLIFT_METRICS]
+        + [pl.col(m).var().alias(f"{m}_var") for m in UPLIFT_METRICS]
+    )
+    rows = {r["variant"]: r for r in agg.to_dicts()}
+    p_values = {}
+    for variant in ("a", "b"):
+        t, c = rows[variant], rows["control"]
+        for metric in ("clicks", "gmv"):
+            p_values[(variant, metric)] = stats.ttest_ind_from_stats(
+                t[f"{metric}_mean"], np.sqrt(t[f"{metric}_var"]), t["n"],
+                c[f"{metric}_mean"], np.sqrt(c[f"{metric}_var"]), c["n"], equal_var=False,
+            ).pvalue  # fmt: skip
+    return p_values
+
+
+def case_uplift_report(rows: int, repeat: int) -> list[Timing]:
+    from ecomkit.abtest import evaluate_experiment
+
+    rows *= 10  # 100M unit rows at the default --rows
+    case = f"uplift report, {rows:,} unit rows, 3 variants, 3 metrics"
+    df = uplift_data(rows)
+    pdf = pl.from_pandas(df)
+    timings = []
+    t, ours = timed(lambda: evaluate_experiment(df, "variant", UPLIFT_METRICS, "control"),
+                    repeat)  # fmt: skip
+    timings.append(Timing(case, "ecomkit evaluate_experiment (pandas in)", t))
+    t, _ = timed(lambda: evaluate_experiment(pdf, "variant", UPLIFT_METRICS, "control"), repeat)
+    timings.append(Timing(case, "ecomkit evaluate_experiment (polars in)", t))
+    t, theirs = timed(lambda: uplift_pandas(df), max(1, repeat // 2))
+    timings.append(
+        Timing(case, "pandas groupby + scipy", t, "ecomkit evaluate_experiment (pandas in)")
+    )
+    t, theirs_pl = timed(lambda: uplift_polars(pdf), repeat)
+    timings.append(
+        Timing(case, "polars group_by + scipy", t, "ecomkit evaluate_experiment (polars in)")
+    )
+    frame = ours.to_dataframe()
+    for (variant, metric), p in {**theirs, **theirs_pl}.items():
+        mine = frame[(frame["variant"] == variant) & (frame["metric"] == metric)]["p_value"].iloc[0]
+        np.testing.assert_allclose(mine, p, rtol=1e-6, err_msg=f"{variant} {metric}")
+    return timings
+
+
 CASES: dict[str, Callable[[int, int], list[Timing]]] = {
     "explosive_score": case_explosive_score,
+    "assign_ids": case_assign_ids,
+    "uplift_report": case_uplift_report,
 }
 
 

@@ -2,7 +2,11 @@
 
 use std::hint::black_box;
 
+use arrow_array::StringArray;
 use criterion::{criterion_group, criterion_main, Criterion};
+use ecomkit::datasets::experiment_units;
+use ecomkit::experiment::{Aggregates, Encoding, HashVersion, MetricKind, MetricSpec, Split};
+use ecomkit::frame::Frame;
 use ecomkit::groups::Groups;
 use ecomkit::rng::Rng;
 use ecomkit::score::{explosive_score_columns, rank_within_groups, robust_zscore, ScoreOptions};
@@ -43,6 +47,38 @@ fn bench(c: &mut Criterion) {
     c.bench_function("Groups::from_keys 1M strings, 2k groups", |b| {
         b.iter(|| Groups::from_keys(black_box(&keys)).unwrap())
     });
+    experiments(c);
+}
+
+fn experiments(c: &mut Criterion) {
+    let ids = StringArray::from_iter_values((0..N).map(|i| format!("user-{i:08}")));
+    let split = Split {
+        seed: "bench-exp".into(),
+        num_variations: 3,
+        coverage: 1.0,
+        weights: None,
+        hash_version: HashVersion::V2,
+        encoding: Encoding::Utf16,
+        namespace: None,
+        per_category: vec![],
+    };
+    c.bench_function("Split::assign 1M string ids, 3 variants", |b| {
+        b.iter(|| split.assign(black_box(&ids), None).unwrap())
+    });
+    let units = Frame::from(experiment_units(N, 0, 0.05).unwrap());
+    let metrics = ["converted", "clicks", "gmv"].map(|name| MetricSpec {
+        name: name.into(),
+        kind: MetricKind::Mean {
+            column: name.into(),
+            covariate: None,
+        },
+    });
+    c.bench_function(
+        "Aggregates::from_units 1M rows, 2 variants, 3 metrics",
+        |b| {
+            b.iter(|| Aggregates::from_units(black_box(&units), "variant", None, &metrics).unwrap())
+        },
+    );
 }
 
 criterion_group! {

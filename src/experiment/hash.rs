@@ -83,13 +83,25 @@ impl HashVersion {
 
 /// FNV-1a state continued over `s` in the given encoding.
 #[inline]
-fn fnv_continue(mut state: u32, s: &str, encoding: Encoding) -> u32 {
-    let bytes = s.as_bytes();
-    if encoding == Encoding::Utf8 || bytes.is_ascii() {
-        for &b in bytes {
-            state = (state ^ u32::from(b)).wrapping_mul(FNV_PRIME);
-        }
-    } else if encoding == Encoding::Utf16 {
+fn fnv_continue(state: u32, s: &str, encoding: Encoding) -> u32 {
+    // Hash the bytes, noting on the way whether any is beyond ASCII: the common case
+    // costs one pass, and only non-ASCII ids are hashed again in their encoding.
+    let mut hashed = state;
+    let mut high = 0u8;
+    for &b in s.as_bytes() {
+        high |= b;
+        hashed = (hashed ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    if encoding == Encoding::Utf8 || high < 0x80 {
+        return hashed;
+    }
+    fnv_units(state, s, encoding)
+}
+
+/// FNV-1a state continued over the UTF-16 code units or code points of `s`.
+#[cold]
+fn fnv_units(mut state: u32, s: &str, encoding: Encoding) -> u32 {
+    if encoding == Encoding::Utf16 {
         for unit in s.encode_utf16() {
             state = (state ^ u32::from(unit)).wrapping_mul(FNV_PRIME);
         }
@@ -187,9 +199,7 @@ pub fn map_ids<T: Copy + Send + Sync>(
         // Hash each distinct value once, then look the rows up.
         let dictionary = array.as_any_dictionary();
         let mut per_value = Vec::with_capacity(dictionary.values().len());
-        for_each_id(dictionary.values().as_ref(), &mut |id| {
-            per_value.push(f(id))
-        });
+        for_each_id(dictionary.values().as_ref(), |id| per_value.push(f(id)));
         let null = f(None);
         let keys = dictionary.normalized_keys();
         out.par_chunks_mut(PIECE)
@@ -211,7 +221,7 @@ pub fn map_ids<T: Copy + Send + Sync>(
         .for_each(|(piece, chunk)| {
             let slice = array.slice(piece * PIECE, chunk.len());
             let mut slots = chunk.iter_mut();
-            for_each_id(slice.as_ref(), &mut |id| {
+            for_each_id(slice.as_ref(), |id| {
                 if let Some(slot) = slots.next() {
                     *slot = f(id);
                 }
@@ -244,8 +254,9 @@ fn check_id_type(data_type: &DataType, argument: &str) -> Result<()> {
 }
 
 /// `f(id)` for every row of a non-dictionary id array, in order.
-fn for_each_id(array: &dyn Array, f: &mut dyn FnMut(Option<&str>)) {
-    fn ints<T: ArrowPrimitiveType>(array: &dyn Array, f: &mut dyn FnMut(Option<&str>))
+/// Generic over `F` so that the per-id work inlines into the loop.
+fn for_each_id<F: FnMut(Option<&str>)>(array: &dyn Array, mut f: F) {
+    fn ints<T: ArrowPrimitiveType, F: FnMut(Option<&str>)>(array: &dyn Array, f: &mut F)
     where
         T::Native: std::fmt::Display,
     {
@@ -266,14 +277,14 @@ fn for_each_id(array: &dyn Array, f: &mut dyn FnMut(Option<&str>)) {
         DataType::Utf8 => array.as_string::<i32>().iter().for_each(f),
         DataType::LargeUtf8 => array.as_string::<i64>().iter().for_each(f),
         DataType::Utf8View => array.as_string_view().iter().for_each(f),
-        DataType::Int8 => ints::<Int8Type>(array, f),
-        DataType::Int16 => ints::<Int16Type>(array, f),
-        DataType::Int32 => ints::<Int32Type>(array, f),
-        DataType::Int64 => ints::<Int64Type>(array, f),
-        DataType::UInt8 => ints::<UInt8Type>(array, f),
-        DataType::UInt16 => ints::<UInt16Type>(array, f),
-        DataType::UInt32 => ints::<UInt32Type>(array, f),
-        DataType::UInt64 => ints::<UInt64Type>(array, f),
+        DataType::Int8 => ints::<Int8Type, F>(array, &mut f),
+        DataType::Int16 => ints::<Int16Type, F>(array, &mut f),
+        DataType::Int32 => ints::<Int32Type, F>(array, &mut f),
+        DataType::Int64 => ints::<Int64Type, F>(array, &mut f),
+        DataType::UInt8 => ints::<UInt8Type, F>(array, &mut f),
+        DataType::UInt16 => ints::<UInt16Type, F>(array, &mut f),
+        DataType::UInt32 => ints::<UInt32Type, F>(array, &mut f),
+        DataType::UInt64 => ints::<UInt64Type, F>(array, &mut f),
         _ => (0..array.len()).for_each(|_| f(None)),
     }
 }
@@ -306,7 +317,7 @@ pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<S
             .collect());
     }
     let mut texts = Vec::with_capacity(array.len());
-    for_each_id(array, &mut |id| texts.push(id.map(str::to_owned)));
+    for_each_id(array, |id| texts.push(id.map(str::to_owned)));
     Ok(texts)
 }
 

@@ -3,13 +3,19 @@
 
 use rayon::prelude::*;
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType};
+use arrow_buffer::ArrowNativeType;
+use arrow_schema::DataType;
+
 use super::hash::id_texts;
 use super::stats::{
     adjust_p_values, chi_square_gof, normal_test, relative_lift, two_proportion_ztest, welch_ttest,
     Correction, TestResult,
 };
 use crate::error::{EcomkitError, Result};
-use crate::frame::Frame;
+use crate::frame::{F64Pieces, Frame};
 
 /// Index of the metric value, the ratio denominator and the covariate in [`Moments`].
 const Y: usize = 0;
@@ -161,68 +167,77 @@ impl Aggregates {
                 format!("metric '{}' is given twice", w[0]),
             ));
         }
-        let (variant_codes, variants) = labels(frame, variant_col, "variant_col")?;
-        let (segment_codes, segments) = match segment_col {
-            Some(column) => labels(frame, column, "segment_col")?,
-            None => (vec![0; frame.num_rows()], vec![String::new()]),
-        };
-        let n_variants = variants.len();
-        let cell_of: Vec<u32> = variant_codes
-            .iter()
-            .zip(&segment_codes)
-            .map(|(&v, &s)| {
-                if v == u32::MAX || s == u32::MAX {
-                    u32::MAX
-                } else {
-                    s * n_variants as u32 + v
-                }
-            })
-            .collect();
-        let n_cells = n_variants * segments.len();
-        let column = |name: &str| -> Result<Vec<f64>> {
-            Ok(frame
-                .column(name, "metrics")?
-                .to_f64("metrics")?
-                .into_owned())
-        };
-        let mut per_metric: Vec<Vec<MetricCell>> = Vec::with_capacity(metrics.len());
-        for metric in metrics {
-            let (y, d, c) = match &metric.kind {
-                MetricKind::Mean {
-                    column: y,
-                    covariate,
-                } => {
-                    let c = match covariate {
-                        Some(name) => Some(
-                            frame
-                                .column(name, "covariates")?
-                                .to_f64("covariates")?
-                                .into_owned(),
-                        ),
-                        None => None,
-                    };
-                    (column(y)?, None, c)
-                }
-                MetricKind::Ratio {
-                    numerator,
-                    denominator,
-                } => (column(numerator)?, Some(column(denominator)?), None),
-            };
-            per_metric.push(aggregate_metric(
-                &cell_of,
-                n_cells,
-                &y,
-                d.as_deref(),
-                c.as_deref(),
+        let (variant_source, variants) = cell_source(frame, variant_col, "variant_col")?;
+        if variants.is_empty() {
+            return Err(EcomkitError::invalid_value(
+                "variant_col",
+                format!("column '{variant_col}' has no non-null values"),
             ));
         }
-        let mut units = vec![vec![0.0; n_variants]; segments.len()];
-        for &cell in &cell_of {
-            if cell != u32::MAX {
-                let cell = cell as usize;
-                units[cell / n_variants][cell % n_variants] += 1.0;
+        let n_variants = variants.len();
+        // One cell per (segment, variant); u32::MAX for a row left out (null key).
+        let (source, segments) = match segment_col {
+            None => (variant_source, vec![String::new()]),
+            Some(column) => {
+                let variant_codes = variant_source.materialize(frame.num_rows());
+                let (segment_codes, segments) = labels(frame, column, "segment_col")?;
+                let cells = variant_codes
+                    .iter()
+                    .zip(&segment_codes)
+                    .map(|(&v, &s)| {
+                        if v == u32::MAX || s == u32::MAX {
+                            u32::MAX
+                        } else {
+                            s * n_variants as u32 + v
+                        }
+                    })
+                    .collect();
+                (CellSource::Codes(cells), segments)
+            }
+        };
+        let n_cells = n_variants * segments.len();
+        let columns = metrics
+            .iter()
+            .map(|metric| MetricColumns::new(frame, metric))
+            .collect::<Result<Vec<_>>>()?;
+        // One pass over the rows: each piece maps its cells once and aggregates every
+        // metric while the piece is in cache; pieces are merged in order.
+        let n_rows = frame.num_rows();
+        let pieces: Vec<(Vec<u64>, Vec<Vec<MetricCell>>)> = (0..n_rows.div_ceil(PIECE))
+            .into_par_iter()
+            .map_init(
+                || (Vec::new(), Vec::new(), Vec::new()),
+                |(cell_buffer, y_buffer, other_buffer), piece| {
+                    let rows = piece * PIECE..((piece + 1) * PIECE).min(n_rows);
+                    let cells = source.get(rows.clone(), cell_buffer);
+                    let mut counts = vec![0u64; n_cells];
+                    for &cell in cells.iter().filter(|&&c| c != u32::MAX) {
+                        counts[cell as usize] += 1;
+                    }
+                    let per_metric = columns
+                        .iter()
+                        .map(|m| m.aggregate(cells, n_cells, rows.clone(), y_buffer, other_buffer))
+                        .collect();
+                    (counts, per_metric)
+                },
+            )
+            .collect();
+        let mut counts = vec![0u64; n_cells];
+        let mut per_metric = vec![vec![MetricCell::default(); n_cells]; metrics.len()];
+        for (piece_counts, piece_cells) in &pieces {
+            for (total, count) in counts.iter_mut().zip(piece_counts) {
+                *total += count;
+            }
+            for (totals, cells) in per_metric.iter_mut().zip(piece_cells) {
+                for (total, cell) in totals.iter_mut().zip(cells) {
+                    *total = total.merge(cell);
+                }
             }
         }
+        let units: Vec<Vec<f64>> = counts
+            .chunks(n_variants)
+            .map(|segment| segment.iter().map(|&c| c as f64).collect())
+            .collect();
         let cells = (0..segments.len())
             .map(|s| {
                 (0..n_variants)
@@ -484,14 +499,93 @@ fn mean_cell(n: f64, mean: f64, m2: f64, binary: bool) -> MetricCell {
     }
 }
 
-/// Dense codes of `column` (u32::MAX for a null) and the label of each code.
+/// Dense codes of `column` (u32::MAX for a null) and the label of each code, in order of
+/// first appearance.
 fn labels(frame: &Frame, column: &str, argument: &str) -> Result<(Vec<u32>, Vec<String>)> {
+    let (source, names) = cell_source(frame, column, argument)?;
+    Ok((source.materialize(frame.num_rows()), names))
+}
+
+/// Where each row's code comes from: codes worked out in full, or the keys of a dictionary
+/// column (pandas / polars categoricals) mapped piece by piece, with no hashing per row.
+enum CellSource<'a> {
+    Codes(Vec<u32>),
+    Dictionary {
+        chunks: Vec<&'a ArrayRef>,
+        starts: Vec<usize>,
+        /// Per chunk, the label of each dictionary value (u32::MAX: null or unused).
+        label_of: Vec<Vec<u32>>,
+    },
+}
+
+impl CellSource<'_> {
+    /// The codes of `rows`, borrowed or mapped into `buffer`.
+    fn get<'b>(&'b self, rows: std::ops::Range<usize>, buffer: &'b mut Vec<u32>) -> &'b [u32] {
+        match self {
+            Self::Codes(codes) => &codes[rows],
+            Self::Dictionary {
+                chunks,
+                starts,
+                label_of,
+            } => {
+                buffer.clear();
+                let first = starts
+                    .partition_point(|&s| s <= rows.start)
+                    .saturating_sub(1);
+                for k in first..chunks.len() {
+                    let start = starts[k];
+                    if start >= rows.end {
+                        break;
+                    }
+                    let from = rows.start.max(start) - start;
+                    let to = rows.end.min(start + chunks[k].len()) - start;
+                    let keys = chunks[k].as_any_dictionary().keys();
+                    push_labels(keys, from..to, &label_of[k], buffer);
+                }
+                buffer
+            }
+        }
+    }
+
+    fn materialize(self, n_rows: usize) -> Vec<u32> {
+        match self {
+            Self::Codes(codes) => codes,
+            dictionary => {
+                let mut codes = vec![0u32; n_rows];
+                codes.par_chunks_mut(PIECE).enumerate().for_each_init(
+                    Vec::new,
+                    |buffer, (piece, out)| {
+                        let start = piece * PIECE;
+                        out.copy_from_slice(dictionary.get(start..start + out.len(), buffer));
+                    },
+                );
+                codes
+            }
+        }
+    }
+}
+
+/// The codes of `column` and their labels: a dictionary column is read through its keys,
+/// anything else is factorized.
+fn cell_source<'a>(
+    frame: &'a Frame,
+    column: &'a str,
+    argument: &str,
+) -> Result<(CellSource<'a>, Vec<String>)> {
     if frame.num_rows() == 0 {
         return Err(EcomkitError::Empty {
             argument: "frame".into(),
         });
     }
-    let groups = frame.column(column, argument)?.groups(argument)?;
+    let col = frame.column(column, argument)?;
+    if col
+        .chunks()
+        .iter()
+        .all(|c| c.as_any_dictionary_opt().is_some())
+    {
+        return dictionary_source(col.chunks(), argument);
+    }
+    let groups = col.groups(argument)?;
     let first_rows: Vec<u32> = groups.first_rows().iter().map(|&r| r as u32).collect();
     let (_, firsts) = frame.take(column, &first_rows, argument)?;
     let texts = id_texts(firsts.as_ref(), argument)?;
@@ -504,96 +598,259 @@ fn labels(frame: &Frame, column: &str, argument: &str) -> Result<(Vec<u32>, Vec<
             names.push(text);
         }
     }
-    let codes = groups.ids().iter().map(|&g| remap[g as usize]).collect();
-    Ok((codes, names))
+    let codes = groups
+        .ids()
+        .par_iter()
+        .map(|&g| remap[g as usize])
+        .collect();
+    Ok((CellSource::Codes(codes), names))
 }
 
-/// Per-cell moments of one metric, pieces of rows in parallel, merged in piece order.
-fn aggregate_metric(
-    cell_of: &[u32],
-    n_cells: usize,
-    y: &[f64],
-    d: Option<&[f64]>,
-    c: Option<&[f64]>,
-) -> Vec<MetricCell> {
-    let pieces: Vec<Vec<MetricCell>> = (0..cell_of.len().div_ceil(PIECE))
-        .into_par_iter()
-        .map(|piece| {
-            let rows = piece * PIECE..((piece + 1) * PIECE).min(cell_of.len());
-            aggregate_piece(
-                &cell_of[rows.clone()],
-                n_cells,
-                &y[rows.clone()],
-                d.map(|d| &d[rows.clone()]),
-                c.map(|c| &c[rows]),
-            )
+/// Labels of dictionary chunks, numbered by first appearance in the rows: a serial scan of
+/// the keys that stops once every value of the chunk's dictionary has been seen.
+fn dictionary_source<'a>(
+    chunks: &[&'a ArrayRef],
+    argument: &str,
+) -> Result<(CellSource<'a>, Vec<String>)> {
+    let mut names: Vec<String> = Vec::new();
+    let mut label_of = Vec::with_capacity(chunks.len());
+    let mut starts = Vec::with_capacity(chunks.len());
+    let mut start = 0;
+    let mut keys = Vec::new();
+    for chunk in chunks {
+        starts.push(start);
+        start += chunk.len();
+        let dictionary = chunk.as_any_dictionary();
+        let texts = id_texts(dictionary.values().as_ref(), argument)?;
+        let mut labels = vec![u32::MAX; texts.len()];
+        let mut unseen: Vec<bool> = texts.iter().map(Option::is_some).collect();
+        let mut n_unseen = unseen.iter().filter(|&&u| u).count();
+        let identity: Vec<u32> = (0..texts.len() as u32).collect();
+        for piece in (0..chunk.len()).step_by(PIECE) {
+            if n_unseen == 0 {
+                break;
+            }
+            keys.clear();
+            let rows = piece..(piece + PIECE).min(chunk.len());
+            push_labels(dictionary.keys(), rows, &identity, &mut keys);
+            for &key in keys.iter().filter(|&&k| k != u32::MAX) {
+                let key = key as usize;
+                if !unseen[key] {
+                    continue;
+                }
+                unseen[key] = false;
+                n_unseen -= 1;
+                let text = texts[key].as_ref().expect("unseen values have text");
+                labels[key] = match names.iter().position(|n| n == text) {
+                    Some(i) => i as u32,
+                    None => {
+                        names.push(text.clone());
+                        names.len() as u32 - 1
+                    }
+                };
+            }
+        }
+        label_of.push(labels);
+    }
+    let source = CellSource::Dictionary {
+        chunks: chunks.to_vec(),
+        starts,
+        label_of,
+    };
+    Ok((source, names))
+}
+
+/// `label_of[key]` for the keys of `rows` (u32::MAX for a null key), appended to `out`.
+fn push_labels(
+    keys: &dyn Array,
+    rows: std::ops::Range<usize>,
+    label_of: &[u32],
+    out: &mut Vec<u32>,
+) {
+    fn typed<K: ArrowPrimitiveType>(
+        keys: &dyn Array,
+        rows: std::ops::Range<usize>,
+        label_of: &[u32],
+        out: &mut Vec<u32>,
+    ) {
+        let keys = keys.as_primitive::<K>();
+        let from = rows.start;
+        let values = &keys.values()[rows];
+        match keys.nulls() {
+            None => out.extend(values.iter().map(|k| label_of[k.as_usize()])),
+            Some(nulls) => out.extend(values.iter().enumerate().map(|(i, k)| {
+                if nulls.is_null(from + i) {
+                    u32::MAX
+                } else {
+                    label_of[k.as_usize()]
+                }
+            })),
+        }
+    }
+    match keys.data_type() {
+        DataType::Int8 => typed::<Int8Type>(keys, rows, label_of, out),
+        DataType::Int16 => typed::<Int16Type>(keys, rows, label_of, out),
+        DataType::Int32 => typed::<Int32Type>(keys, rows, label_of, out),
+        DataType::Int64 => typed::<Int64Type>(keys, rows, label_of, out),
+        DataType::UInt8 => typed::<UInt8Type>(keys, rows, label_of, out),
+        DataType::UInt16 => typed::<UInt16Type>(keys, rows, label_of, out),
+        DataType::UInt32 => typed::<UInt32Type>(keys, rows, label_of, out),
+        // Arrow allows no other key types.
+        _ => typed::<UInt64Type>(keys, rows, label_of, out),
+    }
+}
+
+/// One metric's columns, read piece by piece.
+struct MetricColumns<'a> {
+    y: F64Pieces<'a>,
+    d: Option<F64Pieces<'a>>,
+    c: Option<F64Pieces<'a>>,
+}
+
+impl<'a> MetricColumns<'a> {
+    fn new(frame: &'a Frame, metric: &'a MetricSpec) -> Result<Self> {
+        let pieces =
+            |name: &'a str, argument: &str| frame.column(name, argument)?.f64_pieces(argument);
+        Ok(match &metric.kind {
+            MetricKind::Mean { column, covariate } => Self {
+                y: pieces(column, "metrics")?,
+                d: None,
+                c: covariate
+                    .as_deref()
+                    .map(|c| pieces(c, "covariates"))
+                    .transpose()?,
+            },
+            MetricKind::Ratio {
+                numerator,
+                denominator,
+            } => Self {
+                y: pieces(numerator, "metrics")?,
+                d: Some(pieces(denominator, "metrics")?),
+                c: None,
+            },
         })
-        .collect();
-    pieces
-        .iter()
-        .fold(vec![MetricCell::default(); n_cells], |acc, piece| {
-            acc.iter().zip(piece).map(|(a, b)| a.merge(b)).collect()
-        })
+    }
+
+    fn aggregate(
+        &self,
+        cells: &[u32],
+        n_cells: usize,
+        rows: std::ops::Range<usize>,
+        y_buffer: &mut Vec<f64>,
+        other_buffer: &mut Vec<f64>,
+    ) -> Vec<MetricCell> {
+        let y = self.y.get(rows.clone(), y_buffer);
+        match (&self.d, &self.c) {
+            (Some(d), _) => {
+                let d = d.get(rows, other_buffer);
+                aggregate_piece::<true, false>(cells, n_cells, y, d, &[])
+            }
+            (None, Some(c)) => {
+                let c = c.get(rows, other_buffer);
+                aggregate_piece::<false, true>(cells, n_cells, y, &[], c)
+            }
+            (None, None) => aggregate_piece::<false, false>(cells, n_cells, y, &[], &[]),
+        }
+    }
 }
 
 /// Two passes over a piece that fits in cache: means, then co-moments about them
-/// (numerically stable, unlike sums of squares).
-fn aggregate_piece(
+/// (numerically stable, unlike sums of squares). `WITH_D` / `WITH_C`: whether the ratio
+/// denominator `d` / the covariate `c` take part (the compiler drops the unused work).
+fn aggregate_piece<const WITH_D: bool, const WITH_C: bool>(
     cell_of: &[u32],
     n_cells: usize,
     y: &[f64],
-    d: Option<&[f64]>,
-    c: Option<&[f64]>,
+    d: &[f64],
+    c: &[f64],
 ) -> Vec<MetricCell> {
-    let mut cells = vec![MetricCell::default(); n_cells];
-    let value = |i: usize| -> Option<[f64; 3]> {
-        let v = [y[i], d.map_or(0.0, |d| d[i]), c.map_or(0.0, |c| c[i])];
-        v.iter().all(|x| x.is_finite()).then_some(v)
+    // Accumulators are split into lanes by row (`cell × LANES + row % LANES`), so that
+    // consecutive rows of the same cell do not wait on each other's updates; lanes are
+    // added up in a fixed order, so results stay the same on every run.
+    const LANES: usize = 4;
+    let at = |values: &[f64], i: usize, used: bool| if used { values[i] } else { 0.0 };
+    let value = |i: usize| {
+        let v = [y[i], at(d, i, WITH_D), at(c, i, WITH_C)];
+        (v[Y].is_finite() && v[D].is_finite() && v[C].is_finite()).then_some(v)
     };
-    let mut sums = vec![[0.0f64; 3]; n_cells];
+    let mut n = vec![0u32; n_cells * LANES];
+    let mut missing = vec![0u32; n_cells * LANES];
+    let mut not_binary = vec![false; n_cells * LANES];
+    let mut sums = vec![[0.0f64; 3]; n_cells * LANES];
     for (i, &cell) in cell_of.iter().enumerate() {
         if cell == u32::MAX {
             continue;
         }
-        let cell = cell as usize;
+        let slot = cell as usize * LANES + i % LANES;
         match value(i) {
             Some(v) => {
-                let target = &mut cells[cell];
-                target.moments.n += 1.0;
-                target.binary &= v[Y] == 0.0 || v[Y] == 1.0;
-                for k in 0..3 {
-                    sums[cell][k] += v[k];
+                n[slot] += 1;
+                not_binary[slot] |= v[Y] != 0.0 && v[Y] != 1.0;
+                let sum = &mut sums[slot];
+                sum[Y] += v[Y];
+                if WITH_D {
+                    sum[D] += v[D];
+                }
+                if WITH_C {
+                    sum[C] += v[C];
                 }
             }
-            None => cells[cell].missing += 1.0,
+            None => missing[slot] += 1,
         }
     }
-    for (cell, sum) in cells.iter_mut().zip(&sums) {
-        if cell.moments.n > 0.0 {
-            cell.moments.mean = std::array::from_fn(|k| sum[k] / cell.moments.n);
-        }
-    }
-    let dims: &[usize] = match (d.is_some(), c.is_some()) {
-        (false, false) => &[Y],
-        (true, false) => &[Y, D],
-        (false, true) => &[Y, C],
-        (true, true) => &[Y, D, C],
-    };
+    let lanes = |cell: usize| cell * LANES..(cell + 1) * LANES;
+    let counts: Vec<u32> = (0..n_cells).map(|g| n[lanes(g)].iter().sum()).collect();
+    let means: Vec<[f64; 3]> = (0..n_cells)
+        .map(|g| {
+            if counts[g] == 0 {
+                return [0.0; 3];
+            }
+            let total = sums[lanes(g)].iter().fold([0.0; 3], |acc, s| {
+                [acc[0] + s[0], acc[1] + s[1], acc[2] + s[2]]
+            });
+            total.map(|s| s / f64::from(counts[g]))
+        })
+        .collect();
+    // Co-moments yy, dd, cc, yd, yc.
+    let mut co = vec![[0.0f64; 5]; n_cells * LANES];
     for (i, &cell) in cell_of.iter().enumerate() {
         if cell == u32::MAX {
             continue;
         }
-        if let Some(v) = value(i) {
-            let m = &mut cells[cell as usize].moments;
-            let dev: [f64; 3] = std::array::from_fn(|k| v[k] - m.mean[k]);
-            for &a in dims {
-                for &b in dims {
-                    m.comoment[a][b] += dev[a] * dev[b];
-                }
-            }
+        let Some(v) = value(i) else {
+            continue;
+        };
+        let mean = &means[cell as usize];
+        let dy = v[Y] - mean[Y];
+        let acc = &mut co[cell as usize * LANES + i % LANES];
+        acc[0] += dy * dy;
+        if WITH_D {
+            let dd = v[D] - mean[D];
+            acc[1] += dd * dd;
+            acc[3] += dy * dd;
+        }
+        if WITH_C {
+            let dc = v[C] - mean[C];
+            acc[2] += dc * dc;
+            acc[4] += dy * dc;
         }
     }
-    cells
+    (0..n_cells)
+        .map(|g| {
+            let [yy, dd, cc, yd, yc] = co[lanes(g)]
+                .iter()
+                .fold([0.0; 5], |acc, x| std::array::from_fn(|k| acc[k] + x[k]));
+            MetricCell {
+                moments: Moments {
+                    n: f64::from(counts[g]),
+                    mean: means[g],
+                    comoment: [[yy, yd, yc], [yd, dd, 0.0], [yc, 0.0, cc]],
+                },
+                binary: !not_binary[lanes(g)].iter().any(|&b| b),
+                missing: f64::from(missing[lanes(g)].iter().sum::<u32>()),
+            }
+        })
+        .collect()
 }
 
 /// Options of [`evaluate`].
