@@ -5,6 +5,7 @@
 //!
 //! - [`score`]: robust z-scores (median / MAD per group) and the weighted explosive score.
 //! - [`experiment`]: GrowthBook-compatible traffic splitting and uplift statistics.
+//! - [`rank`]: ranking, classification and calibration metrics.
 //! - [`datasets`]: seeded synthetic data for demos, tests and benchmarks.
 //! - [`frame`] and [`groups`]: the edge where Arrow columns become slices and dense group ids.
 //!
@@ -28,6 +29,7 @@ pub mod error;
 pub mod experiment;
 pub mod frame;
 pub mod groups;
+pub mod rank;
 pub mod rng;
 pub mod score;
 

@@ -95,3 +95,54 @@ def chi_square_gof(observed: list[float], weights: list[float]) -> tuple[float, 
 def normal_power(effect: float, n1: float, alpha: float, ratio: float) -> float: ...
 def sample_size(effect: float, alpha: float, power: float, ratio: float) -> float: ...
 def minimum_detectable_effect(n1: float, alpha: float, power: float, ratio: float) -> float: ...
+
+# ecomkit.metrics
+
+def ranking_metric(
+    metric: str,
+    labels: npt.NDArray[np.float64],
+    scores: npt.NDArray[np.float64],
+    groups: Any,
+    cuts: list[int | None],
+    gain: str,
+    ties: str,
+    no_relevant: str,
+    ap_denominator: str,
+) -> tuple[list[list[float]], list[int]]: ...
+def roc_auc(
+    y_true: npt.NDArray[np.float64],
+    y_score: npt.NDArray[np.float64],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> float: ...
+def average_precision_score(
+    y_true: npt.NDArray[np.float64],
+    y_score: npt.NDArray[np.float64],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> float: ...
+def log_loss(
+    y_true: npt.NDArray[np.float64],
+    y_score: npt.NDArray[np.float64],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> float: ...
+def brier_score(
+    y_true: npt.NDArray[np.float64],
+    y_score: npt.NDArray[np.float64],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> float: ...
+def precision_recall_at(
+    y_true: npt.NDArray[np.float64],
+    y_score: npt.NDArray[np.float64],
+    threshold: float,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> tuple[float, float]: ...
+def calibration_curve(
+    y_true: npt.NDArray[np.float64], y_prob: npt.NDArray[np.float64], n_bins: int, strategy: str
+) -> tuple[list[float], list[float], list[int]]: ...
+def isotonic_fit(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> tuple[list[float], list[float]]: ...
+def isotonic_transform(
+    x_fit: list[float], y_fit: list[float], values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...

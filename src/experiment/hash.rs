@@ -118,19 +118,32 @@ pub fn fnv1a32(s: &str, encoding: Encoding) -> u32 {
     fnv_continue(FNV_OFFSET, s, encoding)
 }
 
+/// "00" to "99": two decimal digits per division halves the dependent divisions.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// FNV-1a of the decimal digits of `n` (always ASCII).
 #[inline]
 fn fnv_decimal(n: u32) -> u32 {
     let mut digits = [0u8; 10];
     let mut start = digits.len();
     let mut rest = n;
-    loop {
+    while rest >= 100 {
+        let pair = (rest % 100) as usize * 2;
+        rest /= 100;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if rest >= 10 {
+        let pair = rest as usize * 2;
+        start -= 2;
+        digits[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
         start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+        digits[start] = b'0' + rest as u8;
     }
     digits[start..].iter().fold(FNV_OFFSET, |state, &b| {
         (state ^ u32::from(b)).wrapping_mul(FNV_PRIME)
@@ -345,7 +358,19 @@ mod tests {
 
     #[test]
     fn decimal_hash_matches_hashing_the_text() {
-        for n in [0u32, 7, 10, 12345, u32::MAX] {
+        for n in [
+            0u32,
+            7,
+            9,
+            10,
+            99,
+            100,
+            101,
+            12345,
+            999_999_999,
+            1_000_000_000,
+            u32::MAX,
+        ] {
             assert_eq!(fnv_decimal(n), fnv1a32(&n.to_string(), Encoding::Utf8));
         }
     }

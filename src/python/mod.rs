@@ -4,6 +4,7 @@
 mod abtest;
 mod datasets;
 mod errors;
+mod rank;
 mod score;
 
 use pyo3::prelude::*;
@@ -17,5 +18,6 @@ fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     score::register(module)?;
     datasets::register(module)?;
     abtest::register(module)?;
+    rank::register(module)?;
     Ok(())
 }

@@ -1,0 +1,456 @@
+"""Ranking, classification and calibration metrics, computed in Rust.
+
+Ranking (``labels, scores, groups``; rows of a group need not be contiguous or sorted):
+:func:`ndcg`, :func:`precision`, :func:`recall`, :func:`average_precision`, :func:`mrr`,
+:func:`hit_rate`, :func:`ranking_report`, :func:`lift_curve`.
+Classification and calibration (``y_true, y_score``): :func:`roc_auc`,
+:func:`average_precision_score`, :func:`log_loss`, :func:`brier_score`,
+:func:`calibration_curve`, :class:`IsotonicCalibrator`, :func:`precision_recall_at`,
+:func:`sliced`.
+
+Conventions (gain, ties, groups without a relevant item, "relevant" = label > 0) are in
+docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import _check, _ecomkit, _frames
+from .errors import InvalidValueError
+
+__all__ = [
+    "IsotonicCalibrator",
+    "RankingReport",
+    "average_precision",
+    "average_precision_score",
+    "brier_score",
+    "calibration_curve",
+    "hit_rate",
+    "lift_curve",
+    "log_loss",
+    "mrr",
+    "ndcg",
+    "precision",
+    "precision_recall_at",
+    "ranking_report",
+    "recall",
+    "roc_auc",
+    "sliced",
+]
+
+GAINS = ("exponential", "linear")
+TIES = ("stable", "average")
+NO_RELEVANT = ("zero", "one", "skip")
+AP_DENOMINATORS = ("relevant", "min_k")
+NAMES = {
+    "ndcg": "ndcg",
+    "precision": "precision",
+    "recall": "recall",
+    "average_precision": "map",
+    "mrr": "mrr",
+    "hit_rate": "hit_rate",
+}
+
+
+def _cuts(k: Any) -> tuple[list[int | None], bool]:
+    """([cut-offs], whether a list was given)."""
+    if k is None:
+        return [None], False
+    if isinstance(k, (list, tuple, range, np.ndarray)):
+        cuts = [_check.positive_int(int(c) if isinstance(c, np.integer) else c, "k") for c in k]
+        if not cuts:
+            raise InvalidValueError("k: expected at least one cut-off")
+        return cuts, True
+    return [_check.positive_int(k, "k")], False
+
+
+def _ranking(
+    metric: str,
+    labels: Any,
+    scores: Any,
+    groups: Any,
+    k: Any,
+    *,
+    gain: str = "exponential",
+    ties: str = "stable",
+    no_relevant: str = "zero",
+    ap_denominator: str = "relevant",
+    per_group: bool = False,
+) -> Any:
+    _check.choice(gain, "gain", GAINS)
+    _check.choice(ties, "ties", TIES)
+    _check.choice(no_relevant, "no_relevant", NO_RELEVANT)
+    _check.choice(ap_denominator, "ap_denominator", AP_DENOMINATORS)
+    cuts, many = _cuts(k)
+    labels = _frames.to_float64(labels, "labels")
+    scores = _frames.to_float64(scores, "scores")
+    keys = _frames.to_arrow_array(groups, "groups")
+    values, first_rows = _ecomkit.ranking_metric(
+        metric, labels, scores, keys, cuts, gain, ties, no_relevant, ap_denominator
+    )
+    name = NAMES[metric]
+    columns = [name if c is None else f"{name}@{c}" for c in cuts]
+    if per_group:
+        import pandas as pd
+
+        key_values = pa.array(keys) if not isinstance(keys, pa.ChunkedArray) else keys
+        group_ids = key_values.take(pa.array(first_rows, pa.int64())).to_pylist()
+        return pd.DataFrame({"group": group_ids, **dict(zip(columns, values, strict=True))})
+    means = [float(np.nanmean(v)) if not np.all(np.isnan(v)) else math.nan for v in values]
+    return dict(zip(cuts, means, strict=True)) if many else means[0]
+
+
+def _ranking_doc(name: str, what: str) -> str:
+    return f"""{what}, averaged over groups (or per group).
+
+    ``{name}(labels, scores, groups, k=None, *, ties="stable", no_relevant="zero",
+    per_group=False)``: ``k`` is a cut-off, ``None`` (the whole group) or a list of
+    cut-offs computed in one pass (→ dict k → mean). ``per_group=True`` returns a pandas
+    DataFrame with the group id and one column per cut-off. See docs/metrics.md."""
+
+
+def ndcg(
+    labels: Any,
+    scores: Any,
+    groups: Any,
+    k: Any = None,
+    *,
+    gain: str = "exponential",
+    ties: str = "stable",
+    no_relevant: str = "zero",
+    per_group: bool = False,
+) -> Any:
+    """Normalized discounted cumulative gain per group, averaged over groups.
+
+    ``gain="exponential"`` (2^label − 1; LightGBM, ranx ``ndcg_burges``) or ``"linear"``
+    (label; ranx ``ndcg``, scikit-learn); ``ties="stable"`` (equal scores keep input order,
+    as LightGBM) or ``"average"`` (scikit-learn's tie-averaged DCG); a group with no
+    relevant item counts ``no_relevant="zero"`` (ranx), ``"one"`` (LightGBM) or is skipped.
+    ``k`` may be a list of cut-offs (→ dict of means).
+
+    >>> ndcg([0, 1, 0, 2, 0], [0.9, 0.8, 0.1, 0.3, 0.4], ["a", "a", "a", "b", "b"], k=2)
+    0.6309297535714575
+    >>> ndcg([0, 1, 0], [0.9, 0.8, 0.1], [1, 1, 1], k=[1, 2])
+    {1: 0.0, 2: 0.6309297535714575}
+    """
+    return _ranking("ndcg", labels, scores, groups, k, gain=gain, ties=ties,
+                    no_relevant=no_relevant, per_group=per_group)  # fmt: skip
+
+
+def precision(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+              no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
+    return _ranking("precision", labels, scores, groups, k, ties=ties,
+                    no_relevant=no_relevant, per_group=per_group)  # fmt: skip
+
+
+def recall(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+           no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
+    return _ranking("recall", labels, scores, groups, k, ties=ties,
+                    no_relevant=no_relevant, per_group=per_group)  # fmt: skip
+
+
+def average_precision(
+    labels: Any,
+    scores: Any,
+    groups: Any,
+    k: Any = None,
+    *,
+    ap_denominator: str = "relevant",
+    ties: str = "stable",
+    no_relevant: str = "zero",
+    per_group: bool = False,
+) -> Any:
+    """Mean average precision (MAP@k): Σ precision@i over relevant positions i ≤ k, divided
+    by the number of relevant items (``ap_denominator="relevant"``, trec_eval/ranx) or by
+    min(k, relevant) (``"min_k"``, LightGBM)."""
+    return _ranking("average_precision", labels, scores, groups, k, ties=ties,
+                    no_relevant=no_relevant, ap_denominator=ap_denominator,
+                    per_group=per_group)  # fmt: skip
+
+
+def mrr(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+        no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
+    return _ranking("mrr", labels, scores, groups, k, ties=ties, no_relevant=no_relevant,
+                    per_group=per_group)  # fmt: skip
+
+
+def hit_rate(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+             no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
+    return _ranking("hit_rate", labels, scores, groups, k, ties=ties, no_relevant=no_relevant,
+                    per_group=per_group)  # fmt: skip
+
+
+precision.__doc__ = _ranking_doc("precision", "Precision@k: relevant items in the top k / k")
+recall.__doc__ = _ranking_doc("recall", "Recall@k: relevant items in the top k / relevant items")
+mrr.__doc__ = _ranking_doc("mrr", "Mean reciprocal rank: 1 / rank of the first relevant item")
+hit_rate.__doc__ = _ranking_doc("hit_rate", "Hit rate@k: 1 when a relevant item is in the top k")
+
+
+# --- Reports --------------------------------------------------------------------------------
+
+
+@dataclass
+class RankingReport:
+    """``metrics``: one row per k; ``lift_curve``: one row per population fraction."""
+
+    metrics: Any
+    lift_curve: Any
+
+    def to_dataframe(self) -> Any:
+        return self.metrics
+
+    def to_dict(self) -> dict[str, Any]:
+        def records(frame: Any) -> list[dict[str, Any]]:
+            return [
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                for r in frame.to_dict("records")
+            ]
+
+        return {"metrics": records(self.metrics), "lift_curve": records(self.lift_curve)}
+
+
+def _columns(frame: Any, names: list[str]) -> dict[str, Any]:
+    frame, kind = _frames.prepare(frame)
+    _frames.require_columns(_frames.column_names(frame, kind), names, "frame")
+    table = pa.table(_frames.select(frame, kind, names))
+    return {name: table.column(name) for name in names}
+
+
+def ranking_report(
+    frame: Any,
+    group: str,
+    label: str,
+    score: str,
+    k: Sequence[int] = (1, 3, 5, 10),
+    baseline: str | None = None,
+    *,
+    fractions: Sequence[float] | None = None,
+) -> RankingReport:
+    """Group-wise ranking metrics of ``score`` at each ``k``, with the lift of the model's
+    recall over a ``baseline`` score column, plus a lift curve over population fractions.
+
+    ``metrics`` has one row per k: ``k``, ``ndcg``, ``precision``, ``recall``, ``map``,
+    ``mrr``, ``hit_rate`` and, with a baseline, ``baseline_recall`` and ``lift`` (model
+    recall / baseline recall). ``lift_curve`` has one row per fraction (deciles by
+    default): ``fraction``, ``recall``, and with a baseline ``baseline_recall`` and
+    ``lift``; the cut of a group at fraction f is ceil(f × group size).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"q": [1, 1, 1, 2, 2, 2], "y": [1, 0, 0, 0, 0, 1],
+    ...                    "model": [0.9, 0.2, 0.1, 0.3, 0.2, 0.8],
+    ...                    "popularity": [0.1, 0.5, 0.9, 0.9, 0.5, 0.1]})
+    >>> ranking_report(df, "q", "y", "model", k=[1], baseline="popularity").metrics
+       k  ndcg  precision  recall  map  mrr  hit_rate  baseline_recall  lift
+    0  1   1.0        1.0     1.0  1.0  1.0       1.0              0.0   inf
+    """
+    names = [group, label, score] + ([baseline] if baseline else [])
+    cols = _columns(frame, names)
+    labels = _frames.to_float64(cols[label], "label")
+    scores = _frames.to_float64(cols[score], "score")
+    keys = cols[group]
+    cuts = [int(c) for c in k]
+    rows: dict[str, list[Any]] = {"k": cuts}
+    for metric in ("ndcg", "precision", "recall", "average_precision", "mrr", "hit_rate"):
+        means = _ranking(metric, labels, scores, keys, cuts)
+        rows[NAMES[metric]] = [means[c] for c in cuts]
+    import pandas as pd
+
+    if baseline:
+        base = _frames.to_float64(cols[baseline], "baseline")
+        base_recall = _ranking("recall", labels, base, keys, cuts)
+        rows["baseline_recall"] = [base_recall[c] for c in cuts]
+        rows["lift"] = [_lift(m, b) for m, b in zip(rows["recall"], rows["baseline_recall"],
+                                                     strict=True)]  # fmt: skip
+    curve = lift_curve(labels, scores, keys, None if not baseline else base, fractions=fractions)
+    return RankingReport(pd.DataFrame(rows), curve)
+
+
+def _lift(model: float, base: float) -> float:
+    if base > 0:
+        return model / base
+    return math.inf if model > 0 else math.nan
+
+
+def lift_curve(
+    labels: Any,
+    scores: Any,
+    groups: Any,
+    baseline: Any = None,
+    *,
+    fractions: Sequence[float] | None = None,
+) -> Any:
+    """Mean recall of the top fraction f of each group (cut = ceil(f × group size)), for the
+    model and optionally a baseline score, and their ratio, at each fraction (deciles by
+    default). A pandas DataFrame."""
+    import pandas as pd
+
+    fractions = [0.1 * i for i in range(1, 11)] if fractions is None else list(fractions)
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise InvalidValueError("fractions: expected fractions in (0, 1]")
+    labels = _frames.to_float64(labels, "labels")
+    keys = _frames.to_arrow_array(groups, "groups")
+    table = pa.table({"g": keys})
+    import pyarrow.compute as pc
+
+    # The cut of each group at each fraction: recall@cut of each group, averaged.
+    sizes = table.group_by("g").aggregate([("g", "count")])
+    size_of = dict(zip(sizes.column("g").to_pylist(), sizes.column("g_count").to_pylist(),
+                       strict=True))  # fmt: skip
+    out: dict[str, list[float]] = {"fraction": [round(f, 10) for f in fractions]}
+
+    def curve(values: Any) -> list[float]:
+        values = _frames.to_float64(values, "scores")
+        cuts = sorted(
+            {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in size_of.values()}
+        )
+        per_group, first_rows = _ecomkit.ranking_metric(
+            "recall", labels, values, keys, cuts, "exponential", "stable", "zero", "relevant"
+        )
+        ids = pa.array(keys).take(pa.array(first_rows, pa.int64())).to_pylist()
+        index = {c: i for i, c in enumerate(cuts)}
+        result = []
+        for f in fractions:
+            recalls = [
+                per_group[index[max(1, math.ceil(f * size_of[g] - 1e-9))]][i]
+                for i, g in enumerate(ids)
+            ]
+            result.append(float(np.mean(recalls)))
+        return result
+
+    _ = pc  # (kept for symmetry with other Arrow helpers)
+    out["recall"] = curve(scores)
+    if baseline is not None:
+        out["baseline_recall"] = curve(baseline)
+        out["lift"] = [_lift(m, b) for m, b in zip(out["recall"], out["baseline_recall"],
+                                                    strict=True)]  # fmt: skip
+    return pd.DataFrame(out)
+
+
+# --- Classification and calibration ----------------------------------------------------------
+
+
+def _binary(y_true: Any, y_score: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    y = _frames.to_float64(y_true, "y_true")
+    p = _frames.to_float64(y_score, "y_score")
+    w = None if sample_weight is None else _frames.to_float64(sample_weight, "sample_weight")
+    return y, p, w
+
+
+def roc_auc(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> float:
+    """Area under the ROC curve, as scikit-learn ``roc_auc_score`` (ties included).
+
+    >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    return _ecomkit.roc_auc(*_binary(y_true, y_score, sample_weight))
+
+
+def average_precision_score(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> float:
+    """Average precision, as scikit-learn ``average_precision_score``."""
+    return _ecomkit.average_precision_score(*_binary(y_true, y_score, sample_weight))
+
+
+def log_loss(y_true: Any, y_prob: Any, *, sample_weight: Any = None) -> float:
+    """Mean negative log-likelihood, as scikit-learn ``log_loss`` (probabilities clipped to
+    [ε, 1 − ε], ε = 2.2e-16)."""
+    return _ecomkit.log_loss(*_binary(y_true, y_prob, sample_weight))
+
+
+def brier_score(y_true: Any, y_prob: Any, *, sample_weight: Any = None) -> float:
+    """Mean squared error of the probabilities, as scikit-learn ``brier_score_loss``.
+
+    >>> round(brier_score([0, 1, 1], [0.1, 0.9, 0.6]), 12)
+    0.06
+    """
+    return _ecomkit.brier_score(*_binary(y_true, y_prob, sample_weight))
+
+
+def precision_recall_at(
+    y_true: Any, y_score: Any, threshold: float, *, sample_weight: Any = None
+) -> tuple[float, float]:
+    """(precision, recall) of predicting positive when ``y_score >= threshold`` (0 when
+    undefined, as scikit-learn's ``zero_division=0``)."""
+    threshold = _check.real(threshold, "threshold")
+    y, p, w = _binary(y_true, y_score, sample_weight)
+    return _ecomkit.precision_recall_at(y, p, threshold, w)
+
+
+def calibration_curve(y_true: Any, y_prob: Any, n_bins: int = 10, strategy: str = "uniform") -> Any:
+    """Reliability curve as a pandas DataFrame (``prob_true``, ``prob_pred``, ``count``),
+    non-empty bins only; the same bins as scikit-learn ``calibration_curve``."""
+    import pandas as pd
+
+    n_bins = _check.positive_int(n_bins, "n_bins")
+    _check.choice(strategy, "strategy", ("uniform", "quantile"))
+    y, p, _ = _binary(y_true, y_prob, None)
+    prob_true, prob_pred, count = _ecomkit.calibration_curve(y, p, n_bins, strategy)
+    return pd.DataFrame({"prob_true": prob_true, "prob_pred": prob_pred, "count": count})
+
+
+class IsotonicCalibrator:
+    """Monotone calibration of scores by pool-adjacent-violators (scikit-learn
+    ``IsotonicRegression(out_of_bounds="clip")``): ``fit(scores, y)``, ``transform(scores)``.
+
+    >>> cal = IsotonicCalibrator().fit([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1])
+    >>> cal.transform([0.1, 0.25, 0.4]).tolist()
+    [0.0, 0.5, 1.0]
+    """
+
+    def __init__(self) -> None:
+        self.x_: list[float] | None = None
+        self.y_: list[float] | None = None
+
+    def fit(self, scores: Any, y: Any, *, sample_weight: Any = None) -> IsotonicCalibrator:
+        x = _frames.to_float64(scores, "scores")
+        t = _frames.to_float64(y, "y")
+        w = None if sample_weight is None else _frames.to_float64(sample_weight, "sample_weight")
+        self.x_, self.y_ = _ecomkit.isotonic_fit(x, t, w)
+        return self
+
+    def transform(self, scores: Any) -> np.ndarray:
+        if self.x_ is None:
+            raise InvalidValueError("IsotonicCalibrator: call fit() first")
+        return _ecomkit.isotonic_transform(self.x_, self.y_, _frames.to_float64(scores, "scores"))
+
+    def fit_transform(self, scores: Any, y: Any, *, sample_weight: Any = None) -> np.ndarray:
+        return self.fit(scores, y, sample_weight=sample_weight).transform(scores)
+
+
+def sliced(
+    metric: Callable[..., float], y_true: Any, y_score: Any, *, segments: Any, **kwargs: Any
+) -> Any:
+    """``metric`` per segment (the fairness check): a pandas DataFrame with ``segment``,
+    ``n`` and ``value`` per segment, and ``attrs["max_gap"]`` = largest minus smallest
+    value (NaN values, e.g. a one-class segment for AUC, are left out of the gap).
+
+    >>> out = sliced(brier_score, [0, 1, 1, 0], [0.2, 0.6, 0.9, 0.5], segments=["a", "a", "b", "b"])
+    >>> out["value"].round(3).tolist(), round(out.attrs["max_gap"], 3)
+    ([0.1, 0.13], 0.03)
+    """
+    import pandas as pd
+
+    y = _frames.to_float64(y_true, "y_true")
+    p = _frames.to_float64(y_score, "y_score")
+    seg = pa.array(_frames.to_arrow_array(segments, "segments")).to_pandas()
+    if len(seg) != len(y):
+        raise InvalidValueError(f"segments: expected length {len(y)}, got {len(seg)}")
+    codes, uniques = pd.factorize(seg, use_na_sentinel=False)
+    rows = []
+    for i, name in enumerate(uniques):
+        mask = codes == i
+        try:
+            value = float(metric(y[mask], p[mask], **kwargs))
+        except ValueError:
+            value = math.nan  # e.g. AUC of a segment with one class
+        rows.append({"segment": name, "n": int(mask.sum()), "value": value})
+    out = pd.DataFrame(rows)
+    finite = out["value"].dropna()
+    out.attrs["max_gap"] = float(finite.max() - finite.min()) if len(finite) else math.nan
+    return out
