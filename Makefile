@@ -21,7 +21,19 @@ $(BIN)/.installed: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(BIN)/.installed ## create .venv with the Python tools and libraries
+# LightGBM is compiled from source (cargo feature `lightgbm`): CMake >= 3.28 comes from
+# requirements-dev.txt (pip's `cmake<4`; Debian's is too old), libclang (for bindgen) from
+# Debian's packages when the machine has none.
+$(VENV)/.libclang: | $(BIN)/.installed
+	@if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* \
+	    >/dev/null 2>&1; then \
+	  echo "installing libclang-dev (needed to build LightGBM's bindings)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libclang-dev; \
+	fi
+	touch $@
+
+setup: $(BIN)/.installed $(VENV)/.libclang ## create .venv with the Python tools, CMake and libclang
 
 develop: setup ## build the Rust extension (release) into .venv
 	$(BIN)/maturin develop --release --quiet
@@ -32,15 +44,16 @@ demo: develop ## run the main job on built-in data; artefacts in ./ecomkit-demo/
 
 test: develop lint test-rust test-python ## lint, then the Rust and the Python tests
 
-test-rust: ## cargo test: unit, rust-tests/ and doc tests
+test-rust: setup ## cargo test: unit, rust-tests/ and doc tests (LightGBM ones in release)
 	cargo test --quiet
+	cargo test --quiet --release --features lightgbm --test rust_tests lightgbm
 
 test-python: develop ## pytest: python-tests/, docstring examples, README and docs/
 	$(BIN)/python -m pytest -q python-tests python/ecomkit README.md docs
 
 lint: setup ## cargo fmt --check, clippy -D warnings, ruff
 	cargo fmt --check
-	cargo clippy --quiet --all-targets --all-features -- -D warnings
+	cargo clippy --quiet --release --all-targets --all-features -- -D warnings
 	$(BIN)/ruff check python python-tests benches
 	$(BIN)/ruff format --check python python-tests benches
 

@@ -86,7 +86,30 @@ def build_parser() -> argparse.ArgumentParser:
     uplift.add_argument("--alpha", type=float)
     uplift.add_argument("--correction", choices=["holm", "bh"])
     uplift.add_argument("--config", help="settings file with an [uplift] section")
+
+    rank = steps.add_parser("train-rank", help="train LambdaRank (LightGBM), write metrics")
+    rank.add_argument("train", help="training table (.parquet/.csv/.feather) or LibSVM file")
+    rank.add_argument("--output-dir", required=True, help="folder for model and metrics")
+    rank.add_argument("--valid", help="evaluation data (default: the training data)")
+    rank.add_argument("--label-col", help="label column (label)")
+    rank.add_argument("--group-col", help="query group column (group)")
+    rank.add_argument("--feature-cols", type=_names, help="feature columns (default: numeric)")
+    rank.add_argument("--baseline-score-column", help="baseline score column for the lift")
+    rank.add_argument("--k", type=_ints, help="cut-offs, comma separated (1,3,5,10)")
+    rank.add_argument("--num-boost-round", type=int)
+    rank.add_argument("--early-stopping-rounds", type=int)
+    rank.add_argument("--params", type=json.loads, help="LightGBM parameters as JSON")
+    rank.add_argument("--config", help="settings file with a [rank] section")
     return parser
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(part) for part in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas, got {text!r}"
+        ) from None
 
 
 def _floats(text: str) -> list[float]:
@@ -146,6 +169,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 covariates=args.covariate,
                 alpha=args.alpha,
                 correction=args.correction,
+                config=args.config,
+            )
+        elif args.step == "train-rank":
+            from . import rank
+
+            summary = rank.run(
+                args.train,
+                args.output_dir,
+                valid=args.valid,
+                label_col=args.label_col,
+                group_col=args.group_col,
+                feature_cols=args.feature_cols,
+                baseline_score_column=args.baseline_score_column,
+                k=args.k,
+                params=args.params,
+                num_boost_round=args.num_boost_round,
+                early_stopping_rounds=args.early_stopping_rounds,
                 config=args.config,
             )
         else:

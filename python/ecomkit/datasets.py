@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from . import _check, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["asin_daily", "experiment_units", "exploding_asins", "run"]
+__all__ = ["Svmlight", "asin_daily", "experiment_units", "exploding_asins", "load_svmlight", "run"]
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -102,6 +104,26 @@ def experiment_units(
     lift = _check.real(lift, "lift")
     _check.choice(backend, "backend", _frames.KINDS)
     return _frames.from_arrow(_ecomkit.experiment_units(n_users, seed, lift), backend)
+
+
+class Svmlight(NamedTuple):
+    """A LibSVM file as a dense matrix: ``X`` (float64, rows × features), ``y``, and
+    ``group`` (int32 query sizes from the ``.query`` file beside it, or ``None``)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    group: np.ndarray | None
+
+
+def load_svmlight(path: str | Path) -> Svmlight:
+    """Read a LibSVM / SVMlight text file (``label index:value ...`` per line) and, when
+    ``<path>.query`` exists (LightGBM's convention), its query group sizes. Feature index
+    ``j`` is column ``j`` (as LightGBM reads the file); absent entries are 0. Unpacks as
+    ``X, y, group = load_svmlight(path)``."""
+    x, n_features, y, group = _ecomkit.load_svmlight(Path(path))
+    return Svmlight(
+        x.reshape(len(y), n_features), y, None if group is None else np.array(group, np.int32)
+    )
 
 
 def run(

@@ -2,7 +2,7 @@
 //! calculations behind the uplift report. Each follows the named scipy / statsmodels
 //! function, which the tests compare against.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ChiSquared, Continuous, ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{EcomkitError, Result};
 
@@ -19,13 +19,43 @@ pub struct TestResult {
     pub ci_high: f64,
 }
 
-fn standard_normal() -> Normal {
-    Normal::standard()
+/// P(Z > x) for a standard normal Z, from libm's `erfc` (accurate to an ulp or two; statrs'
+/// `erfc` is off by ~1e-10 relative).
+pub fn normal_sf(x: f64) -> f64 {
+    0.5 * libm::erfc(x / std::f64::consts::SQRT_2)
+}
+
+/// P(Z ≤ x).
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// The `p` quantile of the standard normal: statrs' approximation polished by Newton steps
+/// on the accurate cdf.
+pub fn normal_quantile(p: f64) -> f64 {
+    let mut x = Normal::standard().inverse_cdf(p);
+    for _ in 0..3 {
+        if !x.is_finite() {
+            break;
+        }
+        let density = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        if density <= 0.0 {
+            break;
+        }
+        // F(x) − p, computed from the tail that keeps its digits.
+        let error = if p > 0.5 {
+            (1.0 - p) - normal_sf(x)
+        } else {
+            normal_cdf(x) - p
+        };
+        x -= error / density;
+    }
+    x
 }
 
 /// The two-sided critical value of the standard normal at level `alpha`.
 pub fn z_critical(alpha: f64) -> f64 {
-    standard_normal().inverse_cdf(1.0 - alpha / 2.0)
+    normal_quantile(1.0 - alpha / 2.0)
 }
 
 /// Two-sided p-value of a standard normal statistic; NaN for a NaN statistic.
@@ -33,7 +63,7 @@ fn normal_p_value(z: f64) -> f64 {
     if z.is_nan() {
         f64::NAN
     } else {
-        (2.0 * standard_normal().sf(z.abs())).min(1.0)
+        (2.0 * normal_sf(z.abs())).min(1.0)
     }
 }
 
@@ -92,9 +122,8 @@ pub fn welch_ttest(
             ci_high: f64::NAN,
         };
     }
-    let t = StudentsT::new(0.0, 1.0, df).expect("df > 0");
-    let p_value = (2.0 * t.sf((diff / se).abs())).min(1.0);
-    let half = t.inverse_cdf(1.0 - alpha / 2.0) * se;
+    let p_value = (2.0 * student_t_sf((diff / se).abs(), df)).min(1.0);
+    let half = student_t_quantile(1.0 - alpha / 2.0, df) * se;
     TestResult {
         diff,
         se,
@@ -102,6 +131,72 @@ pub fn welch_ttest(
         ci_low: diff - half,
         ci_high: diff + half,
     }
+}
+
+/// Above this many degrees of freedom the t distribution is computed from the normal by
+/// the Cornish–Fisher expansion (error O(df⁻⁵), far below f64 rounding): statrs' incomplete
+/// beta loses digits there, and its quantile search fails to converge.
+const LARGE_DF: f64 = 1e4;
+
+/// t = z + g₁(z)/ν + g₂(z)/ν² + g₃(z)/ν³ + g₄(z)/ν⁴ (Abramowitz & Stegun 26.7.5), and dt/dz.
+fn cornish_fisher(z: f64, df: f64) -> (f64, f64) {
+    let z2 = z * z;
+    let g = [
+        (z2 + 1.0) * z / 4.0,
+        ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0,
+        (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0,
+        ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0,
+    ];
+    let dg = [
+        (3.0 * z2 + 1.0) / 4.0,
+        ((25.0 * z2 + 48.0) * z2 + 3.0) / 96.0,
+        (((21.0 * z2 + 95.0) * z2 + 51.0) * z2 - 15.0) / 384.0,
+        ((((711.0 * z2 + 5432.0) * z2 + 7410.0) * z2 - 5760.0) * z2 - 945.0) / 92160.0,
+    ];
+    let (mut t, mut slope, mut power) = (z, 1.0, 1.0);
+    for (gi, dgi) in g.iter().zip(&dg) {
+        power /= df;
+        t += gi * power;
+        slope += dgi * power;
+    }
+    (t, slope)
+}
+
+/// P(T > t) for Student's t with `df` degrees of freedom.
+pub fn student_t_sf(t: f64, df: f64) -> f64 {
+    if df < LARGE_DF {
+        return StudentsT::new(0.0, 1.0, df).expect("df > 0").sf(t);
+    }
+    // Solve cornish_fisher(z) = t for z by Newton's method; then P(T > t) = P(Z > z).
+    let mut z = t;
+    for _ in 0..50 {
+        let (value, slope) = cornish_fisher(z, df);
+        let step = (value - t) / slope;
+        z -= step;
+        if step.abs() <= 1e-16 * z.abs().max(1.0) {
+            break;
+        }
+    }
+    normal_sf(z)
+}
+
+/// The `p` quantile of Student's t with `df` degrees of freedom.
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    let z = normal_quantile(p);
+    if df >= LARGE_DF {
+        return cornish_fisher(z, df).0;
+    }
+    let t = StudentsT::new(0.0, 1.0, df).expect("df > 0");
+    // statrs' search, polished by Newton steps on its (accurate) cdf.
+    let mut x = t.inverse_cdf(p);
+    for _ in 0..3 {
+        let density = t.pdf(x);
+        if density <= 0.0 {
+            break;
+        }
+        x -= (t.cdf(x) - p) / density;
+    }
+    x
 }
 
 /// A z-test of `diff` with standard error `se` (the delta method for ratio metrics).
@@ -222,11 +317,10 @@ pub fn chi_square_gof(observed: &[f64], weights: &[f64]) -> Result<(f64, f64)> {
 /// units in the first arm and `ratio × n1` in the second (statsmodels
 /// `NormalIndPower().power`).
 pub fn normal_power(effect: f64, n1: f64, alpha: f64, ratio: f64) -> f64 {
-    let normal = standard_normal();
     let n = 1.0 / (1.0 / n1 + 1.0 / (n1 * ratio));
-    let crit = normal.inverse_cdf(1.0 - alpha / 2.0);
+    let crit = z_critical(alpha);
     let shift = effect * n.sqrt();
-    normal.sf(crit - shift) + normal.cdf(-crit - shift)
+    normal_sf(crit - shift) + normal_cdf(-crit - shift)
 }
 
 fn check_design(alpha: f64, power: f64, ratio: f64) -> Result<()> {
@@ -316,6 +410,29 @@ pub fn minimum_detectable_effect(n1: f64, alpha: f64, power: f64, ratio: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn student_t_matches_scipy_at_every_df() {
+        // scipy.stats.t.sf(2.5, df), scipy.stats.t.ppf(0.975, df)
+        let cases = [
+            (10.0, 0.01572342211830441, 2.228138851986274),
+            (1e3, 0.0062892839005454036, 1.9623390808264083),
+            (1e5, 0.0062104595962795255, 1.9599877075346095),
+            (1e7, 0.006209673268289235, 1.959964221767205),
+            (6.6e7, 0.006209666529186958, 1.9599640204835578),
+        ];
+        for (df, sf, q) in cases {
+            let (our_sf, our_q) = (student_t_sf(2.5, df), student_t_quantile(0.975, df));
+            assert!(
+                (our_sf - sf).abs() < 1e-12 * sf,
+                "sf df={df}: {our_sf} vs {sf}"
+            );
+            assert!(
+                (our_q - q).abs() < 1e-12,
+                "quantile df={df}: {our_q} vs {q}"
+            );
+        }
+    }
 
     #[test]
     fn holm_and_bh_by_hand() {

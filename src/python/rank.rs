@@ -20,6 +20,9 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(calibration_curve, module)?)?;
     module.add_function(wrap_pyfunction!(isotonic_fit, module)?)?;
     module.add_function(wrap_pyfunction!(isotonic_transform, module)?)?;
+    module.add_function(wrap_pyfunction!(load_svmlight, module)?)?;
+    #[cfg(feature = "lightgbm")]
+    training::register(module)?;
     Ok(())
 }
 
@@ -170,4 +173,135 @@ fn isotonic_transform<'py>(
         Ok(values.iter().map(|&v| fit.transform(v)).collect::<Vec<_>>())
     })?;
     Ok(out.into_pyarray(py))
+}
+
+/// `(X, n_features, y, group sizes or None)` of a LibSVM file and its `.query` file.
+#[allow(clippy::type_complexity)]
+#[pyfunction]
+#[pyo3(signature = (path))]
+fn load_svmlight<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+) -> PyResult<(
+    Bound<'py, PyArray1<f64>>,
+    usize,
+    Bound<'py, PyArray1<f64>>,
+    Option<Vec<i32>>,
+)> {
+    let data = run(py, || crate::rank::svmlight::load_svmlight(&path))?;
+    Ok((
+        data.x.into_pyarray(py),
+        data.n_features,
+        data.labels.into_pyarray(py),
+        data.group,
+    ))
+}
+
+#[cfg(feature = "lightgbm")]
+pub(crate) mod training {
+    //! LightGBM training and prediction (cargo feature `lightgbm`).
+
+    use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+    use pyo3::prelude::*;
+
+    use super::super::errors::run;
+    use crate::error::Result;
+    use crate::rank::lightgbm::{train, Model, TrainData};
+
+    /// A row-major f64 matrix as (values, n_features).
+    fn matrix<'a>(x: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize)> {
+        let n_features = x.shape()[1];
+        Ok((x.as_slice()?, n_features))
+    }
+
+    type Valid<'py> = Option<(
+        PyReadonlyArray2<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+        Option<PyReadonlyArray1<'py, i32>>,
+    )>;
+
+    /// `(model text, best iteration, eval names, eval history)`.
+    #[pyfunction]
+    #[pyo3(signature = (x, y, group, params, num_boost_round, valid, early_stopping_rounds))]
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
+    pub(crate) fn lgbm_train<'py>(
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+        y: PyReadonlyArray1<'py, f64>,
+        group: Option<PyReadonlyArray1<'py, i32>>,
+        params: &str,
+        num_boost_round: usize,
+        valid: Valid<'py>,
+        early_stopping_rounds: Option<usize>,
+    ) -> PyResult<(String, usize, Vec<String>, Vec<Vec<f64>>)> {
+        let (values, n_features) = matrix(&x)?;
+        let group = group.as_ref().map(|g| g.as_slice()).transpose()?;
+        let data = TrainData {
+            x: values,
+            n_features,
+            labels: y.as_slice()?,
+            group,
+        };
+        let valid_data = match &valid {
+            Some((vx, vy, vg)) => {
+                let (values, n_features) = matrix(vx)?;
+                Some(TrainData {
+                    x: values,
+                    n_features,
+                    labels: vy.as_slice()?,
+                    group: vg.as_ref().map(|g| g.as_slice()).transpose()?,
+                })
+            }
+            None => None,
+        };
+        let trained = run(py, || {
+            train(
+                &data,
+                params,
+                num_boost_round,
+                valid_data.as_ref(),
+                early_stopping_rounds,
+            )
+        })?;
+        Ok((
+            trained.model,
+            trained.best_iteration,
+            trained.eval_names,
+            trained.eval_history,
+        ))
+    }
+
+    /// Predictions (`kind` "normal" or "contrib") or importances ("split" / "gain").
+    #[pyfunction]
+    #[pyo3(signature = (model, x, contrib))]
+    pub(crate) fn lgbm_predict<'py>(
+        py: Python<'py>,
+        model: &str,
+        x: PyReadonlyArray2<'py, f64>,
+        contrib: bool,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (values, n_features) = matrix(&x)?;
+        let out = run(py, || -> Result<Vec<f64>> {
+            let model = Model::from_string(model)?;
+            if contrib {
+                model.predict_contrib(values, n_features)
+            } else {
+                model.predict(values, n_features)
+            }
+        })?;
+        Ok(out.into_pyarray(py))
+    }
+
+    #[pyfunction]
+    #[pyo3(signature = (model, gain))]
+    pub(crate) fn lgbm_importance(py: Python<'_>, model: &str, gain: bool) -> PyResult<Vec<f64>> {
+        run(py, || Model::from_string(model)?.feature_importance(gain))
+    }
+
+    pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        module.add_function(wrap_pyfunction!(lgbm_train, module)?)?;
+        module.add_function(wrap_pyfunction!(lgbm_predict, module)?)?;
+        module.add_function(wrap_pyfunction!(lgbm_importance, module)?)?;
+        Ok(())
+    }
 }

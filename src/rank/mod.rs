@@ -5,9 +5,14 @@
 //!   a relevant item.
 //! - [`classification`]: ROC AUC, average precision, log loss, Brier score, calibration
 //!   curves and isotonic calibration, as scikit-learn computes them.
+//! - [`lightgbm`] (cargo feature `lightgbm`): LambdaRank and binary training through
+//!   LightGBM 4.7, with query groups.
 
 pub mod classification;
+#[cfg(feature = "lightgbm")]
+pub mod lightgbm;
 pub mod metrics;
+pub mod svmlight;
 
 pub use metrics::{
     ranking_metric, ApDenominator, Gain, NoRelevant, RankingMetric, RankingOptions, Ties,

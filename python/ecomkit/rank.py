@@ -1,0 +1,339 @@
+"""LambdaRank and binary training through LightGBM 4.7, driven from Rust.
+
+:func:`train_lambdarank` (query groups) and :func:`train_binary` (propensity) return a
+:class:`Model` with ``predict``, ``predict_contrib`` (SHAP), ``feature_importance``,
+``save`` / ``load`` (LightGBM's text format, readable by the ``lightgbm`` Python package).
+:func:`run` is the ``ecomkit train-rank`` pipeline step. Conventions: docs/rank.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import _check, _ecomkit, _frames, _io
+from .errors import InvalidTypeError, InvalidValueError
+from .settings import load_section
+
+__all__ = ["Model", "run", "train_binary", "train_lambdarank"]
+
+LAMBDARANK_DEFAULTS: dict[str, Any] = {"objective": "lambdarank", "verbosity": -1}
+BINARY_DEFAULTS: dict[str, Any] = {"objective": "binary", "verbosity": -1}
+
+
+def _params_string(params: Mapping[str, Any]) -> str:
+    """LightGBM's ``key=value`` form; lists become comma-separated, booleans lower case."""
+    parts = []
+    for key, value in params.items():
+        if not isinstance(key, str) or not key or any(c.isspace() or c == "=" for c in key):
+            raise InvalidValueError(f"params: bad parameter name {key!r}")
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, (list, tuple)):
+            text = ",".join(str(v) for v in value)
+        else:
+            text = str(value)
+        if any(c.isspace() for c in text):
+            raise InvalidValueError(f"params: value of {key!r} must not contain spaces")
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+def _matrix(x: Any, argument: str) -> np.ndarray:
+    if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
+        x = x.to_numpy()
+    try:
+        x = np.ascontiguousarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTypeError(f"{argument}: expected a 2-D array of numbers ({exc})") from None
+    if x.ndim != 2:
+        raise InvalidValueError(f"{argument}: expected a 2-D array, got shape {x.shape}")
+    return x
+
+
+def _group_sizes(group: Any, group_ids: Any, n_rows: int, argument: str) -> tuple[Any, Any]:
+    """(int32 group sizes or None, row order or None) from `group` or per-row `group_ids`."""
+    if group is not None and group_ids is not None:
+        raise InvalidValueError(f"{argument}: give group (sizes) or group_ids, not both")
+    if group is not None:
+        sizes = np.asarray(group)
+        if sizes.ndim != 1 or sizes.dtype.kind not in "iu":
+            raise InvalidTypeError(f"{argument}: expected a 1-D array of integer group sizes")
+        if (sizes <= 0).any() or sizes.sum() != n_rows:
+            raise InvalidValueError(
+                f"{argument}: expected positive group sizes adding up to {n_rows} rows, "
+                f"got {int(sizes.sum())}"
+            )
+        return np.ascontiguousarray(sizes, dtype=np.int32), None
+    if group_ids is not None:
+        ids = pa.array(_frames.to_arrow_array(group_ids, "group_ids")).to_pandas()
+        if len(ids) != n_rows:
+            raise InvalidValueError(f"group_ids: expected length {n_rows}, got {len(ids)}")
+        import pandas as pd
+
+        codes, _ = pd.factorize(ids)
+        order = np.argsort(codes, kind="stable")  # rows of a query together, in input order
+        return np.bincount(codes).astype(np.int32), order
+    return None, None
+
+
+class Model:
+    """A trained LightGBM model (LightGBM's text format inside)."""
+
+    def __init__(self, model_text: str, *, best_iteration: int | None = None,
+                 eval_history: Any = None) -> None:  # fmt: skip
+        self.model_text = model_text
+        self.best_iteration = best_iteration
+        self.eval_history = eval_history
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Scores (LambdaRank) or probabilities (binary), one per row."""
+        return _ecomkit.lgbm_predict(self.model_text, _matrix(X, "X"), False)
+
+    def predict_contrib(self, X: Any) -> np.ndarray:
+        """SHAP values: ``(n_rows, n_features + 1)``, the last column the expected value."""
+        x = _matrix(X, "X")
+        out = _ecomkit.lgbm_predict(self.model_text, x, True)
+        return out.reshape(x.shape[0], -1)
+
+    def feature_importance(self, importance_type: str = "split") -> np.ndarray:
+        """Splits per feature (``"split"``) or their total gain (``"gain"``)."""
+        _check.choice(importance_type, "importance_type", ("split", "gain"))
+        return np.array(_ecomkit.lgbm_importance(self.model_text, importance_type == "gain"))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model in LightGBM's text format, atomically."""
+        return _io.write_text(self.model_text, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        path = Path(path)
+        if not path.is_file():
+            raise InvalidValueError(f"path: no such file '{path}'")
+        return cls(path.read_text())
+
+    def __repr__(self) -> str:
+        return f"Model(best_iteration={self.best_iteration})"
+
+
+def _train(
+    defaults: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    group: Any,
+    group_ids: Any,
+    params: Mapping[str, Any] | None,
+    num_boost_round: int,
+    valid: Any,
+    early_stopping_rounds: int | None,
+) -> Model:
+    x = _matrix(X, "X")
+    labels = _frames.to_float64(y, "y")
+    if len(labels) != x.shape[0]:
+        raise InvalidValueError(
+            f"y: expected length {x.shape[0]} (the rows of X), got {len(labels)}"
+        )
+    sizes, order = _group_sizes(group, group_ids, x.shape[0], "group")
+    if order is not None:
+        x, labels = np.ascontiguousarray(x[order]), np.ascontiguousarray(labels[order])
+    merged = {**defaults, **(params or {})}
+    num_boost_round = _check.positive_int(num_boost_round, "num_boost_round")
+    if early_stopping_rounds is not None:
+        early_stopping_rounds = _check.positive_int(early_stopping_rounds, "early_stopping_rounds")
+    valid_args = None
+    if valid is not None:
+        if isinstance(valid, Mapping):
+            vx, vy = valid.get("X"), valid.get("y")
+            vg, vids = valid.get("group"), valid.get("group_ids")
+        elif isinstance(valid, Sequence) and len(valid) in (2, 3):
+            vx, vy, vg, vids = valid[0], valid[1], (valid[2] if len(valid) == 3 else None), None
+        else:
+            raise InvalidTypeError("valid: expected (X, y[, group]) or a dict with X, y, group")
+        vx = _matrix(vx, "valid X")
+        vy = _frames.to_float64(vy, "valid y")
+        vsizes, vorder = _group_sizes(vg, vids, vx.shape[0], "valid group")
+        if vorder is not None:
+            vx, vy = np.ascontiguousarray(vx[vorder]), np.ascontiguousarray(vy[vorder])
+        valid_args = (vx, vy, vsizes)
+    text, best, names, history = _ecomkit.lgbm_train(
+        x, labels, sizes, _params_string(merged), num_boost_round, valid_args,
+        early_stopping_rounds,
+    )  # fmt: skip
+    eval_history = {name: [row[i] for row in history] for i, name in enumerate(names)}
+    return Model(text, best_iteration=best, eval_history=eval_history or None)
+
+
+def train_lambdarank(
+    X: Any,
+    y: Any,
+    group: Any = None,
+    params: Mapping[str, Any] | None = None,
+    num_boost_round: int = 100,
+    *,
+    group_ids: Any = None,
+    valid: Any = None,
+    early_stopping_rounds: int | None = None,
+) -> Model:
+    """Train a LambdaRank model, as ``lightgbm.train({"objective": "lambdarank", ...},
+    lightgbm.Dataset(X, y, group=group), num_boost_round)``.
+
+    ``group`` holds the sizes of consecutive queries (LightGBM's convention);
+    ``group_ids=`` (one id per row, rows in any order) is the alternative. ``params`` are
+    LightGBM parameters (defaults: ``objective="lambdarank"``, ``verbosity=-1``); the same
+    data, parameters and seed give the same model and predictions as LightGBM's Python
+    package. ``valid=(X, y, group)`` adds validation data; with ``early_stopping_rounds``,
+    training stops when the first validation metric has not improved for that many rounds
+    and the model keeps the best iteration.
+    """
+    if group is None and group_ids is None:
+        raise InvalidValueError("group: LambdaRank needs query groups (group sizes or group_ids)")
+    return _train(LAMBDARANK_DEFAULTS, X, y, group, group_ids, params, num_boost_round, valid,
+                  early_stopping_rounds)  # fmt: skip
+
+
+def train_binary(
+    X: Any,
+    y: Any,
+    params: Mapping[str, Any] | None = None,
+    num_boost_round: int = 100,
+    *,
+    valid: Any = None,
+    early_stopping_rounds: int | None = None,
+) -> Model:
+    """Train a binary classifier (propensity); ``predict`` gives probabilities."""
+    return _train(BINARY_DEFAULTS, X, y, None, None, params, num_boost_round, valid,
+                  early_stopping_rounds)  # fmt: skip
+
+
+# --- The ``ecomkit train-rank`` step ---------------------------------------------------------
+
+
+def _load(path: str | Path, label_col: str, group_col: str, feature_cols: Any,
+          baseline: str | None) -> dict[str, Any]:  # fmt: skip
+    """Features, labels, group ids (and a baseline score) from a table or a LibSVM file."""
+    from .datasets import load_svmlight
+
+    path = Path(path)
+    if path.suffix.lower() not in (".parquet", ".csv", ".feather", ".arrow", ".ipc"):
+        data = load_svmlight(path)
+        if data.group is None:
+            raise InvalidValueError(f"input: {path} has no .query file of group sizes beside it")
+        if baseline:
+            raise InvalidValueError("baseline_score_column: a LibSVM file has no named columns")
+        ids = np.repeat(np.arange(len(data.group)), data.group)
+        return {"X": data.X, "y": data.y, "groups": ids, "baseline": None,
+                "features": [f"f{i}" for i in range(data.X.shape[1])]}  # fmt: skip
+    table = _io.read_table(path)
+    names = table.column_names
+    _frames.require_columns(names, [label_col], "label_col")
+    _frames.require_columns(names, [group_col], "group_col")
+    if baseline:
+        _frames.require_columns(names, [baseline], "baseline_score_column")
+    if feature_cols is None:
+        skip = {label_col, group_col, baseline}
+        feature_cols = [n for n in names if n not in skip and (
+            pa.types.is_integer(table.schema.field(n).type)
+            or pa.types.is_floating(table.schema.field(n).type))]  # fmt: skip
+    _frames.require_columns(names, list(feature_cols), "feature_cols")
+    x = np.column_stack([_frames.to_float64(table.column(c), c) for c in feature_cols])
+    return {
+        "X": x,
+        "y": _frames.to_float64(table.column(label_col), label_col),
+        "groups": table.column(group_col),
+        "baseline": _frames.to_float64(table.column(baseline), baseline) if baseline else None,
+        "features": list(feature_cols),
+    }
+
+
+def run(
+    train: str | Path,
+    output_dir: str | Path,
+    *,
+    valid: str | Path | None = None,
+    label_col: str | None = None,
+    group_col: str | None = None,
+    feature_cols: Sequence[str] | None = None,
+    baseline_score_column: str | None = None,
+    k: Sequence[int] | None = None,
+    params: Mapping[str, Any] | None = None,
+    num_boost_round: int | None = None,
+    early_stopping_rounds: int | None = None,
+    config: str | Path | None = None,
+) -> dict[str, Any]:
+    """The ``ecomkit train-rank`` step: train LambdaRank on ``train`` (a table with label,
+    group and feature columns, or a LibSVM file with its ``.query`` file), evaluate on
+    ``valid`` (or ``train``), and write into ``output_dir``, atomically: ``model.txt``
+    (LightGBM text format), ``metrics.json`` (metrics per k, lift curve per k and over
+    population fractions), ``metrics.csv`` (one row per k) and ``lift_curve.csv`` (mean
+    recall, baseline recall and lift at each k). Settings fall back to the ``[rank]``
+    section of ``config``.
+    """
+    from .metrics import lift_curve, ranking_report
+
+    started = time.perf_counter()
+    settings = load_section(config, "rank")
+    label_col = label_col or settings.get("label_col", "label")
+    group_col = group_col or settings.get("group_col", "group")
+    feature_cols = feature_cols if feature_cols is not None else settings.get("feature_cols")
+    baseline = baseline_score_column or settings.get("baseline_score_column")
+    cuts = [int(c) for c in (k if k is not None else settings.get("k", (1, 3, 5, 10)))]
+    params = {**settings.get("params", {}), **(params or {})}
+    rounds = num_boost_round or settings.get("num_boost_round", 100)
+    stopping = early_stopping_rounds or settings.get("early_stopping_rounds")
+    train_data = _load(train, label_col, group_col, feature_cols, baseline)
+    eval_data = _load(valid, label_col, group_col, train_data["features"], baseline) if valid \
+        else train_data  # fmt: skip
+    model = train_lambdarank(
+        train_data["X"], train_data["y"], params=params, num_boost_round=rounds,
+        group_ids=train_data["groups"],
+        valid=({"X": eval_data["X"], "y": eval_data["y"], "group_ids": eval_data["groups"]}
+               if valid and stopping else None),
+        early_stopping_rounds=stopping if valid else None,
+    )  # fmt: skip
+    scores = model.predict(eval_data["X"])
+    import pandas as pd
+
+    frame = pd.DataFrame({"group": pa.array(eval_data["groups"]).to_pandas()
+                          if not isinstance(eval_data["groups"], np.ndarray)
+                          else eval_data["groups"],
+                          "label": eval_data["y"], "score": scores})  # fmt: skip
+    if eval_data["baseline"] is not None:
+        frame["baseline"] = eval_data["baseline"]
+    report = ranking_report(frame, "group", "label", "score", k=cuts,
+                            baseline="baseline" if baseline else None)  # fmt: skip
+    per_k = report.metrics[["k", "recall"] + (["baseline_recall", "lift"] if baseline else [])]
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def clean(value: Any) -> Any:
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    payload = {
+        "metrics": {
+            f"{col}@{row['k']}": clean(row[col])
+            for row in report.metrics.to_dict("records")
+            for col in report.metrics.columns
+            if col != "k"
+        },  # fmt: skip
+        "lift_curve": [{k: clean(v) for k, v in r.items()} for r in per_k.to_dict("records")],
+        "population_lift_curve": report.to_dict()["lift_curve"],
+        "best_iteration": model.best_iteration,
+        "rows": len(frame),
+        "groups": int(frame["group"].nunique()),
+    }
+    paths = {
+        "model": str(model.save(out / "model.txt")),
+        "metrics_json": str(_io.write_text(json.dumps(payload, indent=2), out / "metrics.json")),
+        "metrics_csv": str(_io.write_table(report.metrics, out / "metrics.csv")),
+        "lift_curve": str(_io.write_table(per_k, out / "lift_curve.csv")),
+    }
+    _ = lift_curve
+    return {**paths, "metrics": payload["metrics"],
+            "seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
