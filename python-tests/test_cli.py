@@ -101,6 +101,7 @@ def test_demo_writes_its_artefacts(tmp_path):
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
     assert names == [
         "group_stats.csv",
+        "rank",
         "scores.parquet",
         "summary.md",
         "top_candidates_20240229.csv",
@@ -112,6 +113,9 @@ def test_demo_writes_its_artefacts(tmp_path):
     assert "explosive score" in text and "uplift report" in text
     # The report recovers the known true lift of the synthetic experiment.
     assert summary["experiment"]["recovered"] == {"converted": True, "ctr": True}
+    ranked = sorted(p.name for p in (tmp_path / "demo" / "rank").iterdir())
+    assert ranked == ["lift_curve.csv", "lift_curve.png", "metrics.csv", "model.txt"]
+    assert 0 < summary["ranking"]["recall_at_10"] <= 1
 
 
 def test_console_script_runs(tmp_path):

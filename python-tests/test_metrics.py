@@ -195,15 +195,15 @@ def test_ranking_report_and_lift_curve():
     baseline = rng.random(len(labels))
     df = pd.DataFrame({"g": groups, "y": labels, "s": scores, "b": baseline})
     report = metrics.ranking_report(df, "g", "y", "s", k=(1, 5), baseline="b")
-    m = report.metrics
+    m = report
     assert m["k"].tolist() == [1, 5]
     close(m["ndcg"].iloc[1], metrics.ndcg(labels, scores, groups, k=5))
     close(m["baseline_recall"].iloc[0], metrics.recall(labels, baseline, groups, k=1))
     close(m["lift"], m["recall"] / m["baseline_recall"])
-    curve = report.lift_curve
-    assert len(curve) == 10 and curve["recall"].iloc[-1] == pytest.approx(
-        metrics.recall(labels, scores, groups, no_relevant="zero")
-    )
+    curve = report.attrs["lift_curve"]
+    assert len(curve) == 10 and curve["recall"].iloc[-1] == pytest.approx(1.0)
+    at_half = metrics.recall(labels, scores, groups, no_relevant="skip", per_group=True)
+    assert curve["recall"].iloc[-1] == pytest.approx(at_half["recall"].mean())
     assert curve["recall"].is_monotonic_increasing
 
 

@@ -100,5 +100,8 @@ def write_text(text: str, path: str | Path) -> Path:
 
 def _as_arrow(frame: Any) -> pa.Table:
     if type(frame).__module__.split(".")[0] == "pandas":
+        if frame.attrs:  # e.g. a report's lift curve: not part of the table written
+            frame = frame.copy(deep=False)
+            frame.attrs = {}
         return pa.Table.from_pandas(frame, preserve_index=False)
     return pa.table(frame)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,6 @@ from .errors import InvalidValueError
 
 __all__ = [
     "IsotonicCalibrator",
-    "RankingReport",
     "average_precision",
     "average_precision_score",
     "brier_score",
@@ -37,6 +36,7 @@ __all__ = [
     "log_loss",
     "mrr",
     "ndcg",
+    "plot_lift_curve",
     "precision",
     "precision_recall_at",
     "ranking_report",
@@ -196,26 +196,6 @@ hit_rate.__doc__ = _ranking_doc("hit_rate", "Hit rate@k: 1 when a relevant item 
 # --- Reports --------------------------------------------------------------------------------
 
 
-@dataclass
-class RankingReport:
-    """``metrics``: one row per k; ``lift_curve``: one row per population fraction."""
-
-    metrics: Any
-    lift_curve: Any
-
-    def to_dataframe(self) -> Any:
-        return self.metrics
-
-    def to_dict(self) -> dict[str, Any]:
-        def records(frame: Any) -> list[dict[str, Any]]:
-            return [
-                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-                for r in frame.to_dict("records")
-            ]
-
-        return {"metrics": records(self.metrics), "lift_curve": records(self.lift_curve)}
-
-
 def _columns(frame: Any, names: list[str]) -> dict[str, Any]:
     frame, kind = _frames.prepare(frame)
     _frames.require_columns(_frames.column_names(frame, kind), names, "frame")
@@ -232,21 +212,22 @@ def ranking_report(
     baseline: str | None = None,
     *,
     fractions: Sequence[float] | None = None,
-) -> RankingReport:
+) -> Any:
     """Group-wise ranking metrics of ``score`` at each ``k``, with the lift of the model's
     recall over a ``baseline`` score column, plus a lift curve over population fractions.
 
-    ``metrics`` has one row per k: ``k``, ``ndcg``, ``precision``, ``recall``, ``map``,
-    ``mrr``, ``hit_rate`` and, with a baseline, ``baseline_recall`` and ``lift`` (model
-    recall / baseline recall). ``lift_curve`` has one row per fraction (deciles by
-    default): ``fraction``, ``recall``, and with a baseline ``baseline_recall`` and
-    ``lift``; the cut of a group at fraction f is ceil(f × group size).
+    Returns a pandas DataFrame with one row per k: ``k``, ``ndcg``, ``precision``,
+    ``recall``, ``map``, ``mrr``, ``hit_rate`` and, with a baseline, ``baseline_recall`` and
+    ``lift`` (model recall / baseline recall). ``.attrs["lift_curve"]`` holds the lift curve
+    (:func:`lift_curve`): one row per population fraction (deciles by default) with
+    ``fraction``, ``recall``, and with a baseline ``baseline_recall`` and ``lift``; the cut
+    of a group at fraction f is ceil(f × group size).
 
     >>> import pandas as pd
     >>> df = pd.DataFrame({"q": [1, 1, 1, 2, 2, 2], "y": [1, 0, 0, 0, 0, 1],
     ...                    "model": [0.9, 0.2, 0.1, 0.3, 0.2, 0.8],
     ...                    "popularity": [0.1, 0.5, 0.9, 0.9, 0.5, 0.1]})
-    >>> ranking_report(df, "q", "y", "model", k=[1], baseline="popularity").metrics
+    >>> ranking_report(df, "q", "y", "model", k=[1], baseline="popularity")
        k  ndcg  precision  recall  map  mrr  hit_rate  baseline_recall  lift
     0  1   1.0        1.0     1.0  1.0  1.0       1.0              0.0   inf
     """
@@ -269,7 +250,9 @@ def ranking_report(
         rows["lift"] = [_lift(m, b) for m, b in zip(rows["recall"], rows["baseline_recall"],
                                                      strict=True)]  # fmt: skip
     curve = lift_curve(labels, scores, keys, None if not baseline else base, fractions=fractions)
-    return RankingReport(pd.DataFrame(rows), curve)
+    report = pd.DataFrame(rows)
+    report.attrs["lift_curve"] = curve
+    return report
 
 
 def _lift(model: float, base: float) -> float:
@@ -288,7 +271,8 @@ def lift_curve(
 ) -> Any:
     """Mean recall of the top fraction f of each group (cut = ceil(f × group size)), for the
     model and optionally a baseline score, and their ratio, at each fraction (deciles by
-    default). A pandas DataFrame."""
+    default). Groups without a relevant item are left out (their recall is undefined). A
+    pandas DataFrame."""
     import pandas as pd
 
     fractions = [0.1 * i for i in range(1, 11)] if fractions is None else list(fractions)
@@ -297,8 +281,6 @@ def lift_curve(
     labels = _frames.to_float64(labels, "labels")
     keys = _frames.to_arrow_array(groups, "groups")
     table = pa.table({"g": keys})
-    import pyarrow.compute as pc
-
     # The cut of each group at each fraction: recall@cut of each group, averaged.
     sizes = table.group_by("g").aggregate([("g", "count")])
     size_of = dict(zip(sizes.column("g").to_pylist(), sizes.column("g_count").to_pylist(),
@@ -311,7 +293,7 @@ def lift_curve(
             {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in size_of.values()}
         )
         per_group, first_rows = _ecomkit.ranking_metric(
-            "recall", labels, values, keys, cuts, "exponential", "stable", "zero", "relevant"
+            "recall", labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
         )
         ids = pa.array(keys).take(pa.array(first_rows, pa.int64())).to_pylist()
         index = {c: i for i, c in enumerate(cuts)}
@@ -321,10 +303,9 @@ def lift_curve(
                 per_group[index[max(1, math.ceil(f * size_of[g] - 1e-9))]][i]
                 for i, g in enumerate(ids)
             ]
-            result.append(float(np.mean(recalls)))
+            result.append(float(np.nanmean(recalls)) if not np.all(np.isnan(recalls)) else math.nan)
         return result
 
-    _ = pc  # (kept for symmetry with other Arrow helpers)
     out["recall"] = curve(scores)
     if baseline is not None:
         out["baseline_recall"] = curve(baseline)
@@ -454,3 +435,35 @@ def sliced(
     finite = out["value"].dropna()
     out.attrs["max_gap"] = float(finite.max() - finite.min()) if len(finite) else math.nan
     return out
+
+
+def plot_lift_curve(curve: Any, path: str | Path | None = None, *, title: str | None = None) -> Any:
+    """Plot a lift curve (the frame of :func:`lift_curve` or
+    ``ranking_report(...).attrs["lift_curve"]``): recall of the model and of the baseline
+    against the population fraction. Returns the matplotlib Figure; with ``path``, also
+    writes it there (PNG, atomically). Needs matplotlib (``pip install matplotlib``)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg") if path is not None else None
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InvalidValueError(
+            "plot_lift_curve needs matplotlib: pip install matplotlib"
+        ) from None
+    from . import _io
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(curve["fraction"], curve["recall"], marker="o", label="model")
+    if "baseline_recall" in curve:
+        ax.plot(curve["fraction"], curve["baseline_recall"], marker="s", label="baseline")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
+    ax.set_xlabel("fraction of each group ranked")
+    ax.set_ylabel("mean recall")
+    ax.set_title(title or "Lift curve")
+    ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+        plt.close(fig)
+    return fig

@@ -275,7 +275,7 @@ def run(
     recall, baseline recall and lift at each k). Settings fall back to the ``[rank]``
     section of ``config``.
     """
-    from .metrics import lift_curve, ranking_report
+    from .metrics import ranking_report
 
     started = time.perf_counter()
     settings = load_section(config, "rank")
@@ -308,22 +308,25 @@ def run(
         frame["baseline"] = eval_data["baseline"]
     report = ranking_report(frame, "group", "label", "score", k=cuts,
                             baseline="baseline" if baseline else None)  # fmt: skip
-    per_k = report.metrics[["k", "recall"] + (["baseline_recall", "lift"] if baseline else [])]
+    per_k = report[["k", "recall"] + (["baseline_recall", "lift"] if baseline else [])]
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     def clean(value: Any) -> Any:
         return None if isinstance(value, float) and not math.isfinite(value) else value
 
+    def records(frame: Any) -> list[dict[str, Any]]:
+        return [{k: clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
     payload = {
         "metrics": {
             f"{col}@{row['k']}": clean(row[col])
-            for row in report.metrics.to_dict("records")
-            for col in report.metrics.columns
+            for row in report.to_dict("records")
+            for col in report.columns
             if col != "k"
-        },  # fmt: skip
-        "lift_curve": [{k: clean(v) for k, v in r.items()} for r in per_k.to_dict("records")],
-        "population_lift_curve": report.to_dict()["lift_curve"],
+        },
+        "lift_curve": records(per_k),
+        "population_lift_curve": records(report.attrs["lift_curve"]),
         "best_iteration": model.best_iteration,
         "rows": len(frame),
         "groups": int(frame["group"].nunique()),
@@ -331,9 +334,8 @@ def run(
     paths = {
         "model": str(model.save(out / "model.txt")),
         "metrics_json": str(_io.write_text(json.dumps(payload, indent=2), out / "metrics.json")),
-        "metrics_csv": str(_io.write_table(report.metrics, out / "metrics.csv")),
+        "metrics_csv": str(_io.write_table(report, out / "metrics.csv")),
         "lift_curve": str(_io.write_table(per_k, out / "lift_curve.csv")),
     }
-    _ = lift_curve
     return {**paths, "metrics": payload["metrics"],
             "seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
