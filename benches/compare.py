@@ -6,7 +6,8 @@ and print one table of medians and ratios. A benchmark, not a test: `make bench`
     python benches/compare.py --case explosive_score --repeat 5
     python benches/compare.py --case assign_ids --case uplift_report
 
-Sizes: explosive_score and assign_ids use --rows rows (10M), uplift_report 10 × --rows (100M).
+Sizes: explosive_score and assign_ids use --rows rows (10M); uplift_report and roc_auc
+10 × --rows (100M); ranking_metrics --rows / 10 groups of 50 items (1M groups).
 
 Each case generates its data once, runs every implementation `--repeat` times (pandas, the
 slowest, fewer), checks the outputs against ecomkit's, and reports the median wall time.
@@ -299,7 +300,97 @@ def case_uplift_report(rows: int, repeat: int) -> list[Timing]:
     return timings
 
 
+# --- ranking metrics ---------------------------------------------------------------------------
+
+CUTS = [1, 5, 10]
+
+
+def ranking_data(n_groups: int, size: int = 50) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(2)
+    n = n_groups * size
+    groups = np.repeat(np.arange(n_groups, dtype=np.int64), size)
+    labels = np.where(rng.random(n) < 0.1, rng.integers(1, 4, n), 0).astype(np.float64)
+    scores = labels * 0.3 + rng.random(n)
+    return labels, scores, groups
+
+
+def ours_ranking(labels, scores, groups) -> dict[str, dict[int, float]]:
+    from ecomkit import metrics
+
+    out = metrics.ranking_metrics(labels, scores, groups, k=CUTS, gain="linear",
+                                  metrics=["ndcg", "average_precision", "recall"])  # fmt: skip
+    return {"ndcg": out["ndcg"], "map": out["average_precision"], "recall": out["recall"]}
+
+
+def case_ranking_metrics(rows: int, repeat: int) -> list[Timing]:
+    """NDCG, MAP and recall at k = 1, 5, 10 over rows/10 groups × 50 items (1M × 50 at the
+    default --rows); scikit-learn and ranx timed on subsets and scaled linearly."""
+    import ranx
+    from sklearn.metrics import ndcg_score
+
+    n_groups = rows // 10
+    case = f"ndcg/map/recall @1,5,10, {n_groups:,} groups × 50 items"
+    labels, scores, groups = ranking_data(n_groups)
+    timings = []
+    t, ours = timed(lambda: ours_ranking(labels, scores, groups), repeat)
+    timings.append(Timing(case, "ecomkit ranking_metrics (one call)", t))
+
+    subset = 2000  # scikit-learn: one ndcg_score call per group and cut-off
+    y2, s2 = labels[: subset * 50].reshape(subset, 50), scores[: subset * 50].reshape(subset, 50)
+
+    def sklearn_loop() -> dict[int, float]:
+        pairs = list(zip(y2, s2, strict=True))
+        return {k: float(np.mean([ndcg_score([y], [s], k=k) for y, s in pairs])) for k in CUTS}
+
+    t, theirs = timed(sklearn_loop, 1)
+    ours_subset = ours_ranking(labels[: subset * 50], scores[: subset * 50], groups[: subset * 50])
+    for k in CUTS:
+        np.testing.assert_allclose(ours_subset["ndcg"][k], theirs[k], rtol=1e-9, err_msg="sklearn")
+    timings.append(Timing(case, f"scikit-learn ndcg_score per group (ndcg only; {subset:,} "
+                                "groups, scaled)", t * n_groups / subset,
+                          "ecomkit ranking_metrics (one call)"))  # fmt: skip
+
+    sub = min(n_groups, 100_000)
+    qrels, run = {}, {}
+    for g in range(sub):
+        rows_g = slice(g * 50, (g + 1) * 50)
+        lab, sco = labels[rows_g], scores[rows_g]
+        qrels[str(g)] = {str(i): int(lab[i]) for i in np.flatnonzero(lab > 0)}
+        run[str(g)] = {str(i): float(sco[i]) for i in range(50)}
+    keep = [q for q in qrels if qrels[q]]
+    qrels_r = ranx.Qrels({q: qrels[q] for q in keep})
+    run_r = ranx.Run({q: run[q] for q in keep})
+    wanted = [f"{m}@{k}" for m in ("ndcg", "map", "recall") for k in CUTS]
+    ranx.evaluate(qrels_r, run_r, wanted)  # JIT warm-up
+    t, _ = timed(lambda: ranx.evaluate(qrels_r, run_r, wanted), repeat)
+    timings.append(Timing(case, f"ranx evaluate after JIT warm-up ({len(keep):,} groups, "
+                                "scaled)", t * n_groups / len(keep),
+                          "ecomkit ranking_metrics (one call)"))  # fmt: skip
+    return timings
+
+
+def case_roc_auc(rows: int, repeat: int) -> list[Timing]:
+    from sklearn.metrics import roc_auc_score
+
+    from ecomkit import metrics
+
+    rows *= 10  # 100M at the default --rows
+    case = f"roc_auc over {rows:,} rows"
+    rng = np.random.default_rng(3)
+    y = (rng.random(rows) < 0.2).astype(np.float64)
+    p = np.round(y * 0.2 + rng.random(rows), 6)  # ties, as real scores have
+    timings = []
+    t, ours = timed(lambda: metrics.roc_auc(y, p), repeat)
+    timings.append(Timing(case, "ecomkit roc_auc", t))
+    t, theirs = timed(lambda: roc_auc_score(y, p), max(1, repeat // 2))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+    timings.append(Timing(case, "scikit-learn roc_auc_score", t, "ecomkit roc_auc"))
+    return timings
+
+
 CASES: dict[str, Callable[[int, int], list[Timing]]] = {
+    "ranking_metrics": case_ranking_metrics,
+    "roc_auc": case_roc_auc,
     "explosive_score": case_explosive_score,
     "assign_ids": case_assign_ids,
     "uplift_report": case_uplift_report,

@@ -531,6 +531,7 @@ pub fn factorize_columns(
     // Merge in row order: column keys → global column codes → global code of the tuple.
     let mut column_coders: Vec<Coder> = columns.iter().map(|_| Coder::default()).collect();
     let mut tuples: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+    let single = columns.len() == 1;
     let mut codes = Vec::with_capacity(n_rows);
     for piece in &coded {
         let mut first_row = vec![u32::MAX; piece.n_combined];
@@ -545,21 +546,27 @@ pub fn factorize_columns(
                 if row == u32::MAX {
                     return u32::MAX; // a dictionary value no row of the piece uses
                 }
-                let tuple: Vec<u32> = column_coders
-                    .iter_mut()
-                    .enumerate()
-                    .map(|(k, coder)| {
-                        let local = piece.column_codes[k][row as usize];
-                        coder.code(piece.column_keys[k][local as usize])
-                    })
-                    .collect();
+                let mut codes = column_coders.iter_mut().enumerate().map(|(k, coder)| {
+                    let local = piece.column_codes[k][row as usize];
+                    coder.code(piece.column_keys[k][local as usize])
+                });
+                if single {
+                    // One key column: its coder's codes are the group ids.
+                    return codes.next().expect("one column");
+                }
+                let tuple: Vec<u32> = codes.collect();
                 let next = tuples.len() as u32;
                 *tuples.entry(tuple).or_insert(next)
             })
             .collect();
         codes.extend(piece.combined.iter().map(|&c| remap[c as usize]));
     }
-    Ok(Groups::from_codes(codes, tuples.len()))
+    let n_groups = if single {
+        column_coders[0].keys.len()
+    } else {
+        tuples.len()
+    };
+    Ok(Groups::from_codes(codes, n_groups))
 }
 
 fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPiece<'a>> {
@@ -617,6 +624,33 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
         as_i64: impl Fn(T::Native) -> i64,
     ) -> Vec<u32> {
         let values = array.as_primitive::<T>();
+        if values.null_count() == 0 && !values.is_empty() {
+            // Keys in a narrow range (query ids, category codes): a direct table instead
+            // of hashing; the coder still sees each key once, in order of first sight.
+            let (min, max) = values
+                .values()
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &v| {
+                    let k = as_i64(v);
+                    (lo.min(k), hi.max(k))
+                });
+            let span = (i128::from(max) - i128::from(min)) as u128;
+            if span < 4 * values.len() as u128 + 1024 {
+                let mut table = vec![u32::MAX; span as usize + 1];
+                return values
+                    .values()
+                    .iter()
+                    .map(|&v| {
+                        let k = as_i64(v);
+                        let slot = &mut table[(i128::from(k) - i128::from(min)) as usize];
+                        if *slot == u32::MAX {
+                            *slot = coder.code(Key::Int(k));
+                        }
+                        *slot
+                    })
+                    .collect();
+            }
+        }
         values
             .iter()
             .map(|v| coder.code(v.map_or(Key::Null, |v| Key::Int(as_i64(v)))))

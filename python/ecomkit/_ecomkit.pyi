@@ -98,8 +98,8 @@ def minimum_detectable_effect(n1: float, alpha: float, power: float, ratio: floa
 
 # ecomkit.metrics
 
-def ranking_metric(
-    metric: str,
+def ranking_metrics(
+    metrics: list[str],
     labels: npt.NDArray[np.float64],
     scores: npt.NDArray[np.float64],
     groups: Any,
@@ -108,7 +108,7 @@ def ranking_metric(
     ties: str,
     no_relevant: str,
     ap_denominator: str,
-) -> tuple[list[list[float]], list[int]]: ...
+) -> tuple[list[list[list[float]]], list[int]]: ...
 def roc_auc(
     y_true: npt.NDArray[np.float64],
     y_score: npt.NDArray[np.float64],
@@ -146,3 +146,23 @@ def isotonic_fit(
 def isotonic_transform(
     x_fit: list[float], y_fit: list[float], values: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]: ...
+def load_svmlight(
+    path: Any,
+) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64], list[int] | None]: ...
+
+# ecomkit.rank (built with the cargo feature `lightgbm`)
+
+def lgbm_train(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    group: npt.NDArray[np.int32] | None,
+    params: str,
+    num_boost_round: int,
+    valid: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int32] | None]
+    | None,
+    early_stopping_rounds: int | None,
+) -> tuple[str, int, list[str], list[list[float]]]: ...
+def lgbm_predict(
+    model: str, x: npt.NDArray[np.float64], contrib: bool
+) -> npt.NDArray[np.float64]: ...
+def lgbm_importance(model: str, gain: bool) -> list[float]: ...

@@ -39,6 +39,7 @@ __all__ = [
     "plot_lift_curve",
     "precision",
     "precision_recall_at",
+    "ranking_metrics",
     "ranking_report",
     "recall",
     "roc_auc",
@@ -71,8 +72,11 @@ def _cuts(k: Any) -> tuple[list[int | None], bool]:
     return [_check.positive_int(k, "k")], False
 
 
-def _ranking(
-    metric: str,
+ALL_METRICS = ("ndcg", "precision", "recall", "average_precision", "mrr", "hit_rate")
+
+
+def _compute(
+    names: Sequence[str],
     labels: Any,
     scores: Any,
     groups: Any,
@@ -82,19 +86,32 @@ def _ranking(
     ties: str = "stable",
     no_relevant: str = "zero",
     ap_denominator: str = "relevant",
-    per_group: bool = False,
-) -> Any:
+) -> tuple[list[list[list[float]]], list[int], list[int | None], bool, Any]:
     _check.choice(gain, "gain", GAINS)
     _check.choice(ties, "ties", TIES)
     _check.choice(no_relevant, "no_relevant", NO_RELEVANT)
     _check.choice(ap_denominator, "ap_denominator", AP_DENOMINATORS)
+    for name in names:
+        _check.choice(name, "metrics", ALL_METRICS)
     cuts, many = _cuts(k)
     labels = _frames.to_float64(labels, "labels")
     scores = _frames.to_float64(scores, "scores")
     keys = _frames.to_arrow_array(groups, "groups")
-    values, first_rows = _ecomkit.ranking_metric(
-        metric, labels, scores, keys, cuts, gain, ties, no_relevant, ap_denominator
+    values, first_rows = _ecomkit.ranking_metrics(
+        list(names), labels, scores, keys, cuts, gain, ties, no_relevant, ap_denominator
     )
+    return values, first_rows, cuts, many, keys
+
+
+def _mean(values: list[float]) -> float:
+    array = np.asarray(values, dtype=np.float64)
+    return float(np.nanmean(array)) if not np.all(np.isnan(array)) else math.nan
+
+
+def _ranking(metric: str, labels: Any, scores: Any, groups: Any, k: Any, *,
+             per_group: bool = False, **options: Any) -> Any:  # fmt: skip
+    values, first_rows, cuts, many, keys = _compute([metric], labels, scores, groups, k,
+                                                    **options)  # fmt: skip
     name = NAMES[metric]
     columns = [name if c is None else f"{name}@{c}" for c in cuts]
     if per_group:
@@ -102,9 +119,40 @@ def _ranking(
 
         key_values = pa.array(keys) if not isinstance(keys, pa.ChunkedArray) else keys
         group_ids = key_values.take(pa.array(first_rows, pa.int64())).to_pylist()
-        return pd.DataFrame({"group": group_ids, **dict(zip(columns, values, strict=True))})
-    means = [float(np.nanmean(v)) if not np.all(np.isnan(v)) else math.nan for v in values]
+        return pd.DataFrame({"group": group_ids, **dict(zip(columns, values[0], strict=True))})
+    means = [_mean(v) for v in values[0]]
     return dict(zip(cuts, means, strict=True)) if many else means[0]
+
+
+def ranking_metrics(
+    labels: Any,
+    scores: Any,
+    groups: Any,
+    k: Any = None,
+    *,
+    metrics: Sequence[str] = ALL_METRICS,
+    gain: str = "exponential",
+    ties: str = "stable",
+    no_relevant: str = "zero",
+    ap_denominator: str = "relevant",
+) -> dict[str, Any]:
+    """Several ranking metrics at once — each group is sorted once for all of them:
+    ``{metric: mean}`` (or ``{metric: {k: mean}}`` for a list of cut-offs), with the same
+    conventions as :func:`ndcg` and friends.
+
+    >>> ranking_metrics([0, 1, 0], [0.9, 0.8, 0.1], [1, 1, 1], k=[1, 2],
+    ...                 metrics=["recall", "mrr"])
+    {'recall': {1: 0.0, 2: 1.0}, 'mrr': {1: 0.0, 2: 0.5}}
+    """
+    names = list(metrics)
+    options = {"gain": gain, "ties": ties, "no_relevant": no_relevant,
+               "ap_denominator": ap_denominator}  # fmt: skip
+    values, _, cuts, many, _ = _compute(names, labels, scores, groups, k, **options)
+    out: dict[str, Any] = {}
+    for name, per_cut in zip(names, values, strict=True):
+        means = [_mean(v) for v in per_cut]
+        out[name] = dict(zip(cuts, means, strict=True)) if many else means[0]
+    return out
 
 
 def _ranking_doc(name: str, what: str) -> str:
@@ -238,9 +286,9 @@ def ranking_report(
     keys = cols[group]
     cuts = [int(c) for c in k]
     rows: dict[str, list[Any]] = {"k": cuts}
-    for metric in ("ndcg", "precision", "recall", "average_precision", "mrr", "hit_rate"):
-        means = _ranking(metric, labels, scores, keys, cuts)
-        rows[NAMES[metric]] = [means[c] for c in cuts]
+    all_means = ranking_metrics(labels, scores, keys, cuts)
+    for metric in ALL_METRICS:
+        rows[NAMES[metric]] = [all_means[metric][c] for c in cuts]
     import pandas as pd
 
     if baseline:
@@ -292,9 +340,10 @@ def lift_curve(
         cuts = sorted(
             {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in size_of.values()}
         )
-        per_group, first_rows = _ecomkit.ranking_metric(
-            "recall", labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
+        per_metric, first_rows = _ecomkit.ranking_metrics(
+            ["recall"], labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
         )
+        per_group = per_metric[0]
         ids = pa.array(keys).take(pa.array(first_rows, pa.int64())).to_pylist()
         index = {c: i for i, c in enumerate(cuts)}
         result = []

@@ -8,10 +8,10 @@ use super::errors::{run, to_pyerr};
 use crate::error::EcomkitError;
 use crate::frame::factorize;
 use crate::rank::classification::{self, BinStrategy, Isotonic};
-use crate::rank::{ranking_metric as metric_kernel, RankingMetric, RankingOptions};
+use crate::rank::{ranking_metrics as metrics_kernel, RankingMetric, RankingOptions};
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_function(wrap_pyfunction!(ranking_metric, module)?)?;
+    module.add_function(wrap_pyfunction!(ranking_metrics, module)?)?;
     module.add_function(wrap_pyfunction!(roc_auc, module)?)?;
     module.add_function(wrap_pyfunction!(average_precision_score, module)?)?;
     module.add_function(wrap_pyfunction!(log_loss, module)?)?;
@@ -30,13 +30,13 @@ fn parse<T: std::str::FromStr<Err = EcomkitError>>(py: Python<'_>, text: &str) -
     text.parse().map_err(|e| to_pyerr(py, &e))
 }
 
-/// `(values[cut][group], first row of each group)`.
+/// `(values[metric][cut][group], first row of each group)`.
 #[pyfunction]
-#[pyo3(signature = (metric, labels, scores, groups, cuts, gain, ties, no_relevant, ap_denominator))]
-#[allow(clippy::too_many_arguments)]
-fn ranking_metric<'py>(
+#[pyo3(signature = (metrics, labels, scores, groups, cuts, gain, ties, no_relevant, ap_denominator))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn ranking_metrics<'py>(
     py: Python<'py>,
-    metric: &str,
+    metrics: Vec<String>,
     labels: PyReadonlyArray1<'py, f64>,
     scores: PyReadonlyArray1<'py, f64>,
     groups: AnyArray,
@@ -45,8 +45,11 @@ fn ranking_metric<'py>(
     ties: &str,
     no_relevant: &str,
     ap_denominator: &str,
-) -> PyResult<(Vec<Vec<f64>>, Vec<usize>)> {
-    let metric: RankingMetric = parse(py, metric)?;
+) -> PyResult<(Vec<Vec<Vec<f64>>>, Vec<usize>)> {
+    let metrics = metrics
+        .iter()
+        .map(|m| parse::<RankingMetric>(py, m))
+        .collect::<PyResult<Vec<_>>>()?;
     let options = RankingOptions {
         gain: parse(py, gain)?,
         ties: parse(py, ties)?,
@@ -58,7 +61,7 @@ fn ranking_metric<'py>(
     run(py, || {
         let n_rows = chunks.iter().map(|c| c.len()).sum();
         let groups = factorize(chunks.iter().map(|c| c.as_ref()), n_rows, "groups")?;
-        let values = metric_kernel(metric, labels, scores, &groups, &cuts, &options)?;
+        let values = metrics_kernel(&metrics, labels, scores, &groups, &cuts, &options)?;
         Ok((values, groups.first_rows()))
     })
 }

@@ -62,24 +62,67 @@ fn binary_clf_curve(y: &[f64], p: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>, Vec
     (tps, fps, thresholds)
 }
 
-/// Area under the ROC curve (trapezoids; ties handled as scikit-learn `roc_auc_score`).
+/// Area under the ROC curve, as scikit-learn `roc_auc_score` (ties count one half).
+///
+/// The trapezoids of the ROC curve add up to the Mann–Whitney statistic: the weight of
+/// (positive, negative) pairs ranked correctly, plus half of the tied pairs. Positives and
+/// negatives are sorted apart (in parallel, on integer keys) and then merged once, which
+/// is much faster than sorting all rows by score.
 pub fn roc_auc(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
+    use rayon::prelude::*;
     let w = check(y, p, weights)?;
-    let (tps, fps, _) = binary_clf_curve(y, p, &w);
-    let (tp_total, fp_total) = (*tps.last().unwrap(), *fps.last().unwrap());
-    if tp_total <= 0.0 || fp_total <= 0.0 {
+    let key = |x: f64| {
+        let bits = (x + 0.0).to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | (1 << 63)
+        }
+    };
+    let split = |class: f64| -> Vec<(u64, f64)> {
+        let mut items: Vec<(u64, f64)> = y
+            .par_iter()
+            .zip(p.par_iter())
+            .zip(w.par_iter())
+            .filter(|((&label, _), &weight)| label == class && weight > 0.0)
+            .map(|((_, &score), &weight)| (key(score), weight))
+            .collect();
+        items.par_sort_unstable_by_key(|item| item.0);
+        items
+    };
+    let (positives, negatives) = rayon::join(|| split(1.0), || split(0.0));
+    let total_pos: f64 = positives.iter().map(|i| i.1).sum();
+    let total_neg: f64 = negatives.iter().map(|i| i.1).sum();
+    if !(total_pos > 0.0 && total_neg > 0.0) {
         return Err(EcomkitError::invalid_value(
             "y_true",
             "only one class present; ROC AUC is not defined",
         ));
     }
-    let (mut area, mut prev_fpr, mut prev_tpr) = (0.0, 0.0, 0.0);
-    for (tp, fp) in tps.iter().zip(&fps) {
-        let (fpr, tpr) = (fp / fp_total, tp / tp_total);
-        area += (fpr - prev_fpr) * (tpr + prev_tpr) / 2.0;
-        (prev_fpr, prev_tpr) = (fpr, tpr);
+    // Walk distinct scores upwards: each positive beats the negatives below its score and
+    // ties with the negatives at it.
+    let (mut area, mut below, mut j) = (0.0, 0.0, 0);
+    let mut i = 0;
+    while i < positives.len() {
+        let score = positives[i].0;
+        while j < negatives.len() && negatives[j].0 < score {
+            below += negatives[j].1;
+            j += 1;
+        }
+        let mut tied = 0.0;
+        let mut k = j;
+        while k < negatives.len() && negatives[k].0 == score {
+            tied += negatives[k].1;
+            k += 1;
+        }
+        let mut weight = 0.0;
+        while i < positives.len() && positives[i].0 == score {
+            weight += positives[i].1;
+            i += 1;
+        }
+        area += weight * (below + 0.5 * tied);
     }
-    Ok(area)
+    Ok(area / (total_pos * total_neg))
 }
 
 /// Average precision, Σ (Rₙ − Rₙ₋₁) Pₙ over distinct thresholds (scikit-learn

@@ -118,6 +118,18 @@ pub fn ranking_metric(
     cuts: &[Option<usize>],
     options: &RankingOptions,
 ) -> Result<Vec<Vec<f64>>> {
+    Ok(ranking_metrics(&[metric], labels, scores, groups, cuts, options)?.remove(0))
+}
+
+/// `values[metric][cut][group]` of several metrics at once: each group is sorted once.
+pub fn ranking_metrics(
+    metrics: &[RankingMetric],
+    labels: &[f64],
+    scores: &[f64],
+    groups: &Groups,
+    cuts: &[Option<usize>],
+    options: &RankingOptions,
+) -> Result<Vec<Vec<Vec<f64>>>> {
     EcomkitError::check_length("labels", "groups", groups.len(), labels.len())?;
     EcomkitError::check_length("scores", "groups", groups.len(), scores.len())?;
     if labels.is_empty() {
@@ -135,10 +147,12 @@ pub fn ranking_metric(
         return Err(EcomkitError::invalid_value("k", "expected cut-offs >= 1"));
     }
     if options.ties == Ties::Average
-        && !matches!(
-            metric,
-            RankingMetric::Ndcg | RankingMetric::Precision | RankingMetric::Recall
-        )
+        && metrics.iter().any(|m| {
+            !matches!(
+                m,
+                RankingMetric::Ndcg | RankingMetric::Precision | RankingMetric::Recall
+            )
+        })
     {
         return Err(EcomkitError::invalid_value(
             "ties",
@@ -148,22 +162,36 @@ pub fn ranking_metric(
     let partition = groups.partition();
     // Rows of each group together, in row order (so ties keep the input order).
     let (scores, labels) = (partition.arrange(scores), partition.arrange(labels));
-    let per_group: Vec<Vec<f64>> = (0..partition.n_groups())
-        .into_par_iter()
-        .map_init(Vec::new, |scratch: &mut Vec<(f64, f64)>, g| {
-            scratch.clear();
+    // One row of values per group, `[metric][cut]` flattened, written in place.
+    let width = metrics.len() * cuts.len();
+    let mut values = vec![0.0; partition.n_groups() * width];
+    values.par_chunks_mut(width).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(items, ideal): &mut (Vec<(f64, f64)>, Vec<f64>), (g, out)| {
             let range = partition.range(g);
-            scratch.extend(
+            items.clear();
+            items.extend(
                 scores[range.clone()]
                     .iter()
                     .copied()
                     .zip(labels[range].iter().copied()),
             );
-            group_values(metric, scratch, cuts, options)
+            group_values(metrics, items, ideal, cuts, options, out);
+        },
+    );
+    Ok((0..metrics.len())
+        .map(|m| {
+            (0..cuts.len())
+                .map(|c| {
+                    values
+                        .iter()
+                        .skip(m * cuts.len() + c)
+                        .step_by(width)
+                        .copied()
+                        .collect()
+                })
+                .collect()
         })
-        .collect();
-    Ok((0..cuts.len())
-        .map(|c| per_group.iter().map(|values| values[c]).collect())
         .collect())
 }
 
@@ -186,13 +214,16 @@ fn gain(label: f64, kind: Gain) -> f64 {
     }
 }
 
-/// The metric of one group at every cut; `items` are (score, label) in row order.
+/// Every metric of one group at every cut (`[metric][cut]`, flattened); `items` are
+/// (score, label) in row order, `ideal` a scratch buffer.
 fn group_values(
-    metric: RankingMetric,
+    metrics: &[RankingMetric],
     items: &mut [(f64, f64)],
+    ideal: &mut Vec<f64>,
     cuts: &[Option<usize>],
     options: &RankingOptions,
-) -> Vec<f64> {
+    out: &mut [f64],
+) {
     let n = items.len();
     let n_relevant = items.iter().filter(|(_, l)| *l > 0.0).count();
     // -0.0 and 0.0 are one score.
@@ -205,8 +236,8 @@ fn group_values(
         NoRelevant::One => 1.0,
         NoRelevant::Skip => f64::NAN,
     };
-    // Tie blocks (start, end) of equal scores, for `Ties::Average`.
-    let blocks: Vec<(usize, usize)> = if options.ties == Ties::Average {
+    // Tie blocks (start, end) of equal scores, for `Ties::Average`; none for stable ties.
+    let blocks: Option<Vec<(usize, usize)>> = (options.ties == Ties::Average).then(|| {
         let mut blocks = Vec::new();
         let mut start = 0;
         for i in 1..=n {
@@ -216,20 +247,25 @@ fn group_values(
             }
         }
         blocks
-    } else {
-        (0..n).map(|i| (i, i + 1)).collect()
-    };
-    cuts.iter()
-        .map(|cut| {
+    });
+    let blocks = blocks.as_deref();
+    if metrics.contains(&RankingMetric::Ndcg) {
+        ideal.clear();
+        ideal.extend(items.iter().map(|(_, l)| *l));
+        ideal.sort_by(|a, b| b.total_cmp(a));
+    }
+    let mut slots = out.iter_mut();
+    for &metric in metrics {
+        for cut in cuts {
+            let slot = slots.next().expect("one slot per metric and cut");
             let k = cut.unwrap_or(n);
             if n_relevant == 0 {
-                return no_relevant;
+                *slot = no_relevant;
+                continue;
             }
-            match metric {
+            *slot = match metric {
                 RankingMetric::Ndcg => {
-                    let dcg = blocked_sum(items, &blocks, k, discount, |l| gain(l, options.gain));
-                    let mut ideal: Vec<f64> = items.iter().map(|(_, l)| *l).collect();
-                    ideal.sort_by(|a, b| b.total_cmp(a));
+                    let dcg = blocked_sum(items, blocks, k, discount, |l| gain(l, options.gain));
                     let idcg: f64 = ideal
                         .iter()
                         .take(k)
@@ -243,10 +279,10 @@ fn group_values(
                     }
                 }
                 RankingMetric::Precision => {
-                    blocked_sum(items, &blocks, k, |_| 1.0, relevant) / k as f64
+                    blocked_sum(items, blocks, k, |_| 1.0, relevant) / k as f64
                 }
                 RankingMetric::Recall => {
-                    blocked_sum(items, &blocks, k, |_| 1.0, relevant) / n_relevant as f64
+                    blocked_sum(items, blocks, k, |_| 1.0, relevant) / n_relevant as f64
                 }
                 RankingMetric::AveragePrecision => {
                     let mut hits = 0.0;
@@ -271,9 +307,9 @@ fn group_values(
                 RankingMetric::HitRate => {
                     f64::from(u8::from(items.iter().take(k).any(|(_, l)| *l > 0.0)))
                 }
-            }
-        })
-        .collect()
+            };
+        }
+    }
 }
 
 fn relevant(label: f64) -> f64 {
@@ -284,15 +320,23 @@ fn same_score(a: f64, b: f64) -> bool {
     a == b || (a.is_nan() && b.is_nan())
 }
 
-/// Σ over the first `k` positions of weight(position) × value(label), where each block of
-/// tied items shares the mean of its values (a block of one is the item itself).
+/// Σ over the first `k` positions of weight(position) × value(label); with tie `blocks`,
+/// each block of tied items shares the mean of its values.
 fn blocked_sum(
     items: &[(f64, f64)],
-    blocks: &[(usize, usize)],
+    blocks: Option<&[(usize, usize)]>,
     k: usize,
     weight: impl Fn(usize) -> f64,
     value: impl Fn(f64) -> f64,
 ) -> f64 {
+    let Some(blocks) = blocks else {
+        return items
+            .iter()
+            .take(k)
+            .enumerate()
+            .map(|(p, (_, l))| weight(p) * value(*l))
+            .sum();
+    };
     let mut total = 0.0;
     for &(start, end) in blocks {
         if start >= k {

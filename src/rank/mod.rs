@@ -15,5 +15,6 @@ pub mod metrics;
 pub mod svmlight;
 
 pub use metrics::{
-    ranking_metric, ApDenominator, Gain, NoRelevant, RankingMetric, RankingOptions, Ties,
+    ranking_metric, ranking_metrics, ApDenominator, Gain, NoRelevant, RankingMetric,
+    RankingOptions, Ties,
 };
