@@ -108,7 +108,7 @@ def ranking_metrics(
     ties: str,
     no_relevant: str,
     ap_denominator: str,
-) -> tuple[list[list[list[float]]], list[int]]: ...
+) -> tuple[npt.NDArray[np.float64], list[int]]: ...
 def roc_auc(
     y_true: npt.NDArray[np.float64],
     y_score: npt.NDArray[np.float64],

@@ -86,7 +86,7 @@ def _compute(
     ties: str = "stable",
     no_relevant: str = "zero",
     ap_denominator: str = "relevant",
-) -> tuple[list[list[list[float]]], list[int], list[int | None], bool, Any]:
+) -> tuple[np.ndarray, list[int], list[int | None], bool, Any]:
     _check.choice(gain, "gain", GAINS)
     _check.choice(ties, "ties", TIES)
     _check.choice(no_relevant, "no_relevant", NO_RELEVANT)
@@ -97,15 +97,17 @@ def _compute(
     labels = _frames.to_float64(labels, "labels")
     scores = _frames.to_float64(scores, "scores")
     keys = _frames.to_arrow_array(groups, "groups")
-    values, first_rows = _ecomkit.ranking_metrics(
+    flat, first_rows = _ecomkit.ranking_metrics(
         list(names), labels, scores, keys, cuts, gain, ties, no_relevant, ap_denominator
     )
+    # (group, metric, cut) → [metric][cut] arrays over groups.
+    values = flat.reshape(len(first_rows), len(names), len(cuts)).transpose(1, 2, 0)
     return values, first_rows, cuts, many, keys
 
 
-def _mean(values: list[float]) -> float:
-    array = np.asarray(values, dtype=np.float64)
-    return float(np.nanmean(array)) if not np.all(np.isnan(array)) else math.nan
+def _mean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if len(finite) else math.nan
 
 
 def _ranking(metric: str, labels: Any, scores: Any, groups: Any, k: Any, *,
@@ -340,10 +342,10 @@ def lift_curve(
         cuts = sorted(
             {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in size_of.values()}
         )
-        per_metric, first_rows = _ecomkit.ranking_metrics(
+        flat, first_rows = _ecomkit.ranking_metrics(
             ["recall"], labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
         )
-        per_group = per_metric[0]
+        per_group = flat.reshape(len(first_rows), len(cuts)).T
         ids = pa.array(keys).take(pa.array(first_rows, pa.int64())).to_pylist()
         index = {c: i for i, c in enumerate(cuts)}
         result = []

@@ -8,7 +8,7 @@ use super::errors::{run, to_pyerr};
 use crate::error::EcomkitError;
 use crate::frame::factorize;
 use crate::rank::classification::{self, BinStrategy, Isotonic};
-use crate::rank::{ranking_metrics as metrics_kernel, RankingMetric, RankingOptions};
+use crate::rank::{ranking_values as metrics_kernel, RankingMetric, RankingOptions};
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(ranking_metrics, module)?)?;
@@ -30,7 +30,7 @@ fn parse<T: std::str::FromStr<Err = EcomkitError>>(py: Python<'_>, text: &str) -
     text.parse().map_err(|e| to_pyerr(py, &e))
 }
 
-/// `(values[metric][cut][group], first row of each group)`.
+/// `(values, first row of each group)`: one row of `[metric][cut]` values per group.
 #[pyfunction]
 #[pyo3(signature = (metrics, labels, scores, groups, cuts, gain, ties, no_relevant, ap_denominator))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -45,7 +45,7 @@ fn ranking_metrics<'py>(
     ties: &str,
     no_relevant: &str,
     ap_denominator: &str,
-) -> PyResult<(Vec<Vec<Vec<f64>>>, Vec<usize>)> {
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Vec<usize>)> {
     let metrics = metrics
         .iter()
         .map(|m| parse::<RankingMetric>(py, m))
@@ -64,6 +64,7 @@ fn ranking_metrics<'py>(
         let values = metrics_kernel(&metrics, labels, scores, &groups, &cuts, &options)?;
         Ok((values, groups.first_rows()))
     })
+    .map(|(values, first_rows)| (values.into_pyarray(py), first_rows))
 }
 
 type Weights<'py> = Option<PyReadonlyArray1<'py, f64>>;

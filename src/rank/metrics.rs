@@ -130,6 +130,34 @@ pub fn ranking_metrics(
     cuts: &[Option<usize>],
     options: &RankingOptions,
 ) -> Result<Vec<Vec<Vec<f64>>>> {
+    let values = ranking_values(metrics, labels, scores, groups, cuts, options)?;
+    let width = metrics.len() * cuts.len();
+    Ok((0..metrics.len())
+        .map(|m| {
+            (0..cuts.len())
+                .map(|c| {
+                    values
+                        .iter()
+                        .skip(m * cuts.len() + c)
+                        .step_by(width)
+                        .copied()
+                        .collect()
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// The values of [`ranking_metrics`] as one row per group, `[metric][cut]` within a row:
+/// the layout the kernel writes, handed on without a copy.
+pub fn ranking_values(
+    metrics: &[RankingMetric],
+    labels: &[f64],
+    scores: &[f64],
+    groups: &Groups,
+    cuts: &[Option<usize>],
+    options: &RankingOptions,
+) -> Result<Vec<f64>> {
     EcomkitError::check_length("labels", "groups", groups.len(), labels.len())?;
     EcomkitError::check_length("scores", "groups", groups.len(), scores.len())?;
     if labels.is_empty() {
@@ -179,20 +207,7 @@ pub fn ranking_metrics(
             group_values(metrics, items, ideal, cuts, options, out);
         },
     );
-    Ok((0..metrics.len())
-        .map(|m| {
-            (0..cuts.len())
-                .map(|c| {
-                    values
-                        .iter()
-                        .skip(m * cuts.len() + c)
-                        .step_by(width)
-                        .copied()
-                        .collect()
-                })
-                .collect()
-        })
-        .collect())
+    Ok(values)
 }
 
 /// Scores from best to worst: descending, NaN last, ties in input order (a stable sort).

@@ -15,6 +15,6 @@ pub mod metrics;
 pub mod svmlight;
 
 pub use metrics::{
-    ranking_metric, ranking_metrics, ApDenominator, Gain, NoRelevant, RankingMetric,
-    RankingOptions, Ties,
+    ranking_metric, ranking_metrics, ranking_values, ApDenominator, Gain, NoRelevant,
+    RankingMetric, RankingOptions, Ties,
 };
