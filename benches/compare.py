@@ -388,7 +388,199 @@ def case_roc_auc(rows: int, repeat: int) -> list[Timing]:
     return timings
 
 
+SIGNALS = ["bsr", "price", "review_count"]
+
+
+def rolling_pandas(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """pandas groupby().rolling("7D") for mean and std; the slope from rolling means of t,
+    y, t·y and t² (the vectorised way; rolling.apply(np.polyfit) would take hours)."""
+    d = df.sort_values(["asin", "date"], kind="stable")
+    days = (d["date"] - d["date"].min()).dt.days.astype(float)
+    frame = d[["asin", "date"]].copy()
+    for column in SIGNALS:
+        y = d[column].astype(float)
+        frame[column] = y
+        frame[f"{column}_t"] = days
+        frame[f"{column}_ty"] = days * y
+        frame[f"{column}_tt"] = days * days
+    rolled = frame.set_index("date").groupby("asin", sort=False)
+    out = {}
+    for window in ("7D", "30D"):
+        r = rolled.rolling(window)
+        means = r.mean()
+        stds = r[SIGNALS].std()
+        label = window.lower()
+        for column in SIGNALS:
+            mt, my = means[f"{column}_t"], means[column]
+            var_t = means[f"{column}_tt"] - mt * mt
+            slope = (means[f"{column}_ty"] - mt * my) / var_t.where(var_t > 1e-9)
+            out[f"{column}_mean_{label}"] = my.to_numpy()
+            out[f"{column}_std_{label}"] = stds[column].to_numpy()
+            out[f"{column}_slope_{label}"] = slope.to_numpy()
+    order = d.index.to_numpy()
+    return {name: _unsort(values, order) for name, values in out.items()}
+
+
+def _unsort(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def rolling_polars(df: pl.DataFrame) -> pl.DataFrame:
+    """polars rolling_*_by over each ASIN: the same moments as the pandas version."""
+    days = (pl.col("date") - pl.col("date").min()).dt.total_days().cast(pl.Float64)
+    exprs = []
+    for window in ("7d", "30d"):
+
+        def mean(e: pl.Expr, w: str = window) -> pl.Expr:
+            return e.rolling_mean_by("date", window_size=w).over("asin")
+
+        for column in SIGNALS:
+            y = pl.col(column).cast(pl.Float64)
+            mt, my = mean(days), mean(y)
+            var_t = mean(days * days) - mt * mt
+            exprs += [
+                my.alias(f"{column}_mean_{window}"),
+                y.rolling_std_by("date", window_size=window)
+                .over("asin")
+                .alias(f"{column}_std_{window}"),
+                pl.when(var_t > 1e-9)
+                .then((mean(days * y) - mt * my) / var_t)
+                .alias(f"{column}_slope_{window}"),
+            ]
+    return df.select(exprs)
+
+
+def check_rolling(ours: pd.DataFrame, theirs: dict[str, np.ndarray], df: pd.DataFrame) -> None:
+    """Agreement up to the others' rounding: pandas' and polars' add/remove updates drift by
+    ~1e-8 of the signal's magnitude (ecomkit recomputes when the spread collapses), and the
+    moment formula of their slope loses digits to cancellation."""
+    for name, values in theirs.items():
+        scale = float(
+            np.abs(df[name.split("_")[0] if "review" not in name else "review_count"]).max()
+        )
+        rtol = 1e-6 if "slope" in name else 1e-9
+        np.testing.assert_allclose(
+            ours[name], values, rtol=rtol, atol=1e-7 * scale, equal_nan=True, err_msg=name
+        )
+
+
+def case_rolling_features(rows: int, repeat: int) -> list[Timing]:
+    """5,000 ASINs × 730 days × 3 signals × 2 windows × (mean, std, slope)."""
+    from ecomkit import features
+
+    daily = ecomkit.datasets.asin_daily(5000, 730, backend="pyarrow")
+    df = daily.to_pandas(date_as_object=False)
+    pdf = pl.from_arrow(daily)
+    case = f"rolling features, {len(df):,} rows (5k ASINs × 730 days), 18 outputs"
+
+    def ours(frame):
+        return features.rolling(frame, "asin", "date", SIGNALS, ["7d", "30d"],
+                                ["mean", "std", "slope"])  # fmt: skip
+
+    timings = []
+    t, out = timed(lambda: ours(df), repeat)
+    timings.append(Timing(case, "ecomkit rolling, pandas in/out", t))
+    t, _ = timed(lambda: ours(pdf), repeat)
+    timings.append(Timing(case, "ecomkit rolling, polars in/out", t))
+    t, theirs = timed(lambda: rolling_pandas(df), max(1, repeat // 2))
+    check_rolling(out, theirs, df)
+    timings.append(Timing(case, "pandas groupby().rolling()", t, "ecomkit rolling, pandas in/out"))
+    t, theirs = timed(lambda: rolling_polars(pdf), repeat)
+    check_rolling(out, {name: theirs[name].to_numpy() for name in theirs.columns}, df)
+    timings.append(
+        Timing(case, "polars rolling_*_by().over()", t, "ecomkit rolling, polars in/out")
+    )
+    return timings
+
+
+def sessions_pandas(df: pd.DataFrame) -> pd.DataFrame:
+    """Sort, diff > 30 min within the user, cumsum, then one groupby().agg()."""
+    d = df.sort_values(["visitorid", "timestamp"], kind="stable")
+    gap = d["timestamp"].diff() > pd.Timedelta("30min")
+    new = gap | d["visitorid"].ne(d["visitorid"].shift())
+    d = d.assign(
+        session=new.cumsum() - 1,
+        is_view=d["event"] == "view",
+        is_cart=d["event"] == "addtocart",
+        is_purchase=d["event"] == "transaction",
+    )
+    sessions = d.groupby("session").agg(
+        start=("timestamp", "min"),
+        end=("timestamp", "max"),
+        n_events=("event", "size"),
+        n_view=("is_view", "sum"),
+        n_addtocart=("is_cart", "sum"),
+        n_transaction=("is_purchase", "sum"),
+        n_items=("itemid", "nunique"),
+    )
+    sessions["duration_seconds"] = (sessions["end"] - sessions["start"]).dt.total_seconds()
+    sessions["purchased"] = sessions["n_transaction"] > 0
+    sessions["start_hour"] = sessions["start"].dt.hour
+    sessions["is_weekend"] = sessions["start"].dt.day_of_week >= 5
+    return sessions
+
+
+def sessions_polars(df: pl.DataFrame) -> pl.DataFrame:
+    new = (pl.col("timestamp").diff() > pl.duration(minutes=30)) | (
+        pl.col("visitorid") != pl.col("visitorid").shift()
+    )
+    return (
+        df.sort(["visitorid", "timestamp"], maintain_order=True)
+        .with_columns(session=new.fill_null(True).cum_sum() - 1)
+        .group_by("session")
+        .agg(
+            start=pl.col("timestamp").min(),
+            end=pl.col("timestamp").max(),
+            n_events=pl.len(),
+            n_view=(pl.col("event") == "view").sum(),
+            n_addtocart=(pl.col("event") == "addtocart").sum(),
+            n_transaction=(pl.col("event") == "transaction").sum(),
+            n_items=pl.col("itemid").n_unique(),
+        )
+        .with_columns(
+            duration_seconds=(pl.col("end") - pl.col("start")).dt.total_seconds(),
+            purchased=pl.col("n_transaction") > 0,
+            start_hour=pl.col("start").dt.hour(),
+            is_weekend=pl.col("start").dt.weekday() >= 6,
+        )
+    )
+
+
+def case_sessions(rows: int, repeat: int) -> list[Timing]:
+    """Sessionization and session features of ~5 × rows events (50M by default)."""
+    from ecomkit import features
+
+    n_users = max(1, rows * 5 // 56)  # about 56 events per user over 30 days: 50M events
+    events = ecomkit.datasets.clickstream(n_users, 30, backend="pyarrow")
+    df = events.to_pandas()
+    pdf = pl.from_arrow(events)
+    case = f"sessions + session features, {len(df):,} events, {n_users:,} users"
+    timings = []
+    t, (ours, _) = timed(lambda: features.session_features(df), repeat)
+    timings.append(Timing(case, "ecomkit session_features, pandas in/out", t))
+    t, _ = timed(lambda: features.session_features(pdf), repeat)
+    timings.append(Timing(case, "ecomkit session_features, polars in/out", t))
+    t, theirs = timed(lambda: sessions_pandas(df), 1)
+    assert len(theirs) == len(ours)
+    for column in ("n_events", "n_view", "n_items", "duration_seconds"):
+        expected = np.sort(theirs[column].to_numpy(dtype=float))
+        got = np.sort(ours[column].to_numpy(dtype=float))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=column)
+    timings.append(Timing(case, "pandas sort + diff + groupby().agg()", t,
+                          "ecomkit session_features, pandas in/out"))  # fmt: skip
+    t, theirs = timed(lambda: sessions_polars(pdf), max(1, repeat // 2))
+    assert theirs.height == len(ours)
+    assert int(theirs["n_items"].sum()) == int(ours["n_items"].sum())
+    timings.append(Timing(case, "polars sort + over + group_by().agg()", t,
+                          "ecomkit session_features, polars in/out"))  # fmt: skip
+    return timings
+
+
 CASES: dict[str, Callable[[int, int], list[Timing]]] = {
+    "rolling_features": case_rolling_features,
+    "sessions": case_sessions,
     "ranking_metrics": case_ranking_metrics,
     "roc_auc": case_roc_auc,
     "explosive_score": case_explosive_score,

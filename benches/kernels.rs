@@ -81,9 +81,59 @@ fn experiments(c: &mut Criterion) {
     );
 }
 
+fn bench_features(c: &mut Criterion) {
+    use ecomkit::features::time::{DAY, MINUTE};
+    use ecomkit::features::{
+        rolling, session_features, sessionize, EventKind, RollingColumn, SessionConfig, Stat,
+        Window,
+    };
+    // 1,000 entities × 1,000 days, sorted by entity then day (as daily snapshots are).
+    let entity: Vec<u32> = (0..N as u32).map(|i| i / 1000).collect();
+    let days: Vec<i64> = (0..N as i64).map(|i| (i % 1000) * DAY).collect();
+    let mut rng = Rng::new(1);
+    let values: Vec<f64> = (0..N).map(|_| rng.normal()).collect();
+    let groups = Groups::from_keys(&entity).unwrap();
+    let column = [RollingColumn {
+        values: &values,
+        stats: vec![Stat::Mean, Stat::Std, Stat::Slope],
+    }];
+    let windows = [Window::parse("7d").unwrap(), Window::parse("30d").unwrap()];
+    c.bench_function(
+        "rolling 1M rows, 1 column × 2 windows × (mean, std, slope)",
+        |b| b.iter(|| rolling(&groups, black_box(&days), &column, &windows, 1).unwrap()),
+    );
+    // 1M events of 20,000 users in time order (as logs are).
+    let users: Vec<u32> = (0..N).map(|_| rng.below(20_000) as u32).collect();
+    let times: Vec<i64> = (0..N as i64).map(|i| i * (MINUTE / 10)).collect();
+    let user_groups = Groups::from_keys(&users).unwrap();
+    let kinds: Vec<EventKind> = (0..N)
+        .map(|_| {
+            if rng.chance(0.1) {
+                EventKind::Cart
+            } else {
+                EventKind::View
+            }
+        })
+        .collect();
+    let items: Vec<Option<u32>> = (0..N).map(|_| Some(rng.below(5_000) as u32)).collect();
+    let config = SessionConfig {
+        timeout: 30 * MINUTE,
+        max_duration: None,
+        time_zone: chrono_tz::UTC,
+    };
+    c.bench_function("sessionize 1M events, 20k users", |b| {
+        b.iter(|| sessionize(&user_groups, black_box(&times), config.timeout, None).unwrap())
+    });
+    c.bench_function("session_features 1M events, 20k users", |b| {
+        b.iter(|| {
+            session_features(&user_groups, black_box(&times), &kinds, &items, &config).unwrap()
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = bench
+    targets = bench, bench_features
 }
 criterion_main!(benches);

@@ -103,14 +103,17 @@ def test_demo_writes_its_artefacts(tmp_path):
         "group_stats.csv",
         "rank",
         "scores.parquet",
+        "sessions.parquet",
         "summary.md",
         "top_candidates_20240229.csv",
         "uplift.csv",
         "uplift.md",
+        "user_features.parquet",
     ]
     assert summary["exploding_found"] == summary["exploding_total"]
     text = (tmp_path / "demo" / "summary.md").read_text()
     assert "explosive score" in text and "uplift report" in text
+    assert "Click-stream sessions" in text and summary["sessions"]["sessions"] > 0
     # The report recovers the known true lift of the synthetic experiment.
     assert summary["experiment"]["recovered"] == {"converted": True, "ctr": True}
     ranked = sorted(p.name for p in (tmp_path / "demo" / "rank").iterdir())

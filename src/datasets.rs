@@ -347,6 +347,142 @@ pub fn experiment_units(n_users: usize, seed: u64, lift: f64) -> Result<RecordBa
     ])?)
 }
 
+/// RetailRocket-shaped click-stream events of `n_users` visitors over `n_days` days from
+/// `start` (days since 1970-01-01): `timestamp` (ms, UTC), `visitorid`, `event` ("view",
+/// "addtocart", "transaction"), `itemid`, `transactionid` (set on transactions only), and
+/// the item's `categoryid` and `price` (RetailRocket keeps those in its item properties),
+/// in time order. Visitors have their own activity rates; sessions of views (popular items
+/// are viewed more), some add-to-carts and purchases; gaps inside a session are minutes,
+/// gaps between sessions hours or days, with a daily rhythm.
+///
+/// ```
+/// let batch = ecomkit::datasets::clickstream(100, 7, 0, ecomkit::datasets::DEFAULT_START).unwrap();
+/// assert_eq!(batch.schema().field(0).name(), "timestamp");
+/// ```
+pub fn clickstream(n_users: usize, n_days: usize, seed: u64, start: i32) -> Result<RecordBatch> {
+    if n_users == 0 || n_days == 0 {
+        return Err(EcomkitError::invalid_value(
+            if n_users == 0 { "n_users" } else { "n_days" },
+            "expected at least 1",
+        ));
+    }
+    const MS_PER_DAY: i64 = 86_400_000;
+    let n_items = (n_users / 2).max(100) as u64;
+    let start_ms = i64::from(start) * MS_PER_DAY;
+    let end_ms = start_ms + n_days as i64 * MS_PER_DAY;
+    // (timestamp, visitor, event code, item, transaction number or -1) per event.
+    type Event = (i64, i64, u8, i64, i64);
+    let per_user: Vec<Vec<Event>> = (0..n_users)
+        .into_par_iter()
+        .map(|user| {
+            let mut rng = Rng::new(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (user as u64).wrapping_add(0xC11C),
+            );
+            let sessions_per_day = (rng.normal() * 0.8 - 1.2).exp();
+            let mut events = Vec::new();
+            let mut t = start_ms + (rng.uniform() * MS_PER_DAY as f64) as i64;
+            loop {
+                // Next session: exponential gap, nudged towards the evening.
+                let gap_days = -(1.0 - rng.uniform()).ln() / sessions_per_day;
+                t += (gap_days * MS_PER_DAY as f64) as i64 + 31 * 60_000;
+                let hour = (t.rem_euclid(MS_PER_DAY)) / 3_600_000;
+                if hour < 7 && rng.chance(0.6) {
+                    t += 10 * 3_600_000;
+                }
+                if t >= end_ms {
+                    break;
+                }
+                let n_views = 1 + (-(1.0 - rng.uniform()).ln() * 4.0) as usize;
+                let mut cart: Vec<i64> = Vec::new();
+                for _ in 0..n_views {
+                    // Popular items first: a power law over the catalogue.
+                    let item = (rng.uniform().powi(3) * n_items as f64) as i64;
+                    events.push((t, user as i64, 0u8, item, -1i64));
+                    if rng.chance(0.06) {
+                        t += (rng.uniform() * 120_000.0) as i64;
+                        events.push((t, user as i64, 1u8, item, -1));
+                        cart.push(item);
+                    }
+                    t += 5_000 + (-(1.0 - rng.uniform()).ln() * 90_000.0) as i64;
+                }
+                if !cart.is_empty() && rng.chance(0.35) {
+                    let transaction = ((user as i64) << 20) | (events.len() as i64 & 0xFFFFF);
+                    for item in cart {
+                        t += 1_000;
+                        events.push((t, user as i64, 2u8, item, transaction));
+                    }
+                }
+                if t >= end_ms {
+                    events.retain(|e| e.0 < end_ms);
+                    break;
+                }
+            }
+            events
+        })
+        .collect();
+    let mut events: Vec<Event> = per_user.concat();
+    events.par_sort_by_key(|e| (e.0, e.1));
+    let names = ["view", "addtocart", "transaction"];
+    let event: ArrayRef = Arc::new(StringArray::from_iter_values(
+        events.iter().map(|e| names[e.2 as usize]),
+    ));
+    Ok(RecordBatch::try_from_iter([
+        (
+            "timestamp",
+            Arc::new(
+                arrow_array::TimestampMillisecondArray::from_iter_values(
+                    events.iter().map(|e| e.0),
+                )
+                .with_timezone("UTC"),
+            ) as ArrayRef,
+        ),
+        (
+            "visitorid",
+            Arc::new(Int64Array::from_iter_values(events.iter().map(|e| e.1))) as ArrayRef,
+        ),
+        ("event", event),
+        (
+            "itemid",
+            Arc::new(Int64Array::from_iter_values(events.iter().map(|e| e.3))) as ArrayRef,
+        ),
+        (
+            "transactionid",
+            Arc::new(Int64Array::from_iter(
+                events.iter().map(|e| (e.4 >= 0).then_some(e.4)),
+            )) as ArrayRef,
+        ),
+        (
+            "categoryid",
+            Arc::new(Int64Array::from_iter_values(
+                events.iter().map(|e| item_category(e.3, seed)),
+            )) as ArrayRef,
+        ),
+        (
+            "price",
+            Arc::new(Float64Array::from_iter_values(
+                events.iter().map(|e| item_price(e.3, seed)),
+            )) as ArrayRef,
+        ),
+    ])?)
+}
+
+/// Categories of [`clickstream`] items.
+const CLICK_CATEGORIES: u64 = 40;
+
+/// The category of a [`clickstream`] item (RetailRocket's `categoryid` property).
+fn item_category(item: i64, seed: u64) -> i64 {
+    let mut rng = Rng::new(seed ^ (item as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+    rng.below(CLICK_CATEGORIES) as i64
+}
+
+/// The price of a [`clickstream`] item: lognormal around a level set by its category.
+fn item_price(item: i64, seed: u64) -> f64 {
+    let category = item_category(item, seed);
+    let mut rng = Rng::new(seed ^ (item as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25) ^ 0x9);
+    let level = 5.0 * (1.0 + category as f64 / 4.0);
+    (level * (0.5 * rng.normal()).exp() * 100.0).round() / 100.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -222,8 +222,51 @@ impl<'a> Column<'a> {
         )
     }
 
+    /// Rows whose value is missing: null, or NaN in a float column (pandas marks a missing
+    /// float id with NaN, not null).
+    pub fn missing_rows(&self) -> Vec<usize> {
+        let mut rows = Vec::new();
+        let mut start = 0;
+        for chunk in &self.chunks {
+            if let Some(nulls) = chunk.logical_nulls() {
+                rows.extend(
+                    nulls
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, v)| !v)
+                        .map(|(i, _)| start + i),
+                );
+            }
+            let nan = |values: &mut dyn Iterator<Item = bool>| -> Vec<usize> {
+                values
+                    .enumerate()
+                    .filter(|(_, n)| *n)
+                    .map(|(i, _)| start + i)
+                    .collect()
+            };
+            match chunk.data_type() {
+                DataType::Float64 => rows.extend(nan(&mut chunk
+                    .as_primitive::<Float64Type>()
+                    .values()
+                    .iter()
+                    .map(|v| v.is_nan()))),
+                DataType::Float32 => rows.extend(nan(&mut chunk
+                    .as_primitive::<Float32Type>()
+                    .values()
+                    .iter()
+                    .map(|v| v.is_nan()))),
+                _ => {}
+            }
+            start += chunk.len();
+        }
+        rows
+    }
+
     /// The rows `rows` of this column, as one array of the same type.
     pub fn take(&self, rows: &[u32]) -> Result<ArrayRef> {
+        if rows.is_empty() {
+            return Ok(arrow_array::new_empty_array(self.data_type));
+        }
         let arrays: Vec<&dyn Array> = self.chunks.iter().map(|c| c.as_ref()).collect();
         let mut starts = Vec::with_capacity(arrays.len());
         let mut start = 0usize;
@@ -512,6 +555,11 @@ pub fn factorize_columns(
     let Some(first) = columns.first() else {
         return Groups::single(n_rows);
     };
+    if let [only] = columns {
+        if let Some(groups) = narrow_int_groups(only, n_rows) {
+            return Ok(groups);
+        }
+    }
     let pieces: Vec<Vec<ArrayRef>> = (0..first.len())
         .flat_map(|chunk| {
             let len = first[chunk].len();
@@ -567,6 +615,54 @@ pub fn factorize_columns(
         tuples.len()
     };
     Ok(Groups::from_codes(codes, n_groups))
+}
+
+/// Groups of one integer key column without nulls whose values span a narrow range (user,
+/// item and query ids): one pass over a direct table instead of hashing. Ids in random
+/// order (event logs) make the piece-by-piece hash coding merge nearly every row.
+fn narrow_int_groups(chunks: &[&dyn Array], n_rows: usize) -> Option<Groups> {
+    fn values<T: ArrowPrimitiveType>(array: &dyn Array) -> Option<Vec<i64>>
+    where
+        T::Native: TryInto<i64>,
+    {
+        let array = array.as_primitive_opt::<T>()?;
+        if array.null_count() > 0 {
+            return None;
+        }
+        array.values().iter().map(|&v| v.try_into().ok()).collect()
+    }
+    let mut keys: Vec<i64> = Vec::with_capacity(n_rows);
+    for chunk in chunks {
+        let part = match chunk.data_type() {
+            DataType::Int64 => values::<Int64Type>(*chunk),
+            DataType::Int32 => values::<Int32Type>(*chunk),
+            DataType::Int16 => values::<Int16Type>(*chunk),
+            DataType::UInt32 => values::<UInt32Type>(*chunk),
+            DataType::UInt64 => values::<UInt64Type>(*chunk),
+            DataType::UInt16 => values::<UInt16Type>(*chunk),
+            _ => None,
+        }?;
+        keys.extend(part);
+    }
+    let (&min, &max) = (keys.iter().min()?, keys.iter().max()?);
+    let span = (i128::from(max) - i128::from(min)) as u128;
+    if span > 4 * n_rows as u128 + 4096 {
+        return None;
+    }
+    let mut table = vec![u32::MAX; span as usize + 1];
+    let mut next = 0u32;
+    let codes = keys
+        .iter()
+        .map(|&k| {
+            let slot = &mut table[(k - min) as usize];
+            if *slot == u32::MAX {
+                *slot = next;
+                next += 1;
+            }
+            *slot
+        })
+        .collect();
+    Some(Groups::from_codes(codes, next as usize))
 }
 
 fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPiece<'a>> {

@@ -27,6 +27,7 @@
 pub mod datasets;
 pub mod error;
 pub mod experiment;
+pub mod features;
 pub mod frame;
 pub mod groups;
 pub mod rank;

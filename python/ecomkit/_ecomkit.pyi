@@ -166,3 +166,65 @@ def lgbm_predict(
     model: str, x: npt.NDArray[np.float64], contrib: bool
 ) -> npt.NDArray[np.float64]: ...
 def lgbm_importance(model: str, gain: bool) -> list[float]: ...
+
+# ecomkit.features
+def rolling(
+    frame: Any,
+    by: list[str],
+    time: str,
+    columns: list[str],
+    windows: list[str],
+    stats: list[str],
+    min_periods: int,
+) -> list[tuple[str, np.ndarray]]: ...
+def asin_daily_features(
+    frame: Any,
+    by: list[str],
+    time: str,
+    bsr: str,
+    price: str,
+    review_count: str,
+    rating: str,
+    windows: list[str],
+    min_periods: int,
+) -> list[tuple[str, np.ndarray]]: ...
+def sessionize(
+    frame: Any, user: str, time: str, timeout: str, max_duration: str | None
+) -> np.ndarray: ...
+def session_features(
+    frame: Any,
+    user: str,
+    time: str,
+    event: str,
+    item: str | None,
+    timeout: str,
+    max_duration: str | None,
+    time_zone: str,
+    event_names: list[str],
+    transitions: bool,
+) -> dict[str, Any]: ...
+def clickstream(n_users: int, n_days: int, seed: int, start: int) -> Any: ...
+
+class SessionState:
+    def __init__(
+        self, timeout: str, max_duration: str | None, time_zone: str, event_names: list[str]
+    ) -> None: ...
+    def update(self, time: int, event: str | None, item: str | None) -> tuple[int, int, float]: ...
+    def current(self) -> dict[str, Any] | None: ...
+
+AsOfSpec = tuple[str, str, str, str | None, str | None, list[str]]
+
+def user_features(
+    events: Any, as_of: Any, spec: AsOfSpec
+) -> tuple[list[tuple[str, np.ndarray]], Any | None]: ...
+def item_features(events: Any, as_of: Any, spec: AsOfSpec) -> list[tuple[str, np.ndarray]]: ...
+def interaction_scores(
+    frame: Any,
+    user: str,
+    item: str,
+    time: str,
+    event: str,
+    weights: list[tuple[str, float]],
+    half_life: str,
+    as_of: int | None,
+) -> Any: ...

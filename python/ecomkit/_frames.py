@@ -133,6 +133,17 @@ def with_columns(
     return out
 
 
+def take(frame: Any, kind: str, rows: np.ndarray) -> Any:
+    """The rows `rows` (positions) of `frame`, same kind (pandas keeps its index)."""
+    if kind == "pandas":
+        return frame.iloc[rows]
+    if kind == "polars":
+        return frame[rows]
+    import pyarrow as pa
+
+    return frame.take(pa.array(rows, type=pa.int64()))
+
+
 def from_arrow(table: Any, kind: str) -> Any:
     """A new frame of `kind` from an Arrow-exportable table made by the Rust core."""
     table = pa.table(table)

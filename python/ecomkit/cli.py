@@ -66,6 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--config", help="settings file (.toml/.yaml) with a [score] section")
     score.add_argument("--group-stats", help="also write the per-group median/MAD table here")
 
+    features = steps.add_parser("features", help="ASIN rolling features (trend, volatility, ...)")
+    features.add_argument("input", help="daily ASIN rows (.parquet, .csv, .feather)")
+    features.add_argument("--output", required=True, help="output file: input + feature columns")
+    features.add_argument("--windows", type=_names, help="windows, comma separated (7d,30d)")
+    features.add_argument("--by", type=_names, help="product key columns (asin)")
+    features.add_argument("--time", help="date column (date)")
+    features.add_argument("--config", help="settings file with a [features] section")
+
+    sessions = steps.add_parser("sessions", help="sessionize click streams, session features")
+    sessions.add_argument("input", help="events (RetailRocket columns by default)")
+    sessions.add_argument("--output", required=True, help="one row per session")
+    sessions.add_argument("--events-output", help="also write the events with session columns")
+    sessions.add_argument("--timeout", help="inactivity timeout (30m)")
+    sessions.add_argument("--max-duration", help="longest session (none)")
+    sessions.add_argument("--time-zone", help="IANA zone of start_hour / is_weekend (UTC)")
+    sessions.add_argument("--user-col", help="user column (visitorid)")
+    sessions.add_argument("--time-col", help="time column (timestamp)")
+    sessions.add_argument("--event-col", help="event column (event)")
+    sessions.add_argument("--item-col", help="item column (itemid)")
+    sessions.add_argument("--config", help="settings file with a [sessions] section")
+
     assign = steps.add_parser("assign", help="assign ids to experiment variants (GrowthBook)")
     assign.add_argument("input", help="input file with an id column (.parquet, .csv, .feather)")
     assign.add_argument("--output", required=True, help="output file: input + a variant column")
@@ -143,6 +164,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 n_days=args.n_days,
                 seed=args.seed,
                 start=args.start,
+            )
+        elif args.step == "features":
+            from . import features
+
+            summary = features.run_asin_features(
+                args.input,
+                args.output,
+                windows=args.windows,
+                by=args.by,
+                time=args.time,
+                config=args.config,
+            )
+        elif args.step == "sessions":
+            from . import features
+
+            summary = features.run_sessions(
+                args.input,
+                args.output,
+                events_output=args.events_output,
+                timeout=args.timeout,
+                max_duration=args.max_duration,
+                time_zone=args.time_zone,
+                user=args.user_col,
+                time=args.time_col,
+                event=args.event_col,
+                item=args.item_col,
+                config=args.config,
             )
         elif args.step == "assign":
             from . import abtest

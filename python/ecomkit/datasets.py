@@ -11,7 +11,15 @@ import numpy as np
 from . import _check, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
 
-__all__ = ["Svmlight", "asin_daily", "experiment_units", "exploding_asins", "load_svmlight", "run"]
+__all__ = [
+    "Svmlight",
+    "asin_daily",
+    "clickstream",
+    "experiment_units",
+    "exploding_asins",
+    "load_svmlight",
+    "run",
+]
 
 _EPOCH = dt.date(1970, 1, 1)
 
@@ -63,6 +71,43 @@ def asin_daily(
     seed = _check.non_negative_int(seed, "seed")
     _check.choice(backend, "backend", _frames.KINDS)
     table = _ecomkit.asin_daily(n_asins, n_days, seed, _start_day(start))
+    return _frames.from_arrow(table, backend)
+
+
+def clickstream(
+    n_users: int,
+    n_days: int,
+    seed: int = 0,
+    *,
+    start: str | dt.date = "2024-01-01",
+    backend: str = "pandas",
+) -> Any:
+    """RetailRocket-shaped click-stream events.
+
+    Columns ``timestamp`` (UTC, ms), ``visitorid``, ``event`` (``"view"``,
+    ``"addtocart"``, ``"transaction"``), ``itemid`` and ``transactionid`` (set on
+    transactions only), plus the item's ``categoryid`` and ``price`` (RetailRocket keeps
+    those in its item properties), in time order. Visitors have their own activity rates (a few are
+    very active), sessions hold a handful of views with gaps of seconds to minutes, some
+    views lead to an add-to-cart and some carts to a purchase; popular items get most views;
+    sessions lean towards daytime hours (UTC). About 1.5 events per visitor and day.
+
+    Examples
+    --------
+    >>> from ecomkit.datasets import clickstream
+    >>> clicks = clickstream(50, 7, seed=1)
+    >>> list(clicks.columns)
+    ['timestamp', 'visitorid', 'event', 'itemid', 'transactionid', 'categoryid', 'price']
+    >>> sorted(clicks["event"].unique())
+    ['addtocart', 'transaction', 'view']
+    >>> clicks["timestamp"].is_monotonic_increasing
+    True
+    """
+    n_users = _check.positive_int(n_users, "n_users")
+    n_days = _check.positive_int(n_days, "n_days")
+    seed = _check.non_negative_int(seed, "seed")
+    _check.choice(backend, "backend", _frames.KINDS)
+    table = _ecomkit.clickstream(n_users, n_days, seed, _start_day(start))
     return _frames.from_arrow(table, backend)
 
 

@@ -1,10 +1,12 @@
 """``ecomkit demo``: the main job end to end on built-in data.
 
-generate ASIN data → per-product 7-day features → explosive score per (site, category) →
+generate ASIN data → per-product rolling features (``ecomkit.features``) → explosive score
+per (site, category) →
 ``scores.parquet``, ``group_stats.csv``, ``top_candidates_YYYYMMDD.csv``; then a synthetic
 two-arm experiment with a known 5% lift → its uplift report ``uplift.csv`` / ``uplift.md``;
 a LambdaRank model ranking the products against the explosive score → ``rank/`` (model,
-metrics, lift curve and its plot); and ``summary.md`` over all of it.
+metrics, lift curve and its plot); click-stream sessions and point-in-time user features →
+``sessions.parquet``, ``user_features.parquet``; and ``summary.md`` over all of it.
 """
 
 from __future__ import annotations
@@ -18,37 +20,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _io, abtest, datasets, metrics, rank
+from .features import asin_daily_features, session_features, user_features
 from .score import explosive_score, group_stats
 
-#: The demo's weights: falling BSR and jumping reviews make a product "explosive".
-WEIGHTS = {"bsr_change_7d": -1.0, "review_growth_7d": 1.0, "rating": 0.25}
+#: The demo's weights: a falling BSR and fast-arriving reviews make a product "explosive";
+#: a good listing helps a little.
+WEIGHTS = {"bsr_trend_7d": -1.0, "review_velocity_7d": 1.0, "listing_quality": 0.25}
 BY = ["site", "category"]
 
 
-def latest_features(daily: pa.Table, days: int = 7) -> pa.Table:
-    """One row per ASIN at its latest date, with changes over the last ``days`` days.
+def latest_features(daily: pa.Table) -> pa.Table:
+    """One row per ASIN at its latest date, with the ASIN features of
+    :func:`ecomkit.features.asin_daily_features` (7- and 30-day windows).
 
-    ``bsr_change_7d`` = log BSR now − log BSR ``days`` ago (negative = climbing the
-    ranking), ``review_growth_7d`` = log(1 + reviews now) − log(1 + reviews then). "Then" is
-    the latest snapshot on or before now − ``days``, or the first snapshot if there is none.
-    Input must be sorted by ASIN then date, as ``asin_daily`` is. (A stop-gap until the
-    rolling feature kernels land.)
+    Input must be sorted by ASIN then date, as ``asin_daily`` is.
     """
-    asin = daily["asin"].to_numpy(zero_copy_only=False)
-    date = daily["date"].cast(pa.int32()).to_numpy()
-    starts = np.flatnonzero(np.r_[True, asin[1:] != asin[:-1]])
-    ends = np.r_[starts[1:], len(asin)] - 1
-    # Per-ASIN sorted dates, offset so one global searchsorted finds "days ago" per ASIN.
-    product = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(asin)]))
-    key = product.astype(np.int64) * 1_000_000 + date
-    target = product[ends].astype(np.int64) * 1_000_000 + date[ends] - days
-    then = np.maximum(np.searchsorted(key, target, side="right") - 1, starts)
-    bsr = daily["bsr"].to_numpy().astype(np.float64)
-    reviews = daily["review_count"].to_numpy().astype(np.float64)
-    latest = daily.take(pa.array(ends))
-    return latest.append_column(
-        "bsr_change_7d", pa.array(np.log(bsr[ends]) - np.log(bsr[then]))
-    ).append_column("review_growth_7d", pa.array(np.log1p(reviews[ends]) - np.log1p(reviews[then])))
+    features = asin_daily_features(daily)
+    asin = features["asin"].to_numpy(zero_copy_only=False)
+    ends = np.r_[np.flatnonzero(asin[1:] != asin[:-1]), len(asin) - 1]
+    return features.take(pa.array(ends))
 
 
 def run(
@@ -66,8 +56,8 @@ def run(
     >>> out = pathlib.Path(tempfile.mkdtemp())
     >>> summary = demo.run(out, n_asins=300, n_days=40)
     >>> sorted(p.name for p in out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['group_stats.csv', 'rank', 'scores.parquet', 'summary.md', 'top_candidates_20240209.csv',
-     'uplift.csv', 'uplift.md']
+    ['group_stats.csv', 'rank', 'scores.parquet', 'sessions.parquet', 'summary.md',
+     'top_candidates_20240209.csv', 'uplift.csv', 'uplift.md', 'user_features.parquet']
     """
     out = Path(out)
     started = time.perf_counter()
@@ -102,13 +92,13 @@ def run(
         "",
         "## Five highest scores",
         "",
-        "| site | category | asin | bsr | bsr_change_7d | review_growth_7d | explosive_score |",
+        "| site | category | asin | bsr | bsr_trend_7d | review_velocity_7d | explosive_score |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in best.to_pylist():
         lines.append(
             f"| {row['site']} | {row['category']} | {row['asin']} | {row['bsr']} | "
-            f"{row['bsr_change_7d']:.3f} | {row['review_growth_7d']:.3f} | "
+            f"{row['bsr_trend_7d']:.3f} | {row['review_velocity_7d']:.2f} | "
             f"{row['explosive_score']:.2f} |"
         )
     lines.append("")
@@ -118,6 +108,9 @@ def run(
     experiment = _experiment_step(out, seed)
     paths.update(experiment.pop("files"))
     lines += experiment.pop("lines")
+    clicks = _sessions_step(out, seed)
+    paths.update(clicks.pop("files"))
+    lines += clicks.pop("lines")
     lines += ["Files: " + ", ".join(f"`{p.name}`" for p in paths.values()), ""]
     paths["summary"] = _io.write_text("\n".join(lines), out / "summary.md")
     return {
@@ -130,12 +123,22 @@ def run(
         "exploding_total": len(truth),
         "ranking": ranking,
         "experiment": experiment,
+        "sessions": clicks,
         "seconds": round(seconds, 3),
     }
 
 
 #: Features of the demo's LambdaRank model.
-RANK_FEATURES = ["bsr_change_7d", "review_growth_7d", "rating", "log_bsr", "price"]
+RANK_FEATURES = [
+    "bsr_trend_7d",
+    "bsr_trend_30d",
+    "review_velocity_7d",
+    "price_volatility_30d",
+    "listing_quality",
+    "rating",
+    "log_bsr",
+    "price",
+]
 
 
 def _rank_frame(scored: pa.Table, n_asins: int, n_days: int, seed: int) -> Any:
@@ -199,6 +202,38 @@ def _ranking_step(out: Path, scored: pa.Table, n_asins: int, n_days: int, seed: 
 
 #: The true relative lift of the demo experiment.
 TRUE_LIFT = 0.05
+
+
+def _sessions_step(out: Path, seed: int, n_users: int = 20_000, n_days: int = 14) -> dict:
+    """Click-stream sessions (30-minute timeout, Berlin local time) → ``sessions.parquet``,
+    and point-in-time user features as of the last day → ``user_features.parquet``."""
+    started = time.perf_counter()
+    clicks = datasets.clickstream(n_users, n_days, seed, backend="pyarrow")
+    sessions, _ = session_features(clicks, time_zone="Europe/Berlin", transitions=True)
+    end = pc.max(clicks["timestamp"]).as_py()
+    users = pa.table({"visitorid": pc.unique(clicks["visitorid"])})
+    as_of = users.append_column(
+        "timestamp", pa.array([end] * users.num_rows, clicks["timestamp"].type)
+    )
+    profile = user_features(clicks, as_of)
+    files = {
+        "sessions": _io.write_table(sessions, out / "sessions.parquet"),
+        "user_features": _io.write_table(profile, out / "user_features.parquet"),
+    }
+    purchased = pc.mean(sessions["purchased"].cast(pa.float64())).as_py()
+    lines = [
+        "## Click-stream sessions",
+        "",
+        f"- data: `clickstream(n_users={n_users}, n_days={n_days}, seed={seed})`: "
+        f"{clicks.num_rows:,} events",
+        f"- sessions (30-minute timeout): {sessions.num_rows:,}; "
+        f"{purchased:.1%} end in a purchase; "
+        f"mean length {pc.mean(sessions['n_events']).as_py():.1f} events",
+        f"- user features as of {end:%Y-%m-%d %H:%M} UTC for {profile.num_rows:,} users",
+        f"- run time: {time.perf_counter() - started:.2f} s",
+        "",
+    ]
+    return {"files": files, "lines": lines, "sessions": sessions.num_rows}
 
 
 def _experiment_step(out: Path, seed: int, n_users: int = 1_000_000) -> dict[str, Any]:

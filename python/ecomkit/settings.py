@@ -3,7 +3,7 @@
 One file holds a section per pipeline step, for example::
 
     [score]
-    weights = { bsr_change_7d = -1.0, review_growth_7d = 1.0, rating = 0.25 }
+    weights = { bsr_trend_7d = -1.0, review_velocity_7d = 1.0, listing_quality = 0.25 }
     by = ["site", "category"]
     top_n = 20
     clip = 6.0

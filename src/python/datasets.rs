@@ -10,6 +10,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(asin_daily, module)?)?;
     module.add_function(wrap_pyfunction!(exploding_asins, module)?)?;
     module.add_function(wrap_pyfunction!(experiment_units, module)?)?;
+    module.add_function(wrap_pyfunction!(clickstream, module)?)?;
     Ok(())
 }
 
@@ -41,5 +42,18 @@ fn exploding_asins(
 #[pyo3(signature = (n_users, seed, lift))]
 fn experiment_units(py: Python<'_>, n_users: usize, seed: u64, lift: f64) -> PyResult<PyTable> {
     let batch = run(py, || datasets::experiment_units(n_users, seed, lift))?;
+    PyTable::try_new(vec![batch.clone()], batch.schema())
+}
+
+#[pyfunction]
+#[pyo3(signature = (n_users, n_days, seed, start))]
+fn clickstream(
+    py: Python<'_>,
+    n_users: usize,
+    n_days: usize,
+    seed: u64,
+    start: i32,
+) -> PyResult<PyTable> {
+    let batch = run(py, || datasets::clickstream(n_users, n_days, seed, start))?;
     PyTable::try_new(vec![batch.clone()], batch.schema())
 }

@@ -4,6 +4,7 @@
 mod abtest;
 mod datasets;
 mod errors;
+mod features;
 mod rank;
 mod score;
 
@@ -19,5 +20,6 @@ fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     datasets::register(module)?;
     abtest::register(module)?;
     rank::register(module)?;
+    features::register(module)?;
     Ok(())
 }

@@ -1,0 +1,311 @@
+"""ecomkit.features.rolling and asin_daily_features against straightforward pandas / numpy.
+
+Tolerance: 1e-9 relative (plus 1e-9 × the column's scale absolute) for the pandas
+statistics; 1e-8 for the slope against numpy's least squares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest import to_kind, to_pandas
+
+import ecomkit
+from ecomkit.errors import ColumnNotFoundError, InvalidTypeError, InvalidValueError
+from ecomkit.features import asin_daily_features, rolling
+
+PANDAS_STATS = ("mean", "sum", "std", "min", "max", "count")
+DAY = pd.Timedelta("1D")
+
+
+def random_frame(rng: np.random.Generator, n_rows: int, n_entities: int) -> pd.DataFrame:
+    """Unsorted rows, duplicate times, gaps, NaN values, hour-level times."""
+    start = pd.Timestamp("2024-03-01")
+    hours = rng.integers(0, 24 * 40, size=n_rows)
+    df = pd.DataFrame(
+        {
+            "entity": rng.choice([f"e{i}" for i in range(n_entities)], size=n_rows),
+            "time": start + pd.to_timedelta(hours, unit="h"),
+            "x": rng.normal(100, 20, size=n_rows).round(rng.integers(0, 3)),
+            "y": rng.exponential(5, size=n_rows),
+        }
+    )
+    df.loc[rng.random(n_rows) < 0.1, "x"] = np.nan
+    return df
+
+
+def pandas_rolling(df, by, time, column, window, stat, min_periods=1) -> np.ndarray:
+    """The pandas way, one entity at a time (rows sorted stably by time)."""
+    out = np.full(len(df), np.nan)
+    for _, sub in df.groupby(by, sort=False):
+        sub = sub.sort_values(time, kind="stable")
+        series = sub.set_index(time)[column]
+        window = window.upper() if window.endswith("d") else window
+        if stat == "ewm_mean":
+            values = (
+                sub[column]
+                .ewm(halflife=pd.Timedelta(window), times=sub[time], min_periods=min_periods)
+                .mean()
+            )
+        else:
+            values = getattr(series.rolling(window, min_periods=min_periods), stat)()
+        out[df.index.get_indexer(sub.index)] = np.asarray(values, dtype=float)
+    return out
+
+
+def window_reference(df, by, time, column, window, stat, min_periods=1) -> np.ndarray:
+    """slope / pct_change / velocity / change by brute force over each window."""
+    out = np.full(len(df), np.nan)
+    width = pd.Timedelta(window.upper() if window.endswith("d") else window)
+    for _, sub in df.groupby(by, sort=False):
+        sub = sub.sort_values(time, kind="stable")
+        t = sub[time].to_numpy()
+        x = sub[column].to_numpy(dtype=float)
+        days = (t - t[0]) / np.timedelta64(1, "D")
+        for i in range(len(sub)):
+            inside = (t > t[i] - width) & (np.arange(len(sub)) <= i) & ~np.isnan(x)
+            xs, ds = x[inside], days[inside]
+            value = np.nan
+            if len(xs) >= max(min_periods, 1):
+                if stat == "slope":
+                    if len(xs) >= 2 and ds.max() > ds.min():
+                        value = np.polyfit(ds, xs, 1)[0]
+                elif stat == "change":
+                    value = xs[-1] - xs[0]
+                elif stat == "pct_change":
+                    value = (xs[-1] - xs[0]) / xs[0] if xs[0] != 0 else np.nan
+                elif stat == "velocity":
+                    if ds[-1] > ds[0]:
+                        value = (xs[-1] - xs[0]) / (ds[-1] - ds[0])
+            out[df.index.get_loc(sub.index[i])] = value
+    return out
+
+
+def assert_close(actual, expected, rtol=1e-9, scale=1.0):
+    actual = np.asarray(actual, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    assert np.array_equal(np.isnan(actual), np.isnan(expected)), (actual, expected)
+    np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pandas_statistics_on_random_frames(seed):
+    rng = np.random.default_rng(seed)
+    df = random_frame(rng, int(rng.integers(1, 300)), int(rng.integers(1, 12)))
+    windows = ["1D", "3D", "12h"]
+    min_periods = int(rng.integers(1, 4))
+    out = rolling(
+        df,
+        "entity",
+        "time",
+        ["x", "y"],
+        windows,
+        PANDAS_STATS + ("ewm_mean",),
+        min_periods=min_periods,
+    )
+    for column in ("x", "y"):
+        scale = float(np.nanmax(np.abs(df[column]))) if df[column].notna().any() else 1.0
+        for window in windows:
+            for stat in PANDAS_STATS + ("ewm_mean",):
+                expected = pandas_rolling(df, "entity", "time", column, window, stat, min_periods)
+                name = f"{column}_{stat}_{window.lower()}"
+                scale_here = scale * (len(df) if stat == "sum" else 1)
+                assert_close(out[name], expected, scale=scale_here)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_trend_statistics_by_brute_force(seed):
+    rng = np.random.default_rng(100 + seed)
+    df = random_frame(rng, int(rng.integers(1, 150)), int(rng.integers(1, 6)))
+    stats = ["slope", "change", "pct_change", "velocity"]
+    min_periods = int(rng.integers(1, 3))
+    out = rolling(df, "entity", "time", "x", ["2D", "5D"], stats, min_periods=min_periods)
+    for window in ("2D", "5D"):
+        for stat in stats:
+            expected = window_reference(df, "entity", "time", "x", window, stat, min_periods)
+            assert_close(out[f"x_{stat}_{window.lower()}"], expected, rtol=1e-8, scale=100.0)
+
+
+def test_daily_windows_follow_pandas_closure_and_gaps():
+    df = pd.DataFrame(
+        {
+            "asin": ["a"] * 5,
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-08", "2024-01-09"]
+            ),
+            "price": [1.0, 2.0, 4.0, 8.0, 16.0],
+        }
+    )
+    out = rolling(df, "asin", "date", "price", "7d", ["sum", "count", "slope"])
+    # (t - 7d, t]: on 01-08 the window drops 01-01 and keeps 01-02.
+    assert out["price_sum_7d"].tolist() == [1.0, 3.0, 7.0, 14.0, 28.0]
+    assert out["price_count_7d"].tolist() == [1.0, 2.0, 3.0, 3.0, 3.0]
+    assert np.isnan(out["price_slope_7d"][0])
+    assert out["price_slope_7d"][1] == pytest.approx(1.0)
+
+
+def test_unsorted_input_gives_the_same_rows_in_input_order():
+    rng = np.random.default_rng(7)
+    df = random_frame(rng, 500, 8)
+    shuffled = df.sample(frac=1.0, random_state=3)
+    stats = ["mean", "std", "slope", "ewm_mean", "min"]
+    a = rolling(df, "entity", "time", "x", ["2d"], stats)
+    b = rolling(shuffled, "entity", "time", "x", ["2d"], stats).loc[df.index]
+    for stat in stats:
+        # Equal times keep input order, so only rows without ties are comparable exactly.
+        name = f"x_{stat}_2d"
+        no_ties = ~df.duplicated(["entity", "time"], keep=False)
+        assert_close(a[name][no_ties], b[name][no_ties])
+
+
+def test_frame_kinds_agree(kind):
+    rng = np.random.default_rng(11)
+    df = random_frame(rng, 200, 5)
+    expected = rolling(df, "entity", "time", ["x"], ["3d"], ["mean", "std", "slope"])
+    out = rolling(to_kind(df, kind), "entity", "time", ["x"], ["3d"], ["mean", "std", "slope"])
+    assert type(out) is type(to_kind(df, kind))
+    got = to_pandas(out)
+    for name in ("x_mean_3d", "x_std_3d", "x_slope_3d"):
+        assert_close(got[name].to_numpy(dtype=float), expected[name].to_numpy())
+
+
+def test_time_zones_dates_and_units():
+    times = pd.date_range("2024-03-09", periods=6, freq="12h", tz="America/Los_Angeles")
+    df = pd.DataFrame({"k": 1, "t": times, "v": np.arange(6.0)})
+    utc = df.assign(t=df["t"].dt.tz_convert("UTC"))
+    a = rolling(df, "k", "t", "v", "1d", "sum")["v_sum_1d"]
+    b = rolling(utc, "k", "t", "v", "1d", "sum")["v_sum_1d"]
+    assert a.tolist() == b.tolist()
+    # Windows are durations: across the DST change 1d is still 24 hours.
+    assert a.tolist() == pandas_rolling(df, "k", "t", "v", "1d", "sum").tolist()
+    table = pa.table(
+        {"k": [1, 1, 1], "d": pa.array([19000, 19001, 19010], pa.date32()), "v": [1.0, 2.0, 3.0]}
+    )
+    out = rolling(table, "k", "d", "v", "7d", "sum")
+    assert out.column("v_sum_7d").to_pylist() == [1.0, 3.0, 3.0]
+
+
+def test_edge_cases():
+    one = pd.DataFrame({"k": ["a"], "t": pd.to_datetime(["2024-01-01"]), "v": [3.0]})
+    out = rolling(one, "k", "t", "v", "365d", ["mean", "std", "slope", "pct_change", "count"])
+    assert out["v_mean_365d"][0] == 3.0
+    assert np.isnan(out["v_std_365d"][0]) and np.isnan(out["v_slope_365d"][0])
+    assert out["v_pct_change_365d"][0] == 0.0
+    same_time = pd.DataFrame(
+        {"k": ["a"] * 3, "t": pd.to_datetime(["2024-01-01"] * 3), "v": [1.0, 2.0, 6.0]}
+    )
+    out = rolling(same_time, "k", "t", "v", "1d", ["mean", "slope", "velocity"])
+    assert out["v_mean_1d"].tolist() == [1.0, 1.5, 3.0]
+    assert out["v_slope_1d"].isna().all() and out["v_velocity_1d"].isna().all()
+    all_nan = same_time.assign(v=np.nan)
+    out = rolling(all_nan, "k", "t", "v", "1d", ["mean", "count", "ewm_mean"])
+    assert out[["v_mean_1d", "v_ewm_mean_1d"]].isna().all().all()
+    assert out["v_count_1d"].tolist() == [0.0, 0.0, 0.0]  # as pandas
+    constant = pd.DataFrame(
+        {"k": 1, "t": pd.date_range("2024-01-01", periods=50, freq="D"), "v": 0.1}
+    )
+    std = rolling(constant, "k", "t", "v", "7d", "std")["v_std_7d"]
+    assert np.nanmax(np.abs(std)) < 1e-15
+    empty = one.iloc[:0]
+    assert len(rolling(empty, "k", "t", "v", "7d", "mean")) == 0
+    no_entity = rolling(same_time, [], "t", "v", "1d", "sum")
+    assert no_entity["v_sum_1d"].tolist() == [1.0, 3.0, 9.0]
+
+
+def test_timedelta_windows_get_readable_names():
+    df = pd.DataFrame({"k": 1, "t": pd.date_range("2024-01-01", periods=3), "v": [1.0, 2, 3]})
+    out = rolling(df, "k", "t", "v", [pd.Timedelta("7D"), pd.Timedelta(hours=36)], "sum")
+    assert ["v_sum_7d", "v_sum_36h"] == list(out.columns[-2:])
+    assert out["v_sum_36h"].tolist() == [1.0, 3.0, 5.0]
+
+
+def test_errors_name_the_argument():
+    df = pd.DataFrame({"k": [1, 2], "t": pd.to_datetime(["2024-01-01"] * 2), "v": [1.0, 2.0]})
+    with pytest.raises(ColumnNotFoundError, match="columns: column 'w' not found"):
+        rolling(df, "k", "t", "w")
+    with pytest.raises(ColumnNotFoundError, match="by: column 'z'"):
+        rolling(df, "z", "t", "v")
+    with pytest.raises(InvalidValueError, match="stats"):
+        rolling(df, "k", "t", "v", stats=["median"])
+    with pytest.raises(InvalidValueError, match="windows"):
+        rolling(df, "k", "t", "v", windows="7 fortnights")
+    with pytest.raises(InvalidValueError, match="windows"):
+        rolling(df, "k", "t", "v", windows=[])
+    with pytest.raises(InvalidTypeError, match=r"time \(column 'v'\): expected a timestamp"):
+        rolling(df, "k", "v", "v")
+    with pytest.raises(InvalidValueError, match="min_periods"):
+        rolling(df, "k", "t", "v", min_periods=0)
+    with pytest.raises(InvalidTypeError, match=r"columns \(column 't'\): expected a numeric"):
+        rolling(df, "k", "t", "t")
+    nat = df.assign(t=[pd.Timestamp("2024-01-01"), pd.NaT])
+    with pytest.raises(InvalidValueError, match="has a null at row 1"):
+        rolling(nat, "k", "t", "v")
+    assert issubclass(InvalidValueError, ValueError)
+
+
+def asin_reference(df: pd.DataFrame, window: str) -> dict[str, np.ndarray]:
+    logged = df.assign(log_bsr=np.log(df["bsr"].where(df["bsr"] > 0)))
+    std = pandas_rolling(df, "asin", "date", "price", window, "std")
+    mean = pandas_rolling(df, "asin", "date", "price", window, "mean")
+    return {
+        f"bsr_trend_{window}": window_reference(logged, "asin", "date", "log_bsr", window, "slope"),
+        f"price_volatility_{window}": std / mean,
+        f"review_velocity_{window}": window_reference(
+            df, "asin", "date", "review_count", window, "velocity"
+        ),
+        f"rating_change_{window}": window_reference(df, "asin", "date", "rating", window, "change"),
+    }
+
+
+def test_asin_daily_features_match_the_pandas_definitions():
+    df = ecomkit.datasets.asin_daily(12, 70, seed=4).sample(frac=1.0, random_state=1)
+    out = asin_daily_features(df)
+    for window in ("7d", "30d"):
+        for name, expected in asin_reference(df, window).items():
+            assert_close(out[name], expected, rtol=1e-8, scale=10.0)
+    quality = 0.6 * ((df["rating"] - 1) / 4).clip(0, 1) + 0.4 * (
+        np.log1p(df["review_count"]) / np.log1p(1000)
+    ).clip(0, 1)
+    assert_close(out["listing_quality"], quality)
+
+
+def test_asin_features_rank_exploding_products_first():
+    df = ecomkit.datasets.asin_daily(300, 120, seed=2)
+    exploding = ecomkit.datasets.exploding_asins(300, 120, seed=2)
+    features = asin_daily_features(df)
+    last = features[features["date"] == features["date"].max()]
+    scored = ecomkit.score.explosive_score(
+        last, {"bsr_trend_7d": -1.0, "review_velocity_7d": 1.0}, by="category"
+    )
+    top = set(scored.loc[scored["rank"] <= 3, "asin"])
+    assert len(top & set(exploding)) >= 0.6 * len(exploding)
+
+
+def test_polars_output_marks_missing_as_null():
+    df = pl.DataFrame(
+        {"k": [1, 1], "t": [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")], "v": [1.0, 2]}
+    )
+    out = rolling(df, "k", "t", "v", "7d", "std")
+    assert out["v_std_7d"].null_count() == 1
+
+
+def test_features_cli_step(tmp_path):
+    from ecomkit.cli import main
+
+    ecomkit.datasets.run(tmp_path / "daily.parquet", n_asins=30, n_days=45)
+    code = main(
+        [
+            "features",
+            str(tmp_path / "daily.parquet"),
+            "--output",
+            str(tmp_path / "features.csv"),
+            "--windows",
+            "3d,14d",
+        ]
+    )
+    assert code == 0
+    written = pd.read_csv(tmp_path / "features.csv")
+    assert {"bsr_trend_3d", "review_velocity_14d", "listing_quality"} <= set(written.columns)

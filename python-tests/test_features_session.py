@@ -1,0 +1,414 @@
+"""Sessions: ecomkit.features.sessionize / session_features / SessionState against
+straightforward pandas, time zones and DST, and batch == online on random streams."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from conftest import to_kind, to_pandas
+
+import ecomkit
+from ecomkit.errors import ColumnNotFoundError, InvalidTypeError, InvalidValueError
+from ecomkit.features import SessionState, session_features, sessionize
+
+EVENTS = np.array(["view", "addtocart", "transaction", "remove"])
+
+
+def random_events(rng: np.random.Generator, n_rows: int, n_users: int) -> pd.DataFrame:
+    """Unsorted events, simultaneous events, gaps around the 30-minute timeout, null items."""
+    minutes = np.cumsum(rng.choice([0, 1, 5, 29, 30, 31, 120], size=n_rows))
+    df = pd.DataFrame(
+        {
+            "visitorid": rng.integers(0, n_users, size=n_rows),
+            "timestamp": pd.Timestamp("2024-03-09 20:00", tz="UTC")
+            + pd.to_timedelta(rng.permutation(minutes) * 60 + rng.integers(0, 2, n_rows), "s"),
+            "event": rng.choice(EVENTS, size=n_rows, p=[0.7, 0.15, 0.1, 0.05]),
+            "itemid": rng.integers(0, 6, size=n_rows).astype(float),
+        }
+    )
+    df.loc[rng.random(n_rows) < 0.1, "itemid"] = np.nan
+    return df
+
+
+def pandas_sessionize(df, user, time, timeout="30min", max_duration=None) -> np.ndarray:
+    codes = pd.factorize(df[user])[0]
+    order = np.lexsort((np.arange(len(df)), df[time].to_numpy(), codes))
+    t = df[time].to_numpy()[order]
+    u = codes[order]
+    timeout = pd.Timedelta(timeout).to_timedelta64()
+    ids = np.empty(len(df), dtype=np.int64)
+    current, start = -1, None
+    for k in range(len(order)):
+        new = k == 0 or u[k] != u[k - 1] or t[k] - t[k - 1] > timeout
+        if not new and max_duration is not None:
+            new = t[k] - start > pd.Timedelta(max_duration).to_timedelta64()
+        if new:
+            current += 1
+            start = t[k]
+        ids[order[k]] = current
+    return ids
+
+
+def pandas_session_table(df, ids, time_zone="UTC") -> pd.DataFrame:
+    frame = df.assign(session_id=ids)
+    grouped = frame.groupby("session_id", sort=True)
+    table = pd.DataFrame(
+        {
+            "visitorid": grouped["visitorid"].first(),
+            "start": grouped["timestamp"].min(),
+            "end": grouped["timestamp"].max(),
+            "n_events": grouped.size(),
+            "n_view": grouped["event"].agg(lambda e: (e == "view").sum()),
+            "n_addtocart": grouped["event"].agg(lambda e: (e == "addtocart").sum()),
+            "n_transaction": grouped["event"].agg(lambda e: (e == "transaction").sum()),
+            "n_items": grouped["itemid"].nunique(),
+        }
+    )
+    table["duration_seconds"] = (table["end"] - table["start"]).dt.total_seconds()
+    table["purchased"] = table["n_transaction"] > 0
+    local = table["start"].dt.tz_convert(time_zone)
+    table["start_hour"] = local.dt.hour
+    table["is_weekend"] = local.dt.day_of_week >= 5
+    return table.reset_index()
+
+
+def pandas_item_features(df, ids) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: views of its item in its session so far, seconds since the previous view."""
+    order = np.lexsort((np.arange(len(df)), df["timestamp"].to_numpy(), ids))
+    views = np.zeros(len(df), dtype=np.int64)
+    since = np.full(len(df), np.nan)
+    seen: dict = {}
+    for row in order:
+        item = df["itemid"].iloc[row]
+        if pd.isna(item):
+            continue
+        key = (ids[row], item)
+        count, last = seen.get(key, (0, None))
+        if last is not None:
+            since[row] = (df["timestamp"].iloc[row] - last).total_seconds()
+        if df["event"].iloc[row] == "view":
+            count, last = count + 1, df["timestamp"].iloc[row]
+        seen[key] = (count, last)
+        views[row] = count
+    return views, since
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_sessionize_matches_pandas(seed):
+    rng = np.random.default_rng(seed)
+    df = random_events(rng, int(rng.integers(1, 400)), int(rng.integers(1, 15)))
+    assert (
+        sessionize(df, "visitorid", "timestamp", "30m").tolist()
+        == pandas_sessionize(df, "visitorid", "timestamp").tolist()
+    )
+    got = sessionize(df, "visitorid", "timestamp", "30m", max_duration="2h")
+    assert (
+        got.tolist() == pandas_sessionize(df, "visitorid", "timestamp", max_duration="2h").tolist()
+    )
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_session_features_match_pandas(seed):
+    rng = np.random.default_rng(50 + seed)
+    df = random_events(rng, int(rng.integers(1, 300)), int(rng.integers(1, 10)))
+    zone = ["UTC", "America/Los_Angeles", "Europe/Berlin", "Asia/Kolkata"][seed % 4]
+    sessions, events = session_features(df, time_zone=zone)
+    ids = pandas_sessionize(df, "visitorid", "timestamp")
+    assert events["session_id"].tolist() == ids.tolist()
+    expected = pandas_session_table(df, ids, zone)
+    columns = [
+        "session_id",
+        "visitorid",
+        "start",
+        "end",
+        "n_events",
+        "n_view",
+        "n_addtocart",
+        "n_transaction",
+        "n_items",
+        "duration_seconds",
+        "purchased",
+        "start_hour",
+        "is_weekend",
+    ]
+    pd.testing.assert_frame_equal(
+        sessions[columns].reset_index(drop=True),
+        expected[columns],
+        check_dtype=False,
+        check_index_type=False,
+    )
+    views, since = pandas_item_features(df, ids)
+    assert events["item_views_in_session"].tolist() == views.tolist()
+    np.testing.assert_allclose(events["seconds_since_item_view"], since, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_online_state_equals_batch(seed):
+    """The property: feeding each user's events to SessionState gives the batch features."""
+    rng = np.random.default_rng(200 + seed)
+    df = random_events(rng, int(rng.integers(1, 250)), int(rng.integers(1, 8)))
+    max_duration = None if seed % 2 else "90m"
+    sessions, events = session_features(df, max_duration=max_duration)
+    order = np.lexsort(
+        (np.arange(len(df)), df["timestamp"].to_numpy(), pd.factorize(df["visitorid"])[0])
+    )
+    states: dict = {}
+    first_session: dict = {}
+    for row in order:
+        user = df["visitorid"].iloc[row]
+        state = states.setdefault(user, SessionState("30m", max_duration=max_duration))
+        item = df["itemid"].iloc[row]
+        got = state.update(
+            df["timestamp"].iloc[row], df["event"].iloc[row], None if pd.isna(item) else int(item)
+        )
+        session_id = events["session_id"].iloc[row]
+        first_session.setdefault(user, session_id - got["session_id"])
+        assert session_id == first_session[user] + got["session_id"]
+        assert got["item_views_in_session"] == events["item_views_in_session"].iloc[row]
+        expected_since = events["seconds_since_item_view"].iloc[row]
+        assert got["seconds_since_item_view"] == pytest.approx(expected_since, nan_ok=True)
+        current = state.current()
+        batch = sessions.iloc[session_id]
+        if current["end"] == batch["end"].value and current["n_events"] == batch["n_events"]:
+            for name in (
+                "n_events",
+                "n_view",
+                "n_addtocart",
+                "n_transaction",
+                "n_items",
+                "purchased",
+                "start_hour",
+                "is_weekend",
+                "duration_seconds",
+            ):
+                assert current[name] == batch[name], name
+            assert current["start"] == batch["start"].value
+
+
+def test_time_traveling_user():
+    """A purchase at 20:00 in Los Angeles is already the next day in UTC."""
+    df = pd.DataFrame(
+        {
+            "visitorid": [1, 1],
+            "timestamp": pd.to_datetime(["2024-03-02 03:50", "2024-03-02 04:00"], utc=True),
+            "event": ["view", "transaction"],
+            "itemid": [9, 9],
+        }
+    )
+    la, _ = session_features(df, time_zone="America/Los_Angeles")
+    utc, _ = session_features(df, time_zone="UTC")
+    # 2024-03-01 19:50 PST is a Friday evening; in UTC it is Saturday 03:50.
+    assert (la["start_hour"][0], bool(la["is_weekend"][0])) == (19, False)
+    assert (utc["start_hour"][0], bool(utc["is_weekend"][0])) == (3, True)
+    assert bool(la["purchased"][0])
+
+
+def test_both_dst_transitions():
+    # Spring forward (2024-03-10 02:00 PST -> 03:00 PDT): 09:40 and 10:05 UTC are 01:40 and
+    # 03:05 local, 25 minutes apart: one session, whatever the wall clock says.
+    spring = pd.DataFrame(
+        {
+            "visitorid": [1, 1],
+            "timestamp": pd.to_datetime(["2024-03-10 09:40", "2024-03-10 10:05"], utc=True),
+            "event": ["view", "view"],
+            "itemid": [1, 2],
+        }
+    )
+    sessions, _ = session_features(spring, time_zone="America/Los_Angeles")
+    assert len(sessions) == 1 and sessions["start_hour"][0] == 1
+    state = SessionState("30m", time_zone="America/Los_Angeles")
+    state.update(pd.Timestamp("2024-03-10 10:05", tz="UTC"), "view", 1)
+    assert state.current()["start_hour"] == 3
+    # Fall back (2024-11-03 02:00 PDT -> 01:00 PST): 08:50 and 09:10 UTC are 01:50 PDT and
+    # 01:10 PST: 20 minutes apart although the local clock went back 40 minutes.
+    fall = spring.assign(
+        timestamp=pd.to_datetime(["2024-11-03 08:50", "2024-11-03 09:10"], utc=True)
+    )
+    sessions, events = session_features(fall, time_zone="America/Los_Angeles")
+    assert len(sessions) == 1 and sessions["duration_seconds"][0] == 1200.0
+    assert sessions["start_hour"][0] == 1
+    # An hour in UTC across the change is a new session even when local clocks repeat.
+    apart = spring.assign(
+        timestamp=pd.to_datetime(["2024-11-03 08:30", "2024-11-03 09:31"], utc=True)
+    )
+    assert sessionize(apart, "visitorid", "timestamp", "30m").tolist() == [0, 1]
+
+
+def test_timeout_is_strictly_greater():
+    df = pd.DataFrame(
+        {
+            "u": ["a", "a", "a"],
+            "t": pd.to_datetime(
+                ["2024-01-01 00:00:00", "2024-01-01 00:30:00", "2024-01-01 01:00:01"]
+            ),
+        }
+    )
+    assert sessionize(df, "u", "t", "30m").tolist() == [0, 0, 1]
+    assert sessionize(df, "u", "t", "30m", max_duration="45m").tolist() == [0, 0, 1]
+    assert sessionize(df, "u", "t", "2h", max_duration="20m").tolist() == [0, 1, 2]
+
+
+def test_edge_cases():
+    one = pd.DataFrame(
+        {
+            "visitorid": [5],
+            "timestamp": pd.to_datetime(["2024-01-01"], utc=True),
+            "event": ["view"],
+            "itemid": [None],
+        }
+    )
+    sessions, events = session_features(one)
+    assert sessions["n_items"].tolist() == [0] and sessions["duration_seconds"].tolist() == [0.0]
+    assert events["item_views_in_session"].tolist() == [0]
+    empty = one.iloc[:0]
+    sessions, events = session_features(empty)
+    assert len(sessions) == 0 and len(events) == 0
+    no_items, _ = session_features(one, item=None)
+    assert no_items["n_items"].tolist() == [0]
+    # Users with no purchases; string user ids; categorical events.
+    df = random_events(np.random.default_rng(3), 200, 5)
+    df["visitorid"] = "user-" + df["visitorid"].astype(str)
+    df["event"] = df["event"].astype("category")
+    sessions, _ = session_features(df)
+    assert sessions["visitorid"].str.startswith("user-").all()
+    assert sessions["purchased"].sum() == (sessions["n_transaction"] > 0).sum()
+
+
+def test_frame_kinds(kind):
+    df = random_events(np.random.default_rng(9), 300, 6)
+    expected_sessions, expected_events = session_features(df)
+    sessions, events = session_features(to_kind(df, kind))
+    assert type(sessions) is type(to_kind(df, kind))
+    got = to_pandas(sessions)
+    for column in ("session_id", "n_events", "n_view", "n_items", "start_hour"):
+        assert got[column].tolist() == expected_sessions[column].tolist()
+    got_events = to_pandas(events)
+    assert got_events["session_id"].tolist() == expected_events["session_id"].tolist()
+    ids = sessionize(to_kind(df, kind), "visitorid", "timestamp")
+    assert ids.tolist() == expected_events["session_id"].tolist()
+
+
+def test_polars_string_views_and_pyarrow_dictionaries():
+    df = random_events(np.random.default_rng(4), 100, 3)
+    expected, _ = session_features(df)
+    frame = pl.from_pandas(df).with_columns(pl.col("event").cast(pl.String))
+    sessions, _ = session_features(frame)
+    assert sessions["n_view"].to_list() == expected["n_view"].tolist()
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = table.set_column(2, "event", table.column("event").dictionary_encode())
+    sessions, _ = session_features(table)
+    assert sessions.column("n_addtocart").to_pylist() == expected["n_addtocart"].tolist()
+
+
+def test_errors():
+    df = random_events(np.random.default_rng(1), 20, 2)
+    with pytest.raises(ColumnNotFoundError, match="user: column 'user'"):
+        sessionize(df, "user", "timestamp")
+    with pytest.raises(InvalidValueError, match="timeout"):
+        sessionize(df, "visitorid", "timestamp", "soon")
+    with pytest.raises(InvalidValueError, match="time_zone: unknown IANA time zone"):
+        session_features(df, time_zone="Mars/Olympus_Mons")
+    with pytest.raises(InvalidTypeError, match=r"event \(column 'itemid'\): expected a string"):
+        session_features(df, event="itemid")
+    with pytest.raises(InvalidTypeError, match="time"):
+        sessionize(df, "visitorid", "itemid")
+    state = SessionState()
+    state.update(pd.Timestamp("2024-01-02", tz="UTC"), "view", 1)
+    with pytest.raises(InvalidValueError, match="time order"):
+        state.update(pd.Timestamp("2024-01-01", tz="UTC"), "view", 1)
+    with pytest.raises(InvalidTypeError, match="time"):
+        state.update("yesterday", "view", 1)
+    assert SessionState().current() is None
+
+
+def test_clickstream_is_deterministic_and_sessionizes():
+    a = ecomkit.datasets.clickstream(300, 10, seed=5)
+    b = ecomkit.datasets.clickstream(300, 10, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["timestamp"].is_monotonic_increasing
+    assert (a["transactionid"].notna() == (a["event"] == "transaction")).all()
+    sessions, _ = session_features(a)
+    assert 1.5 < sessions["n_events"].mean() < 15
+    assert 0.0 < sessions["purchased"].mean() < 0.2
+
+
+SCRIPT = """
+import hashlib, ecomkit
+clicks = ecomkit.datasets.clickstream(3000, 20, seed=1)
+sessions, events = ecomkit.features.session_features(clicks, time_zone="Europe/Berlin")
+rolled = ecomkit.features.rolling(ecomkit.datasets.asin_daily(300, 90), "asin", "date",
+                                  ["bsr", "price"], ["7d", "30d"], ["mean", "std", "slope"])
+digest = hashlib.sha256()
+digest.update(sessions.to_csv().encode())
+digest.update(events["seconds_since_item_view"].to_numpy().tobytes())
+digest.update(rolled.to_csv().encode())
+print(digest.hexdigest())
+"""
+
+
+def test_identical_for_any_thread_count():
+    digests = set()
+    for threads in ("1", "2", "5"):
+        env = dict(os.environ, RAYON_NUM_THREADS=threads)
+        result = subprocess.run(
+            [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_retailrocket_events(shared_data):
+    folder = shared_data / "retailrocket"
+    if not (folder / "events.csv").is_file():
+        pytest.skip(f"RetailRocket events are absent ({folder}/events.csv); see docs/features.md")
+    raw = pd.read_csv(folder / "events.csv", nrows=300_000)
+    raw["timestamp"] = pd.to_datetime(raw["timestamp"], unit="ms", utc=True)
+    ids = sessionize(raw, "visitorid", "timestamp")
+    assert ids.tolist() == pandas_sessionize(raw, "visitorid", "timestamp").tolist()
+    sessions, _ = session_features(raw)
+    assert int(sessions["n_events"].sum()) == len(raw)
+
+
+def test_sessions_cli_step(tmp_path, capsys):
+    from ecomkit.cli import main
+
+    events = ecomkit.datasets.clickstream(200, 5, seed=2)
+    events.to_parquet(tmp_path / "events.parquet")
+    config = tmp_path / "settings.toml"
+    config.write_text('[sessions]\ntimeout = "20m"\ntime_zone = "Asia/Tokyo"\n')
+    code = main(
+        [
+            "sessions",
+            str(tmp_path / "events.parquet"),
+            "--output",
+            str(tmp_path / "sessions.parquet"),
+            "--events-output",
+            str(tmp_path / "events_out.parquet"),
+            "--config",
+            str(config),
+        ]
+    )
+    assert code == 0
+    written = pd.read_parquet(tmp_path / "sessions.parquet")
+    expected, _ = session_features(events, timeout="20m", time_zone="Asia/Tokyo")
+    assert written["start_hour"].tolist() == expected["start_hour"].tolist()
+    assert "session_id" in pd.read_parquet(tmp_path / "events_out.parquet").columns
+    code = main(
+        [
+            "sessions",
+            str(tmp_path / "events.parquet"),
+            "--output",
+            str(tmp_path / "bad.parquet"),
+            "--time-zone",
+            "Nowhere/Land",
+        ]
+    )
+    assert code != 0 and not (tmp_path / "bad.parquet").exists()
+    assert "time_zone" in capsys.readouterr().err

@@ -1,0 +1,158 @@
+//! Time columns and durations: every kernel works on `i64` nanoseconds since the Unix epoch
+//! (UTC), whatever unit the column had, and on durations parsed from "30m", "7d", ….
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrowPrimitiveType};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, Datelike, Timelike};
+use chrono_tz::Tz;
+
+use crate::error::{EcomkitError, Result};
+use crate::frame::Column;
+
+/// Nanoseconds in one second, minute, hour, day and week.
+pub const SECOND: i64 = 1_000_000_000;
+pub const MINUTE: i64 = 60 * SECOND;
+pub const HOUR: i64 = 60 * MINUTE;
+pub const DAY: i64 = 24 * HOUR;
+pub const WEEK: i64 = 7 * DAY;
+
+/// A duration such as "30m", "7d", "1.5h", "90s", "2w" (also pandas' "7D", "30min") in
+/// nanoseconds. Calendar-free: a day is always 24 hours.
+pub fn parse_duration(text: &str, argument: &str) -> Result<i64> {
+    let bad = || {
+        EcomkitError::invalid_value(
+            argument,
+            format!(
+                "expected a positive duration such as \"30m\", \"7d\", \"12h\", \"90s\" or \
+                 \"2w\", got {text:?}"
+            ),
+        )
+    };
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| c.is_ascii_alphabetic())
+        .ok_or_else(bad)?;
+    let (number, unit) = trimmed.split_at(split);
+    let number: f64 = number.trim().parse().map_err(|_| bad())?;
+    let unit = match unit.trim().to_ascii_lowercase().as_str() {
+        "ns" => 1,
+        "us" => 1_000,
+        "ms" => 1_000_000,
+        "s" | "sec" | "second" | "seconds" => SECOND,
+        "m" | "min" | "minute" | "minutes" | "t" => MINUTE,
+        "h" | "hour" | "hours" => HOUR,
+        "d" | "day" | "days" => DAY,
+        "w" | "week" | "weeks" => WEEK,
+        _ => return Err(bad()),
+    };
+    let nanos = number * unit as f64;
+    if !(nanos.is_finite() && nanos >= 1.0 && nanos < i64::MAX as f64) {
+        return Err(bad());
+    }
+    Ok(nanos.round() as i64)
+}
+
+/// The column as nanoseconds since the epoch (UTC). Timestamps of any unit (with or without
+/// a time zone: Arrow stores UTC either way) and dates are accepted; nulls are refused.
+pub fn epoch_nanos(column: &Column<'_>, argument: &str) -> Result<Vec<i64>> {
+    let argument = format!("{argument} (column '{}')", column.name());
+    let mut out = Vec::with_capacity(column.len());
+    for chunk in column.chunks() {
+        if chunk.null_count() > 0 {
+            let row = out.len() + (0..chunk.len()).find(|&i| chunk.is_null(i)).unwrap_or(0);
+            return Err(EcomkitError::invalid_value(
+                argument,
+                format!("has a null at row {row}; every row needs a time"),
+            ));
+        }
+        let array = chunk.as_ref();
+        match array.data_type() {
+            DataType::Timestamp(TimeUnit::Second, _) => {
+                scaled::<TimestampSecondType>(&mut out, array, SECOND, &argument)?
+            }
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                scaled::<TimestampMillisecondType>(&mut out, array, 1_000_000, &argument)?
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                scaled::<TimestampMicrosecondType>(&mut out, array, 1_000, &argument)?
+            }
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                scaled::<TimestampNanosecondType>(&mut out, array, 1, &argument)?
+            }
+            DataType::Date32 => scaled::<Date32Type>(&mut out, array, DAY, &argument)?,
+            DataType::Date64 => scaled::<Date64Type>(&mut out, array, 1_000_000, &argument)?,
+            other => {
+                return Err(EcomkitError::invalid_type(
+                    argument,
+                    "a timestamp or date column (integers are not read as times: convert \
+                     them, e.g. pandas.to_datetime(column, unit=\"ms\"))",
+                    other,
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn scaled<T>(out: &mut Vec<i64>, array: &dyn Array, factor: i64, argument: &str) -> Result<()>
+where
+    T: ArrowPrimitiveType,
+    T::Native: Into<i64>,
+{
+    let values = array.as_primitive::<T>().values();
+    for &value in values.iter() {
+        let value: i64 = value.into();
+        let nanos = value.checked_mul(factor).ok_or_else(|| {
+            EcomkitError::invalid_value(
+                argument,
+                format!("time {value} is outside the range of nanosecond timestamps"),
+            )
+        })?;
+        out.push(nanos);
+    }
+    Ok(())
+}
+
+/// An IANA time zone ("UTC", "America/Los_Angeles", "Europe/Berlin").
+pub fn parse_time_zone(name: &str, argument: &str) -> Result<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        EcomkitError::invalid_value(
+            argument,
+            format!("unknown IANA time zone {name:?}; expected a name such as \"UTC\" or \"America/Los_Angeles\""),
+        )
+    })
+}
+
+/// Local wall-clock facts of an instant in a time zone (DST applied by the tz database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Hour of day, 0–23.
+    pub hour: u32,
+    /// Day of week, Monday = 0 … Sunday = 6.
+    pub weekday: u32,
+    /// Days since 1970-01-01 of the local calendar date.
+    pub local_day: i64,
+}
+
+/// The local hour, weekday and calendar day of `nanos` (UTC epoch) in `zone`.
+pub fn local_time(nanos: i64, zone: Tz) -> LocalTime {
+    if zone == Tz::UTC {
+        // No offset to look up: plain arithmetic (1970-01-01 was a Thursday).
+        let local_day = nanos.div_euclid(DAY);
+        return LocalTime {
+            hour: (nanos.rem_euclid(DAY) / HOUR) as u32,
+            weekday: (local_day + 3).rem_euclid(7) as u32,
+            local_day,
+        };
+    }
+    let utc = DateTime::from_timestamp_nanos(nanos);
+    let local = utc.with_timezone(&zone);
+    let naive = local.date_naive();
+    LocalTime {
+        hour: local.hour(),
+        weekday: local.weekday().num_days_from_monday(),
+        local_day: i64::from(naive.num_days_from_ce()) - 719_163,
+    }
+}
