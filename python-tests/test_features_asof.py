@@ -320,3 +320,16 @@ def test_temporal_split():
         temporal_split(df, "t", (0.5, 0.6))
     with pytest.raises(InvalidTypeError, match="time"):
         temporal_split(df, "user")
+
+
+def test_empty_events_and_empty_queries():
+    events = random_events(np.random.default_rng(0), 10, 2, 2).iloc[:0]
+    queries = pd.DataFrame(
+        {"visitorid": [1], "timestamp": pd.to_datetime(["2024-01-01"], utc=True)}
+    )
+    out = user_features(events, queries)
+    assert out["n_events"].tolist() == [0.0] and pd.isna(out["preferred_category"][0])
+    assert len(user_features(events, queries.iloc[:0])) == 0
+    assert len(interaction_scores(events)) == 0
+    items = pd.DataFrame({"itemid": [1], "timestamp": queries["timestamp"]})
+    assert np.isnan(item_features(events, items)["price_percentile_in_category"][0])
