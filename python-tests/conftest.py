@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -38,3 +41,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data folder {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+def outputs_for_thread_counts(script: str, threads: tuple[str, ...] = ("1", "2", "5")) -> set:
+    """What `script` prints, run in a fresh interpreter with each RAYON_NUM_THREADS: a set of
+    one element when the results do not depend on the number of threads."""
+    outputs = set()
+    for count in threads:
+        env = dict(os.environ, RAYON_NUM_THREADS=count)
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        outputs.add(result.stdout.strip())
+    return outputs

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import to_kind
+from conftest import outputs_for_thread_counts, to_kind
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
@@ -341,9 +341,6 @@ def test_partial_aggregates_merge_into_the_whole(kind):
 
 
 def test_results_do_not_depend_on_thread_count():
-    import subprocess
-    import sys
-
     code = (
         "import numpy as np, pandas as pd\n"
         "from ecomkit.abtest import evaluate_experiment\n"
@@ -351,13 +348,7 @@ def test_results_do_not_depend_on_thread_count():
         "df = pd.DataFrame({'v': rng.choice(['c','t'], n), 'y': rng.lognormal(0, 2, n)})\n"
         "print(evaluate_experiment(df, 'v', ['y'], 'c').to_dataframe()['p_value'].iloc[0].hex())"
     )
-    outputs = set()
-    for threads in ("1", "2", "5"):
-        env = {**__import__("os").environ, "RAYON_NUM_THREADS": threads}
-        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                text=True, check=True)  # fmt: skip
-        outputs.add(result.stdout)
-    assert len(outputs) == 1
+    assert len(outputs_for_thread_counts(code)) == 1
 
 
 # --- Hillstrom --------------------------------------------------------------------------------
