@@ -336,73 +336,55 @@ pub fn session_features(
     EcomkitError::check_length("event", "user", n, kinds.len())?;
     EcomkitError::check_length("item", "user", n, items.len())?;
     check_durations(config.timeout, config.max_duration)?;
-    // One record per event, moved into user order in one pass (on time-sorted logs a user's
-    // events are spread over the input: every moved column costs a scattered pass).
-    let records: Vec<Event> = (0..n)
+    let layout = TimeOrder::new(users, times);
+    let offsets = &layout.offsets;
+    let (kinds, items) = (layout.arrange(kinds), layout.arrange(items));
+    let blocks = blocks(offsets);
+    let mut ids = vec![0i64; n];
+    let mut views = vec![0u32; n];
+    let mut since = vec![f64::NAN; n];
+    let id_slices = split_blocks(&mut ids, &blocks, offsets);
+    let view_slices = split_blocks(&mut views, &blocks, offsets);
+    let since_slices = split_blocks(&mut since, &blocks, offsets);
+    let per_block: Vec<Result<(Vec<SessionSummary>, Vec<u32>)>> = id_slices
         .into_par_iter()
-        .map(|row| Event {
-            time: times[row],
-            row: row as u32,
-            item: items[row].unwrap_or(u32::MAX),
-            kind: kinds[row],
+        .zip(view_slices)
+        .zip(since_slices)
+        .map(|(((groups, ids), (_, views)), (_, since))| {
+            let base = offsets[groups.start];
+            // Sessions hold a few events each: reserve rather than grow and copy.
+            let guess = (offsets[groups.end] - base) / 4 + 16;
+            let mut sessions = Vec::with_capacity(guess);
+            let mut first_rows = Vec::with_capacity(guess);
+            for g in groups {
+                let mut state = SessionState::new(*config);
+                for k in offsets[g]..offsets[g + 1] {
+                    let time = layout.times[k];
+                    // A session is stored once, when the next one opens or the user ends.
+                    let opens = state
+                        .current()
+                        .is_none_or(|s| config.starts_new(s.start, s.end, time));
+                    if opens {
+                        sessions.extend(state.current().copied());
+                        first_rows.push(layout.rows[k]);
+                    }
+                    let event = state.update(time, kinds[k], items[k])?;
+                    let local = k - base;
+                    ids[local] = first_rows.len() as i64 - 1;
+                    views[local] = event.item_views;
+                    since[local] = event.seconds_since_item_view;
+                }
+                sessions.extend(state.current().copied());
+            }
+            Ok((sessions, first_rows))
         })
         .collect();
-    let (events, offsets) = arrange_by_user(users, &records);
-    drop(records);
-    let offsets = &offsets;
-    let blocks = blocks(offsets);
-    let mut outputs = vec![EventOutput::default(); n];
-    let per_block: Vec<Result<(Vec<SessionSummary>, Vec<u32>)>> =
-        split_blocks(&mut outputs, &blocks, offsets)
-            .into_par_iter()
-            .map(|(groups, outputs)| {
-                let base = offsets[groups.start];
-                // Sessions hold a few events each: reserve rather than grow and copy.
-                let guess = (offsets[groups.end] - base) / 4 + 16;
-                let mut sessions = Vec::with_capacity(guess);
-                let mut first_rows = Vec::with_capacity(guess);
-                for g in groups {
-                    let mut state = SessionState::new(*config);
-                    for (k, event) in events
-                        .iter()
-                        .enumerate()
-                        .take(offsets[g + 1])
-                        .skip(offsets[g])
-                    {
-                        let item = (event.item != u32::MAX).then_some(event.item);
-                        // A session is stored once, when the next one opens or the user ends.
-                        let opens = state
-                            .current()
-                            .is_none_or(|s| config.starts_new(s.start, s.end, event.time));
-                        if opens {
-                            sessions.extend(state.current().copied());
-                            first_rows.push(event.row);
-                        }
-                        let features = state.update(event.time, event.kind, item)?;
-                        outputs[k - base] = EventOutput {
-                            session: first_rows.len() as i64 - 1,
-                            item_views: features.item_views,
-                            seconds_since_item_view: features.seconds_since_item_view,
-                        };
-                    }
-                    sessions.extend(state.current().copied());
-                }
-                Ok((sessions, first_rows))
-            })
-            .collect();
     let per_block = per_block.into_iter().collect::<Result<Vec<_>>>()?;
     let counts: Vec<i64> = per_block.iter().map(|(s, _)| s.len() as i64).collect();
     let firsts = prefix_sums(&counts);
-    // Back to row order in one scattered pass, adding each block's first session id.
-    let mut in_rows = vec![EventOutput::default(); n];
-    for (b, block) in blocks.iter().enumerate() {
-        for k in offsets[block.start]..offsets[block.end] {
-            let mut out = outputs[k];
-            out.session += firsts[b];
-            in_rows[events[k].row as usize] = out;
-        }
-    }
-    drop(outputs);
+    for_blocks(&mut ids, &blocks, offsets, |b, ids| {
+        ids.iter_mut().for_each(|id| *id += firsts[b])
+    });
     let mut sessions = Vec::with_capacity(counts.iter().sum::<i64>() as usize);
     let mut first_rows = Vec::with_capacity(sessions.capacity());
     for (s, r) in per_block {
@@ -410,54 +392,12 @@ pub fn session_features(
         first_rows.extend(r);
     }
     Ok(SessionBatch {
-        session_ids: in_rows.par_iter().map(|o| o.session).collect(),
-        item_views: in_rows.par_iter().map(|o| o.item_views).collect(),
-        seconds_since_item_view: in_rows
-            .par_iter()
-            .map(|o| o.seconds_since_item_view)
-            .collect(),
+        session_ids: layout.unarrange(&ids),
+        item_views: layout.unarrange(&views),
+        seconds_since_item_view: layout.unarrange(&since),
         sessions,
         first_rows,
     })
-}
-
-/// One event on its way through [`session_features`].
-#[derive(Debug, Clone, Copy, Default)]
-struct Event {
-    time: i64,
-    row: u32,
-    /// Item code; `u32::MAX` = none.
-    item: u32,
-    kind: EventKind,
-}
-
-/// What [`session_features`] computes for one event (session id block-local at first).
-#[derive(Debug, Clone, Copy, Default)]
-struct EventOutput {
-    session: i64,
-    item_views: u32,
-    seconds_since_item_view: f64,
-}
-
-/// Events laid out user by user (users in first-appearance order), each user's in time
-/// order (stable), with the users' offsets.
-fn arrange_by_user(users: &Groups, records: &[Event]) -> (Vec<Event>, Vec<usize>) {
-    let partition = users.partition();
-    let mut arranged = partition.arrange(records);
-    let mut offsets: Vec<usize> = (0..partition.n_groups())
-        .map(|g| partition.range(g).start)
-        .collect();
-    offsets.push(records.len());
-    partition
-        .split_mut(&mut arranged)
-        .into_par_iter()
-        .with_min_len(64)
-        .for_each(|events| {
-            if !events.windows(2).all(|w| w[0].time <= w[1].time) {
-                events.sort_by_key(|e| e.time);
-            }
-        });
-    (arranged, offsets)
 }
 
 fn check_durations(timeout: i64, max_duration: Option<i64>) -> Result<()> {
