@@ -8,6 +8,7 @@
 pub mod asin;
 pub mod asof;
 pub mod interactions;
+mod layout;
 pub mod rolling;
 pub mod session;
 pub mod time;

@@ -12,10 +12,11 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 
+use super::layout::{blocks, split_blocks, TimeOrder};
 use super::time::{parse_duration, DAY};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
-use crate::groups::{Groups, Partition};
+use crate::groups::Groups;
 
 /// One statistic of a rolling window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,28 +164,16 @@ pub fn rolling(
     let n_out: usize = columns.iter().map(|c| c.stats.len()).sum::<usize>() * windows.len();
     let mut arranged: Vec<Vec<f64>> = (0..n_out).map(|_| vec![f64::NAN; n]).collect();
 
-    // Blocks of whole groups, a few per thread, so every output splits at the same rows.
-    let target = (n / (8 * rayon::current_num_threads().max(1))).max(4096);
-    let mut bounds = vec![0usize];
-    let mut block_groups = vec![0usize];
-    for g in 0..partition_offsets.len() - 1 {
-        if partition_offsets[g + 1] - bounds[bounds.len() - 1] >= target {
-            bounds.push(partition_offsets[g + 1]);
-            block_groups.push(g + 1);
-        }
-    }
-    if *bounds.last().unwrap_or(&0) < n || bounds.len() == 1 {
-        bounds.push(n);
-        block_groups.push(partition_offsets.len() - 1);
-    }
-    let n_blocks = bounds.len() - 1;
-    let mut per_block: Vec<Vec<&mut [f64]>> = (0..n_blocks).map(|_| Vec::new()).collect();
+    // Blocks of whole groups, a few per thread; every output splits at the same rows.
+    let blocks = blocks(partition_offsets);
+    let mut per_block: Vec<Vec<&mut [f64]>> = blocks.iter().map(|_| Vec::new()).collect();
     for out in arranged.iter_mut() {
-        let mut rest = out.as_mut_slice();
-        for (b, slices) in per_block.iter_mut().enumerate() {
-            let (head, tail) = rest.split_at_mut(bounds[b + 1] - bounds[b]);
-            slices.push(head);
-            rest = tail;
+        for (slices, (_, slice)) in
+            per_block
+                .iter_mut()
+                .zip(split_blocks(out, &blocks, partition_offsets))
+        {
+            slices.push(slice);
         }
     }
 
@@ -200,9 +189,9 @@ pub fn rolling(
                 }
             }
             let mut days = Vec::new();
-            for g in block_groups[b]..block_groups[b + 1] {
+            for g in blocks[b].clone() {
                 let range = partition_offsets[g]..partition_offsets[g + 1];
-                let base = range.start - bounds[b];
+                let base = range.start - partition_offsets[blocks[b].start];
                 let t = &sorted_times[range.clone()];
                 let Some(&t0) = t.first() else { continue };
                 days.clear();
@@ -231,92 +220,6 @@ pub fn rolling(
         return Ok(arranged);
     }
     Ok(arranged.iter().map(|a| layout.unarrange(a)).collect())
-}
-
-/// Rows laid out group by group (groups in first-appearance order), sorted by time within
-/// each group (stable: equal times keep input order).
-///
-/// Columns are moved into this layout by reading them in row order and writing one stream
-/// per group ([`Partition::arrange`]): on event logs sorted by time, a user's rows are
-/// spread over the whole input, and gathering them row by row would wait on memory at
-/// every read. Only the groups that were not already in time order are gathered.
-pub(crate) struct TimeOrder {
-    partition: Partition,
-    /// Row numbers in the layout.
-    pub rows: Vec<u32>,
-    /// Start of each group in the layout, and the number of rows at the end.
-    pub offsets: Vec<usize>,
-    /// Times in the layout.
-    pub times: Vec<i64>,
-    /// Groups whose rows had to be sorted.
-    resorted: Vec<usize>,
-}
-
-impl TimeOrder {
-    pub(crate) fn new(groups: &Groups, times: &[i64]) -> Self {
-        let partition = groups.partition();
-        let mut rows = partition.rows();
-        let mut arranged_times = partition.arrange(times);
-        let mut offsets: Vec<usize> = (0..partition.n_groups())
-            .map(|g| partition.range(g).start)
-            .collect();
-        offsets.push(times.len());
-        let resorted: Vec<usize> = partition
-            .split_mut(&mut rows)
-            .into_par_iter()
-            .zip(partition.split_mut(&mut arranged_times))
-            .enumerate()
-            .with_min_len(64)
-            .filter_map(|(g, (rows, group_times))| {
-                if group_times.windows(2).all(|w| w[0] <= w[1]) {
-                    return None;
-                }
-                rows.sort_by_key(|&r| times[r as usize]);
-                for (t, &r) in group_times.iter_mut().zip(rows.iter()) {
-                    *t = times[r as usize];
-                }
-                Some(g)
-            })
-            .collect();
-        Self {
-            partition,
-            rows,
-            offsets,
-            times: arranged_times,
-            resorted,
-        }
-    }
-
-    /// `values` (one per row) in the layout.
-    pub(crate) fn arrange<T: Copy + Default + Send + Sync>(&self, values: &[T]) -> Vec<T> {
-        let mut out = self.partition.arrange(values);
-        for &g in &self.resorted {
-            for k in self.offsets[g]..self.offsets[g + 1] {
-                out[k] = values[self.rows[k] as usize];
-            }
-        }
-        out
-    }
-
-    /// Values in the layout back in row order.
-    pub(crate) fn unarrange<T: Copy + Default>(&self, arranged: &[T]) -> Vec<T> {
-        if self.is_identity() {
-            return arranged.to_vec();
-        }
-        let mut out = vec![T::default(); arranged.len()];
-        for (&row, &value) in self.rows.iter().zip(arranged) {
-            out[row as usize] = value;
-        }
-        out
-    }
-
-    /// Whether the layout is the input order (input sorted by group, then time).
-    pub(crate) fn is_identity(&self) -> bool {
-        self.rows
-            .iter()
-            .enumerate()
-            .all(|(k, &row)| k == row as usize)
-    }
 }
 
 /// Neumaier-compensated running sum that also subtracts (as pandas' rolling sum).

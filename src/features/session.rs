@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::rolling::TimeOrder;
+use super::layout::{blocks, for_blocks, prefix_sums, split_blocks, TimeOrder};
 use super::time::{local_time, SECOND};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Column;
@@ -414,63 +414,6 @@ fn check_durations(timeout: i64, max_duration: Option<i64>) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Ranges of groups, a few per thread, cut at group boundaries.
-fn blocks(offsets: &[usize]) -> Vec<std::ops::Range<usize>> {
-    let n_groups = offsets.len() - 1;
-    let n = offsets[n_groups];
-    let target = (n / (8 * rayon::current_num_threads().max(1))).max(4096);
-    let mut blocks = Vec::new();
-    let mut first = 0;
-    for g in 0..n_groups {
-        if offsets[g + 1] - offsets[first] >= target || g + 1 == n_groups {
-            blocks.push(first..g + 1);
-            first = g + 1;
-        }
-    }
-    blocks
-}
-
-/// `data` (arranged by group) cut into the rows of each block.
-fn split_blocks<'a, T>(
-    data: &'a mut [T],
-    blocks: &[std::ops::Range<usize>],
-    offsets: &[usize],
-) -> Vec<(std::ops::Range<usize>, &'a mut [T])> {
-    let mut rest = data;
-    let mut out = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        let (head, tail) = rest.split_at_mut(offsets[block.end] - offsets[block.start]);
-        out.push((block.clone(), head));
-        rest = tail;
-    }
-    out
-}
-
-fn for_blocks<T: Send>(
-    data: &mut [T],
-    blocks: &[std::ops::Range<usize>],
-    offsets: &[usize],
-    f: impl Fn(usize, &mut [T]) + Sync,
-) {
-    split_blocks(data, blocks, offsets)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(b, (_, slice))| f(b, slice));
-}
-
-/// Exclusive prefix sums.
-fn prefix_sums(counts: &[i64]) -> Vec<i64> {
-    let mut total = 0;
-    counts
-        .iter()
-        .map(|c| {
-            let first = total;
-            total += c;
-            first
-        })
-        .collect()
 }
 
 /// The kind of each row of a string event column: `names` = (view, cart, purchase).

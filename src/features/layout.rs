@@ -1,0 +1,151 @@
+//! Rows laid out entity by entity in time order, and cut into blocks of whole entities for
+//! the threads: the shared plumbing of the rolling and session kernels.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::groups::{Groups, Partition};
+
+/// Rows laid out group by group (groups in first-appearance order), sorted by time within
+/// each group (stable: equal times keep input order).
+///
+/// Columns are moved into this layout by reading them in row order and writing one stream
+/// per group ([`Partition::arrange`]): on event logs sorted by time, a user's rows are
+/// spread over the whole input, and gathering them row by row would wait on memory at
+/// every read. Only the groups that were not already in time order are gathered.
+pub(crate) struct TimeOrder {
+    partition: Partition,
+    /// Row numbers in the layout.
+    pub rows: Vec<u32>,
+    /// Start of each group in the layout, and the number of rows at the end.
+    pub offsets: Vec<usize>,
+    /// Times in the layout.
+    pub times: Vec<i64>,
+    /// Groups whose rows had to be sorted.
+    resorted: Vec<usize>,
+}
+
+impl TimeOrder {
+    pub(crate) fn new(groups: &Groups, times: &[i64]) -> Self {
+        let partition = groups.partition();
+        let mut rows = partition.rows();
+        let mut arranged_times = partition.arrange(times);
+        let mut offsets: Vec<usize> = (0..partition.n_groups())
+            .map(|g| partition.range(g).start)
+            .collect();
+        offsets.push(times.len());
+        let resorted: Vec<usize> = partition
+            .split_mut(&mut rows)
+            .into_par_iter()
+            .zip(partition.split_mut(&mut arranged_times))
+            .enumerate()
+            .with_min_len(64)
+            .filter_map(|(g, (rows, group_times))| {
+                if group_times.windows(2).all(|w| w[0] <= w[1]) {
+                    return None;
+                }
+                rows.sort_by_key(|&r| times[r as usize]);
+                for (t, &r) in group_times.iter_mut().zip(rows.iter()) {
+                    *t = times[r as usize];
+                }
+                Some(g)
+            })
+            .collect();
+        Self {
+            partition,
+            rows,
+            offsets,
+            times: arranged_times,
+            resorted,
+        }
+    }
+
+    /// `values` (one per row) in the layout.
+    pub(crate) fn arrange<T: Copy + Default + Send + Sync>(&self, values: &[T]) -> Vec<T> {
+        let mut out = self.partition.arrange(values);
+        for &g in &self.resorted {
+            for k in self.offsets[g]..self.offsets[g + 1] {
+                out[k] = values[self.rows[k] as usize];
+            }
+        }
+        out
+    }
+
+    /// Values in the layout back in row order.
+    pub(crate) fn unarrange<T: Copy + Default>(&self, arranged: &[T]) -> Vec<T> {
+        if self.is_identity() {
+            return arranged.to_vec();
+        }
+        let mut out = vec![T::default(); arranged.len()];
+        for (&row, &value) in self.rows.iter().zip(arranged) {
+            out[row as usize] = value;
+        }
+        out
+    }
+
+    /// Whether the layout is the input order (input sorted by group, then time).
+    pub(crate) fn is_identity(&self) -> bool {
+        self.rows
+            .iter()
+            .enumerate()
+            .all(|(k, &row)| k == row as usize)
+    }
+}
+
+/// Ranges of groups, a few per thread, cut at group boundaries.
+pub(crate) fn blocks(offsets: &[usize]) -> Vec<Range<usize>> {
+    let n_groups = offsets.len() - 1;
+    let n = offsets[n_groups];
+    let target = (n / (8 * rayon::current_num_threads().max(1))).max(4096);
+    let mut blocks = Vec::new();
+    let mut first = 0;
+    for g in 0..n_groups {
+        if offsets[g + 1] - offsets[first] >= target || g + 1 == n_groups {
+            blocks.push(first..g + 1);
+            first = g + 1;
+        }
+    }
+    blocks
+}
+
+/// `data` (arranged by group) cut into the rows of each block.
+pub(crate) fn split_blocks<'a, T>(
+    data: &'a mut [T],
+    blocks: &[Range<usize>],
+    offsets: &[usize],
+) -> Vec<(Range<usize>, &'a mut [T])> {
+    let mut rest = data;
+    let mut out = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let (head, tail) = rest.split_at_mut(offsets[block.end] - offsets[block.start]);
+        out.push((block.clone(), head));
+        rest = tail;
+    }
+    out
+}
+
+pub(crate) fn for_blocks<T: Send>(
+    data: &mut [T],
+    blocks: &[Range<usize>],
+    offsets: &[usize],
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    split_blocks(data, blocks, offsets)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(b, (_, slice))| f(b, slice));
+}
+
+/// Exclusive prefix sums.
+pub(crate) fn prefix_sums(counts: &[i64]) -> Vec<i64> {
+    let mut total = 0;
+    counts
+        .iter()
+        .map(|c| {
+            let first = total;
+            total += c;
+            first
+        })
+        .collect()
+}
