@@ -23,9 +23,10 @@ $(BIN)/.installed: requirements-dev.txt
 
 # LightGBM is compiled from source (cargo feature `lightgbm`): CMake >= 3.28 comes from
 # requirements-dev.txt (pip's `cmake<4`; Debian's is too old), libclang (for bindgen) from
-# Debian's packages when the machine has none.
+# Debian's packages when the machine has none (libclang-cpp alone is not enough).
 $(VENV)/.libclang: | $(BIN)/.installed
-	@if ! ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* \
+	@if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
+	    /usr/lib/*-linux-gnu/libclang.so* /usr/lib/*-linux-gnu/libclang-[0-9]*.so* \
 	    >/dev/null 2>&1; then \
 	  echo "installing libclang-dev (needed to build LightGBM's bindings)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

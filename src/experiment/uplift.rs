@@ -143,6 +143,8 @@ pub struct Aggregates {
 /// Rows per piece of the parallel aggregation. Pieces are fixed, and merged in order, so
 /// the result does not depend on the number of threads.
 const PIECE: usize = 1 << 13;
+/// Pieces per parallel task (a block is aggregated serially).
+const BLOCK: usize = 64;
 
 impl Aggregates {
     /// Aggregate unit-level rows (one per user): `variant_col` names the arm, `segment_col`
@@ -200,35 +202,42 @@ impl Aggregates {
             .iter()
             .map(|metric| MetricColumns::new(frame, metric))
             .collect::<Result<Vec<_>>>()?;
-        // One pass over the rows: each piece maps its cells once and aggregates every
-        // metric while the piece is in cache; pieces are merged in order.
+        // One pass over the rows in fixed blocks of pieces: each piece maps its cells once,
+        // puts its rows in cell order, and aggregates every metric while it is in cache.
+        // Pieces merge in order within a block, and blocks in order, so the result does
+        // not depend on the number of threads, and memory does not grow with the rows.
         let n_rows = frame.num_rows();
-        let pieces: Vec<(Vec<u64>, Vec<Vec<MetricCell>>)> = (0..n_rows.div_ceil(PIECE))
+        let n_pieces = n_rows.div_ceil(PIECE);
+        let blocks: Vec<(Vec<u64>, Vec<Vec<MetricCell>>)> = (0..n_pieces.div_ceil(BLOCK))
             .into_par_iter()
-            .map_init(
-                || (Vec::new(), Vec::new(), Vec::new()),
-                |(cell_buffer, y_buffer, other_buffer), piece| {
+            .map_init(PieceBuffers::default, |buffers, block| {
+                let mut counts = vec![0u64; n_cells];
+                let mut per_metric = vec![vec![MetricCell::default(); n_cells]; columns.len()];
+                for piece in block * BLOCK..((block + 1) * BLOCK).min(n_pieces) {
                     let rows = piece * PIECE..((piece + 1) * PIECE).min(n_rows);
-                    let cells = source.get(rows.clone(), cell_buffer);
-                    let mut counts = vec![0u64; n_cells];
-                    for &cell in cells.iter().filter(|&&c| c != u32::MAX) {
-                        counts[cell as usize] += 1;
+                    let cells = source.get(rows.clone(), &mut buffers.cells);
+                    let piece = CellOrder::new(cells, n_cells, &mut buffers.order);
+                    for (total, g) in counts.iter_mut().zip(0..n_cells) {
+                        *total += piece.len(g) as u64;
                     }
-                    let per_metric = columns
-                        .iter()
-                        .map(|m| m.aggregate(cells, n_cells, rows.clone(), y_buffer, other_buffer))
-                        .collect();
-                    (counts, per_metric)
-                },
-            )
+                    for (totals, column) in per_metric.iter_mut().zip(&columns) {
+                        let piece_cells =
+                            column.aggregate(&piece, rows.clone(), &mut buffers.metric);
+                        for (total, cell) in totals.iter_mut().zip(&piece_cells) {
+                            *total = total.merge(cell);
+                        }
+                    }
+                }
+                (counts, per_metric)
+            })
             .collect();
         let mut counts = vec![0u64; n_cells];
         let mut per_metric = vec![vec![MetricCell::default(); n_cells]; metrics.len()];
-        for (piece_counts, piece_cells) in &pieces {
-            for (total, count) in counts.iter_mut().zip(piece_counts) {
+        for (block_counts, block_cells) in &blocks {
+            for (total, count) in counts.iter_mut().zip(block_counts) {
                 *total += count;
             }
-            for (totals, cells) in per_metric.iter_mut().zip(piece_cells) {
+            for (totals, cells) in per_metric.iter_mut().zip(block_cells) {
                 for (total, cell) in totals.iter_mut().zip(cells) {
                     *total = total.merge(cell);
                 }
@@ -733,124 +742,268 @@ impl<'a> MetricColumns<'a> {
 
     fn aggregate(
         &self,
-        cells: &[u32],
-        n_cells: usize,
+        piece: &CellOrder,
         rows: std::ops::Range<usize>,
-        y_buffer: &mut Vec<f64>,
-        other_buffer: &mut Vec<f64>,
+        scratch: &mut MetricScratch,
     ) -> Vec<MetricCell> {
-        let y = self.y.get(rows.clone(), y_buffer);
+        let MetricScratch { values, gathered } = scratch;
+        let [y_values, other_values] = values;
+        let [y_gathered, other_gathered] = gathered;
+        let y = piece.gather(self.y.get(rows.clone(), y_values), y_gathered);
         match (&self.d, &self.c) {
             (Some(d), _) => {
-                let d = d.get(rows, other_buffer);
-                aggregate_piece::<true, false>(cells, n_cells, y, d, &[])
+                let d = piece.gather(d.get(rows, other_values), other_gathered);
+                piece.moments::<true, false>(y, d, y)
             }
             (None, Some(c)) => {
-                let c = c.get(rows, other_buffer);
-                aggregate_piece::<false, true>(cells, n_cells, y, &[], c)
+                let c = piece.gather(c.get(rows, other_values), other_gathered);
+                piece.moments::<false, true>(y, y, c)
             }
-            (None, None) => aggregate_piece::<false, false>(cells, n_cells, y, &[], &[]),
+            (None, None) => piece.moments::<false, false>(y, y, y),
         }
     }
 }
 
-/// Two passes over a piece that fits in cache: means, then co-moments about them
-/// (numerically stable, unlike sums of squares). `WITH_D` / `WITH_C`: whether the ratio
-/// denominator `d` / the covariate `c` take part (the compiler drops the unused work).
-fn aggregate_piece<const WITH_D: bool, const WITH_C: bool>(
-    cell_of: &[u32],
-    n_cells: usize,
+/// Scratch space of one worker, reused from piece to piece.
+#[derive(Default)]
+struct PieceBuffers {
+    cells: Vec<u32>,
+    order: Vec<u32>,
+    metric: MetricScratch,
+}
+
+/// A metric's columns for one piece: as read, and gathered in cell order.
+#[derive(Default)]
+struct MetricScratch {
+    values: [Vec<f64>; 2],
+    gathered: [Vec<f64>; 2],
+}
+
+/// A piece's rows grouped by cell (variant × segment) with a stable counting sort, so that
+/// each cell's values can be gathered into one contiguous run and summed with plain SIMD
+/// arithmetic, with no per-row lookups or branches.
+struct CellOrder<'a> {
+    /// Row offsets within the piece, cell by cell; rows without a cell are left out.
+    rows: &'a [u32],
+    /// `starts[g]..starts[g + 1]`: the run of cell `g` in `rows`.
+    starts: Vec<usize>,
+}
+
+impl<'a> CellOrder<'a> {
+    fn new(cells: &[u32], n_cells: usize, buffer: &'a mut Vec<u32>) -> Self {
+        let mut starts = vec![0usize; n_cells + 1];
+        for &cell in cells.iter().filter(|&&c| c != u32::MAX) {
+            starts[cell as usize + 1] += 1;
+        }
+        for g in 0..n_cells {
+            starts[g + 1] += starts[g];
+        }
+        buffer.clear();
+        buffer.resize(starts[n_cells], 0);
+        let mut next = starts.clone();
+        for (row, &cell) in cells.iter().enumerate() {
+            if cell != u32::MAX {
+                let at = &mut next[cell as usize];
+                buffer[*at] = row as u32;
+                *at += 1;
+            }
+        }
+        Self {
+            rows: buffer,
+            starts,
+        }
+    }
+
+    /// Rows of `cell` in the piece.
+    fn len(&self, cell: usize) -> usize {
+        self.starts[cell + 1] - self.starts[cell]
+    }
+
+    /// `values` of the piece's rows in cell order, into `out`.
+    fn gather<'v>(&self, values: &[f64], out: &'v mut Vec<f64>) -> &'v [f64] {
+        out.clear();
+        out.extend(self.rows.iter().map(|&row| values[row as usize]));
+        out
+    }
+
+    /// Each cell's [`MetricCell`] from the gathered columns.
+    fn moments<const WITH_D: bool, const WITH_C: bool>(
+        &self,
+        y: &[f64],
+        d: &[f64],
+        c: &[f64],
+    ) -> Vec<MetricCell> {
+        self.starts
+            .windows(2)
+            .map(|run| {
+                let run = run[0]..run[1];
+                let (y, d, c) = (&y[run.clone()], &d[run.clone()], &c[run]);
+                run_moments::<WITH_D, WITH_C>(y, d, c)
+                    .unwrap_or_else(|| run_moments_with_missing::<WITH_D, WITH_C>(y, d, c))
+            })
+            .collect()
+    }
+}
+
+/// Accumulators per lane: a run is summed in `LANES` interleaved partial sums (which the
+/// compiler turns into SIMD), added up in a fixed order so results repeat exactly.
+const LANES: usize = 4;
+
+/// A run's count, means, then co-moments about the means (two passes over data in cache:
+/// numerically stable, unlike sums of squares), or `None` if a used value is not finite.
+/// Arithmetic only, no branches, so both passes vectorise. `WITH_D` / `WITH_C`: whether
+/// the ratio denominator `d` / the covariate `c` take part (otherwise they are ignored).
+fn run_moments<const WITH_D: bool, const WITH_C: bool>(
     y: &[f64],
     d: &[f64],
     c: &[f64],
-) -> Vec<MetricCell> {
-    // Accumulators are split into lanes by row (`cell × LANES + row % LANES`), so that
-    // consecutive rows of the same cell do not wait on each other's updates; lanes are
-    // added up in a fixed order, so results stay the same on every run.
-    const LANES: usize = 4;
-    let at = |values: &[f64], i: usize, used: bool| if used { values[i] } else { 0.0 };
-    let value = |i: usize| {
-        let v = [y[i], at(d, i, WITH_D), at(c, i, WITH_C)];
-        (v[Y].is_finite() && v[D].is_finite() && v[C].is_finite()).then_some(v)
-    };
-    let mut n = vec![0u32; n_cells * LANES];
-    let mut missing = vec![0u32; n_cells * LANES];
-    let mut not_binary = vec![false; n_cells * LANES];
-    let mut sums = vec![[0.0f64; 3]; n_cells * LANES];
-    for (i, &cell) in cell_of.iter().enumerate() {
-        if cell == u32::MAX {
-            continue;
-        }
-        let slot = cell as usize * LANES + i % LANES;
-        match value(i) {
-            Some(v) => {
-                n[slot] += 1;
-                not_binary[slot] |= v[Y] != 0.0 && v[Y] != 1.0;
-                let sum = &mut sums[slot];
-                sum[Y] += v[Y];
-                if WITH_D {
-                    sum[D] += v[D];
-                }
-                if WITH_C {
-                    sum[C] += v[C];
-                }
-            }
-            None => missing[slot] += 1,
-        }
-    }
-    let lanes = |cell: usize| cell * LANES..(cell + 1) * LANES;
-    let counts: Vec<u32> = (0..n_cells).map(|g| n[lanes(g)].iter().sum()).collect();
-    let means: Vec<[f64; 3]> = (0..n_cells)
-        .map(|g| {
-            if counts[g] == 0 {
-                return [0.0; 3];
-            }
-            let total = sums[lanes(g)].iter().fold([0.0; 3], |acc, s| {
-                [acc[0] + s[0], acc[1] + s[1], acc[2] + s[2]]
-            });
-            total.map(|s| s / f64::from(counts[g]))
-        })
-        .collect();
-    // Co-moments yy, dd, cc, yd, yc.
-    let mut co = vec![[0.0f64; 5]; n_cells * LANES];
-    for (i, &cell) in cell_of.iter().enumerate() {
-        if cell == u32::MAX {
-            continue;
-        }
-        let Some(v) = value(i) else {
-            continue;
-        };
-        let mean = &means[cell as usize];
-        let dy = v[Y] - mean[Y];
-        let acc = &mut co[cell as usize * LANES + i % LANES];
-        acc[0] += dy * dy;
+) -> Option<MetricCell> {
+    // Pass 1: sums, Σ |y (y − 1)| (0 only for a 0/1 column) and Σ 0·v (NaN once a value
+    // is NaN or infinite).
+    let mut sums = [[0.0f64; LANES]; 3];
+    let mut odd = [0.0f64; LANES];
+    let mut poisoned = [0.0f64; LANES];
+    for_rows([y, d, c], |k, [y, d, c]| {
+        sums[Y][k] += y;
+        odd[k] += (y * (y - 1.0)).abs();
+        poisoned[k] += y * 0.0;
         if WITH_D {
-            let dd = v[D] - mean[D];
-            acc[1] += dd * dd;
-            acc[3] += dy * dd;
+            sums[D][k] += d;
+            poisoned[k] += d * 0.0;
         }
         if WITH_C {
-            let dc = v[C] - mean[C];
-            acc[2] += dc * dc;
-            acc[4] += dy * dc;
+            sums[C][k] += c;
+            poisoned[k] += c * 0.0;
+        }
+    });
+    if add_lanes(&poisoned) != 0.0 {
+        return None;
+    }
+    let count = y.len() as f64;
+    let mean = if y.is_empty() {
+        [0.0; 3]
+    } else {
+        sums.map(|s| add_lanes(&s) / count)
+    };
+    // Pass 2: co-moments yy, dd, cc, yd, yc.
+    let mut co = [[0.0f64; LANES]; 5];
+    for_rows([y, d, c], |k, [y, d, c]| {
+        let dy = y - mean[Y];
+        co[0][k] += dy * dy;
+        if WITH_D {
+            let dd = d - mean[D];
+            co[1][k] += dd * dd;
+            co[3][k] += dy * dd;
+        }
+        if WITH_C {
+            let dc = c - mean[C];
+            co[2][k] += dc * dc;
+            co[4][k] += dy * dc;
+        }
+    });
+    Some(metric_cell(count, mean, co, add_lanes(&odd) == 0.0, 0.0))
+}
+
+/// [`run_moments`] for a run with NaN / infinite values: such a unit is left out of the
+/// metric (counted as missing). Branchy, but only runs that have such values come here.
+fn run_moments_with_missing<const WITH_D: bool, const WITH_C: bool>(
+    y: &[f64],
+    d: &[f64],
+    c: &[f64],
+) -> MetricCell {
+    let used = |[y, d, c]: [f64; 3]| finite(y) && (!WITH_D || finite(d)) && (!WITH_C || finite(c));
+    let mut count = [0.0f64; LANES];
+    let mut sums = [[0.0f64; LANES]; 3];
+    let mut binary = true;
+    for_rows([y, d, c], |k, row| {
+        if used(row) {
+            let [y, d, c] = row;
+            count[k] += 1.0;
+            sums[Y][k] += y;
+            sums[D][k] += d;
+            sums[C][k] += c;
+            binary &= y == 0.0 || y == 1.0;
+        }
+    });
+    let count = add_lanes(&count);
+    let mean = if count > 0.0 {
+        sums.map(|s| add_lanes(&s) / count)
+    } else {
+        [0.0; 3]
+    };
+    let mut co = [[0.0f64; LANES]; 5];
+    for_rows([y, d, c], |k, row| {
+        if used(row) {
+            let [dy, dd, dc] = std::array::from_fn(|v| row[v] - mean[v]);
+            co[0][k] += dy * dy;
+            co[1][k] += dd * dd;
+            co[2][k] += dc * dc;
+            co[3][k] += dy * dd;
+            co[4][k] += dy * dc;
+        }
+    });
+    if !WITH_D {
+        co[1] = [0.0; LANES];
+        co[3] = [0.0; LANES];
+    }
+    if !WITH_C {
+        co[2] = [0.0; LANES];
+        co[4] = [0.0; LANES];
+    }
+    let mean = [
+        mean[Y],
+        if WITH_D { mean[D] } else { 0.0 },
+        if WITH_C { mean[C] } else { 0.0 },
+    ];
+    metric_cell(count, mean, co, binary, y.len() as f64 - count)
+}
+
+fn metric_cell(
+    count: f64,
+    mean: [f64; 3],
+    co: [[f64; LANES]; 5],
+    binary: bool,
+    missing: f64,
+) -> MetricCell {
+    let [yy, dd, cc, yd, yc] = co.map(|lanes| add_lanes(&lanes));
+    MetricCell {
+        moments: Moments {
+            n: count,
+            mean,
+            comoment: [[yy, yd, yc], [yd, dd, 0.0], [yc, 0.0, cc]],
+        },
+        binary,
+        missing,
+    }
+}
+
+/// Calls `step(lane, [a, b, c][i])` for every row `i` of the columns (as long as `a`), in
+/// blocks of `LANES` rows with the lane fixed, so the compiler can vectorise.
+#[inline(always)]
+fn for_rows(columns: [&[f64]; 3], mut step: impl FnMut(usize, [f64; 3])) {
+    let len = columns[0].len();
+    let full = len - len % LANES;
+    let [a, b, c] = columns.map(|column| &column[..len]);
+    fn blocks(column: &[f64], full: usize) -> std::slice::ChunksExact<'_, f64> {
+        column[..full].chunks_exact(LANES)
+    }
+    let rows = blocks(a, full).zip(blocks(b, full)).zip(blocks(c, full));
+    for ((a, b), c) in rows {
+        for k in 0..LANES {
+            step(k, [a[k], b[k], c[k]]);
         }
     }
-    (0..n_cells)
-        .map(|g| {
-            let [yy, dd, cc, yd, yc] = co[lanes(g)]
-                .iter()
-                .fold([0.0; 5], |acc, x| std::array::from_fn(|k| acc[k] + x[k]));
-            MetricCell {
-                moments: Moments {
-                    n: f64::from(counts[g]),
-                    mean: means[g],
-                    comoment: [[yy, yd, yc], [yd, dd, 0.0], [yc, 0.0, cc]],
-                },
-                binary: !not_binary[lanes(g)].iter().any(|&b| b),
-                missing: f64::from(missing[lanes(g)].iter().sum::<u32>()),
-            }
-        })
-        .collect()
+    for i in full..len {
+        step(i - full, [a[i], b[i], c[i]]);
+    }
+}
+
+fn finite(v: f64) -> bool {
+    v.abs() < f64::INFINITY
+}
+
+fn add_lanes(lanes: &[f64; LANES]) -> f64 {
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// Options of [`evaluate`].
