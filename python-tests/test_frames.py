@@ -133,3 +133,30 @@ def test_polars_categorical_and_string_view_keys():
     cat = df.with_columns(pl.col("g").cast(pl.Categorical))
     assert explosive_score(cat, {"x": 1.0}, "g")["rank"].to_list() == [2, 1, 3, 2, 1]
     assert explosive_score(df, {"x": 1.0}, "g")["rank"].to_list() == [2, 1, 3, 2, 1]
+
+
+def test_categoricals_with_nulls_group_like_their_strings():
+    """pandas categoricals and polars Categorical / Enum reach Rust over their own codes;
+    nulls and unused categories must not change the groups or the result kind."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    labels = np.array(["US", "DE", "FR", None], dtype=object)[rng.integers(0, 4, n)]
+    x = rng.normal(size=n)
+    expected = explosive_score(pa.table({"g": labels, "x": x}), {"x": 1.0}, "g")
+    expected = expected["rank"].to_pylist()
+    frames = {
+        "pandas": pd.DataFrame(
+            {"g": pd.Categorical(labels, categories=["unused", "FR", "DE", "US"]), "x": x}
+        ),
+        "polars Categorical": pl.DataFrame(
+            {"g": pl.Series(labels.tolist(), dtype=pl.Categorical), "x": x}
+        ),
+        "polars Enum": pl.DataFrame(
+            {"g": pl.Series(labels.tolist(), dtype=pl.Enum(["FR", "unused", "US", "DE"])), "x": x}
+        ),
+    }
+    for label, frame in frames.items():
+        out = explosive_score(frame, {"x": 1.0}, "g")
+        assert type(out) is type(frame), label
+        assert list(out["rank"]) == expected, label
+        assert out["g"].to_list() == frame["g"].to_list(), label

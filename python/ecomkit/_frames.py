@@ -79,14 +79,50 @@ def select(frame: Any, kind: str, columns: Sequence[str]) -> Any:
             raise InvalidValueError("frame: has duplicate column names")
         return pa.table({name: _pandas_column(frame[name]) for name in columns})
     if kind == "polars":
-        return frame.select(columns)
+        return _polars_columns(frame, columns)
     return frame.select(columns)
 
 
+def _polars_columns(frame: Any, columns: list[str]) -> Any:
+    """The polars frame's `columns`, with categoricals as Arrow dictionaries over their own
+    category ids (polars' export remaps every row to a local dictionary: ~0.75 s per 100M
+    rows; this is a zero-copy view plus the category list)."""
+    import polars as pl
+
+    out = frame.select(columns)
+    fast = {}
+    for name in columns:
+        series = out.get_column(name)
+        if isinstance(series.dtype, (pl.Categorical, pl.Enum)):
+            array = _polars_categorical(series)
+            if array is not None:
+                fast[name] = array
+    if not fast:
+        return out
+    rest = pa.table(out.select([name for name in columns if name not in fast]))
+    return pa.table({name: fast[name] if name in fast else rest[name] for name in columns})
+
+
+def _polars_categorical(series: Any) -> pa.Array | None:
+    """A polars Categorical / Enum as a dictionary array, or None when its category list
+    (shared by every categorical of the process) is longer than the column itself."""
+    import polars as pl
+
+    if isinstance(series.dtype, pl.Enum):
+        categories = series.dtype.categories
+    else:
+        categories = series.dtype.categories.to_series()
+    if len(categories) > max(len(series), 1):
+        return None
+    ids = series.to_physical().to_arrow()
+    dictionary = categories.to_arrow()
+    return pa.DictionaryArray.from_arrays(ids, dictionary, safe=False)
+
+
 def _pandas_column(series: Any) -> pa.Array | pa.ChunkedArray:
-    if type(series.dtype).__name__ == "CategoricalDtype":
-        return _pandas_categorical(series)
     try:
+        if type(series.dtype).__name__ == "CategoricalDtype":
+            return _pandas_categorical(series)
         # NaN stays NaN (no null bitmap pass): the kernels treat both as missing.
         return pa.array(series, from_pandas=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
