@@ -901,80 +901,38 @@ fn run_moments<const WITH_D: bool, const WITH_C: bool>(
             co[4][k] += dy * dc;
         }
     });
-    Some(metric_cell(count, mean, co, add_lanes(&odd) == 0.0, 0.0))
-}
-
-/// [`run_moments`] for a run with NaN / infinite values: such a unit is left out of the
-/// metric (counted as missing). Branchy, but only runs that have such values come here.
-fn run_moments_with_missing<const WITH_D: bool, const WITH_C: bool>(
-    y: &[f64],
-    d: &[f64],
-    c: &[f64],
-) -> MetricCell {
-    let used = |[y, d, c]: [f64; 3]| finite(y) && (!WITH_D || finite(d)) && (!WITH_C || finite(c));
-    let mut count = [0.0f64; LANES];
-    let mut sums = [[0.0f64; LANES]; 3];
-    let mut binary = true;
-    for_rows([y, d, c], |k, row| {
-        if used(row) {
-            let [y, d, c] = row;
-            count[k] += 1.0;
-            sums[Y][k] += y;
-            sums[D][k] += d;
-            sums[C][k] += c;
-            binary &= y == 0.0 || y == 1.0;
-        }
-    });
-    let count = add_lanes(&count);
-    let mean = if count > 0.0 {
-        sums.map(|s| add_lanes(&s) / count)
-    } else {
-        [0.0; 3]
-    };
-    let mut co = [[0.0f64; LANES]; 5];
-    for_rows([y, d, c], |k, row| {
-        if used(row) {
-            let [dy, dd, dc] = std::array::from_fn(|v| row[v] - mean[v]);
-            co[0][k] += dy * dy;
-            co[1][k] += dd * dd;
-            co[2][k] += dc * dc;
-            co[3][k] += dy * dd;
-            co[4][k] += dy * dc;
-        }
-    });
-    if !WITH_D {
-        co[1] = [0.0; LANES];
-        co[3] = [0.0; LANES];
-    }
-    if !WITH_C {
-        co[2] = [0.0; LANES];
-        co[4] = [0.0; LANES];
-    }
-    let mean = [
-        mean[Y],
-        if WITH_D { mean[D] } else { 0.0 },
-        if WITH_C { mean[C] } else { 0.0 },
-    ];
-    metric_cell(count, mean, co, binary, y.len() as f64 - count)
-}
-
-fn metric_cell(
-    count: f64,
-    mean: [f64; 3],
-    co: [[f64; LANES]; 5],
-    binary: bool,
-    missing: f64,
-) -> MetricCell {
     let [yy, dd, cc, yd, yc] = co.map(|lanes| add_lanes(&lanes));
-    MetricCell {
+    Some(MetricCell {
         moments: Moments {
             n: count,
             mean,
             comoment: [[yy, yd, yc], [yd, dd, 0.0], [yc, 0.0, cc]],
         },
-        binary,
-        missing,
-    }
+        binary: add_lanes(&odd) == 0.0,
+        missing: 0.0,
+    })
+}
+
+/// [`run_moments`] for a run with NaN / infinite values: the units with one are left out
+/// of the metric (counted as missing), the others summed as usual. Only runs that have
+/// such values come here.
+fn run_moments_with_missing<const WITH_D: bool, const WITH_C: bool>(
+    y: &[f64],
+    d: &[f64],
+    c: &[f64],
+) -> MetricCell {
+    let used = |i: usize| finite(y[i]) && (!WITH_D || finite(d[i])) && (!WITH_C || finite(c[i]));
+    let kept: Vec<usize> = (0..y.len()).filter(|&i| used(i)).collect();
+    let pick = |column: &[f64]| -> Vec<f64> { kept.iter().map(|&i| column[i]).collect() };
+    let y_kept = pick(y);
+    let d_kept = WITH_D.then(|| pick(d));
+    let c_kept = WITH_C.then(|| pick(c));
+    let d_kept = d_kept.as_deref().unwrap_or(&y_kept);
+    let c_kept = c_kept.as_deref().unwrap_or(&y_kept);
+    let mut cell = run_moments::<WITH_D, WITH_C>(&y_kept, d_kept, c_kept)
+        .expect("only finite values were kept");
+    cell.missing = (y.len() - kept.len()) as f64;
+    cell
 }
 
 /// Calls `step(lane, [a, b, c][i])` for every row `i` of the columns (as long as `a`), in
