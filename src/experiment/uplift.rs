@@ -208,41 +208,30 @@ impl Aggregates {
         // not depend on the number of threads, and memory does not grow with the rows.
         let n_rows = frame.num_rows();
         let n_pieces = n_rows.div_ceil(PIECE);
-        let blocks: Vec<(Vec<u64>, Vec<Vec<MetricCell>>)> = (0..n_pieces.div_ceil(BLOCK))
+        let blocks: Vec<CellTotals> = (0..n_pieces.div_ceil(BLOCK))
             .into_par_iter()
             .map_init(PieceBuffers::default, |buffers, block| {
-                let mut counts = vec![0u64; n_cells];
-                let mut per_metric = vec![vec![MetricCell::default(); n_cells]; columns.len()];
+                let mut totals = CellTotals::new(n_cells, columns.len());
                 for piece in block * BLOCK..((block + 1) * BLOCK).min(n_pieces) {
                     let rows = piece * PIECE..((piece + 1) * PIECE).min(n_rows);
                     let cells = source.get(rows.clone(), &mut buffers.cells);
                     let piece = CellOrder::new(cells, n_cells, &mut buffers.order);
-                    for (total, g) in counts.iter_mut().zip(0..n_cells) {
-                        *total += piece.len(g) as u64;
-                    }
-                    for (totals, column) in per_metric.iter_mut().zip(&columns) {
-                        let piece_cells =
-                            column.aggregate(&piece, rows.clone(), &mut buffers.metric);
-                        for (total, cell) in totals.iter_mut().zip(&piece_cells) {
-                            *total = total.merge(cell);
-                        }
-                    }
+                    totals.add(&CellTotals {
+                        counts: (0..n_cells).map(|g| piece.len(g) as u64).collect(),
+                        per_metric: columns
+                            .iter()
+                            .map(|c| c.aggregate(&piece, rows.clone(), &mut buffers.metric))
+                            .collect(),
+                    });
                 }
-                (counts, per_metric)
+                totals
             })
             .collect();
-        let mut counts = vec![0u64; n_cells];
-        let mut per_metric = vec![vec![MetricCell::default(); n_cells]; metrics.len()];
-        for (block_counts, block_cells) in &blocks {
-            for (total, count) in counts.iter_mut().zip(block_counts) {
-                *total += count;
-            }
-            for (totals, cells) in per_metric.iter_mut().zip(block_cells) {
-                for (total, cell) in totals.iter_mut().zip(cells) {
-                    *total = total.merge(cell);
-                }
-            }
+        let mut totals = CellTotals::new(n_cells, metrics.len());
+        for block in &blocks {
+            totals.add(block);
         }
+        let CellTotals { counts, per_metric } = totals;
         let units: Vec<Vec<f64>> = counts
             .chunks(n_variants)
             .map(|segment| segment.iter().map(|&c| c as f64).collect())
@@ -760,6 +749,34 @@ impl<'a> MetricColumns<'a> {
                 piece.moments::<false, true>(y, y, c)
             }
             (None, None) => piece.moments::<false, false>(y, y, y),
+        }
+    }
+}
+
+/// Rows per cell and each metric's [`MetricCell`] per cell, over a piece, a block of
+/// pieces, or everything.
+struct CellTotals {
+    counts: Vec<u64>,
+    per_metric: Vec<Vec<MetricCell>>,
+}
+
+impl CellTotals {
+    fn new(n_cells: usize, n_metrics: usize) -> Self {
+        Self {
+            counts: vec![0; n_cells],
+            per_metric: vec![vec![MetricCell::default(); n_cells]; n_metrics],
+        }
+    }
+
+    /// Merge in the totals of rows that come after these.
+    fn add(&mut self, other: &Self) {
+        for (total, count) in self.counts.iter_mut().zip(&other.counts) {
+            *total += count;
+        }
+        for (totals, cells) in self.per_metric.iter_mut().zip(&other.per_metric) {
+            for (total, cell) in totals.iter_mut().zip(cells) {
+                *total = total.merge(cell);
+            }
         }
     }
 }
