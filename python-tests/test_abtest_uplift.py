@@ -91,6 +91,17 @@ def test_continuous_metric_is_welch_t():
         close([r["value"], r["control_value"]], [t.mean(), c.mean()])
 
 
+def every_metric_kind(variant, y, x, clicks, views, bought):
+    """Reports of a mean (y), a 0/1 (bought) and a ratio (clicks / views) metric, and of y
+    with CUPED on x, control "c"."""
+    df = pd.DataFrame(
+        {"variant": variant, "y": y, "x": x, "clicks": clicks, "views": views, "bought": bought}
+    )
+    metrics = {"y": "y", "bought": "bought", "ctr": ("clicks", "views")}
+    report = evaluate_experiment(df, "variant", metrics, "c")
+    return report, evaluate_experiment(df, "variant", ["y"], "c", covariates="x")
+
+
 def test_many_pieces_with_missing_values_match_references():
     """Frames of several 8,192-row pieces, NaN and ±inf in every column, three variants
     from a pandas categorical with nulls: every metric kind against the references."""
@@ -106,19 +117,8 @@ def test_many_pieces_with_missing_values_match_references():
         for column in (y, x, clicks, views, bought):
             hit = rng.random(n) < 0.01
             column[hit] = rng.choice([np.nan, np.inf, -np.inf], hit.sum())
-        df = pd.DataFrame(
-            {
-                "variant": pd.Categorical.from_codes(codes, ["c", "t", "u"]),
-                "y": y,
-                "x": x,
-                "clicks": clicks,
-                "views": views,
-                "bought": bought,
-            }
-        )
-        metrics = {"y": "y", "bought": "bought", "ctr": ("clicks", "views")}
-        report = evaluate_experiment(df, "variant", metrics, "c")
-        cuped = evaluate_experiment(df, "variant", ["y"], "c", covariates="x")
+        variant = pd.Categorical.from_codes(codes, ["c", "t", "u"])
+        report, cuped = every_metric_kind(variant, y, x, clicks, views, bought)
         ok = np.isfinite
         in_cuped = (codes >= 0) & ok(y) & ok(x)
         theta = np.cov(y[in_cuped], x[in_cuped])[0, 1] / np.var(x[in_cuped], ddof=1)
@@ -144,6 +144,100 @@ def test_many_pieces_with_missing_values_match_references():
             r = row(cuped, name, "y")
             ref = stats.ttest_ind(adjusted[t], adjusted[c], equal_var=False)
             close([r["value"], r["p_value"]], [adjusted[t].mean(), ref.pvalue])
+
+
+def test_many_clean_pieces_match_references_in_any_row_order():
+    """Frames of several 8,192-row pieces without missing values: up to four cells are
+    summed under masks with running-mean shifts, five or more through the sort. Rows in
+    random order, sorted by variant (a cell first seen late), sorted by value (a shift
+    far from the piece's mean), values around 1e6 (raw sums of squares would cancel), and a
+    0/1 column that gets a 2 in one variant late (no longer binary there)."""
+    rng = np.random.default_rng(15)
+    for n_variants in (2, 3, 4, 5):
+        for layout in ("random", "by_variant", "by_value", "offset"):
+            n = int(rng.integers(30_000, 70_000))
+            codes = rng.integers(0, n_variants, n)
+            y = rng.lognormal(1, 1, n) * (1 + 0.1 * codes)
+            if layout == "offset":
+                y = 1e6 + rng.normal(0, 1, n) + 0.5 * codes
+            x = 0.5 * y + rng.normal(0, 1, n)
+            views = rng.integers(1, 9, n).astype(float)
+            clicks = rng.binomial(views.astype(int), 0.3).astype(float)
+            bought = (rng.random(n) < 0.2).astype(float)
+            order = {
+                "by_variant": np.argsort(codes, kind="stable"),
+                "by_value": np.argsort(y, kind="stable"),
+            }.get(layout, np.arange(n))
+            codes, y, x, views, clicks = (a[order] for a in (codes, y, x, views, clicks))
+            if n_variants > 1:
+                bought[np.flatnonzero(codes == 1)[-1]] = 2.0
+            names = ["c", "t", "u", "v", "w"][:n_variants]
+            variant = np.array(names)[codes]
+            report, cuped = every_metric_kind(variant, y, x, clicks, views, bought)
+            theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+            adjusted = y - theta * (x - x.mean())
+            c = codes == 0
+            for v, name in list(enumerate(names))[1:]:
+                t = codes == v
+                r = row(report, name, "y")
+                close([r["n"], r["value"], r["control_value"]], [t.sum(), y[t].mean(), y[c].mean()])
+                ref = stats.ttest_ind(y[t], y[c], equal_var=False)
+                close(r["p_value"], ref.pvalue)
+                # The interval's width depends on the variances only (not on the means,
+                # whose rounding around 1e6 would dominate): it shows their precision.
+                ci = ref.confidence_interval(0.95)
+                close(r["ci_high"] - r["ci_low"], ci.high - ci.low)
+                r = row(report, name, "bought")
+                assert r["test"] == "welch_t" if v == 1 else r["test"] == "two_proportion_z"
+                close([r["value"], r["control_value"]], [bought[t].mean(), bought[c].mean()])
+                if v == 1:  # Welch's t; the still-binary control's variance is p (1 − p)
+                    p_c = bought[c].mean()
+                    ref = stats.ttest_ind_from_stats(
+                        bought[t].mean(), bought[t].std(ddof=1), t.sum(),
+                        p_c, np.sqrt(p_c * (1 - p_c)), c.sum(), equal_var=False,
+                    )  # fmt: skip
+                    close(r["p_value"], ref.pvalue)
+                r = row(report, name, "ctr")
+                ref, ref_var = delta_ratio(clicks[t], views[t])
+                close([r["value"], r["control_value"]],
+                      [ref, clicks[c].sum() / views[c].sum()])  # fmt: skip
+                r = row(cuped, name, "y")
+                ref = stats.ttest_ind(adjusted[t], adjusted[c], equal_var=False)
+                close([r["value"], r["p_value"]], [adjusted[t].mean(), ref.pvalue])
+
+
+def test_segments_of_many_pieces_match_references():
+    """2 variants × 2 segments (4 cells, masked sums) and × 3 segments (6 cells, sorted):
+    each segment's report against scipy."""
+    rng = np.random.default_rng(17)
+    for n_segments in (2, 3):
+        n = 50_000
+        codes, days = rng.integers(0, 2, n), rng.integers(0, n_segments, n)
+        y = rng.gamma(2.0, 3.0, n) + days
+        df = pd.DataFrame({"variant": np.array(["c", "t"])[codes], "day": days, "y": y})
+        report = aggregate(df, "variant", ["y"], segment_col="day").evaluate(
+            "c", by_segment=True, segment_name="day"
+        )
+        frame = report.to_dataframe()
+        for day in range(n_segments):
+            r = frame[frame["day"] == str(day)].iloc[0]
+            t, c = (codes == 1) & (days == day), (codes == 0) & (days == day)
+            close([r["n"], r["value"], r["control_value"]], [t.sum(), y[t].mean(), y[c].mean()])
+            close(r["p_value"], stats.ttest_ind(y[t], y[c], equal_var=False).pvalue)
+
+
+def test_non_finite_values_of_rows_without_a_variant_are_ignored():
+    """A row whose variant is null is left out, whatever its metric holds."""
+    rng = np.random.default_rng(16)
+    n = 20_000
+    codes = rng.integers(-1, 2, n)
+    y = rng.normal(5, 2, n)
+    y[codes < 0] = np.where(rng.random((codes < 0).sum()) < 0.5, np.nan, np.inf)
+    df = pd.DataFrame({"variant": pd.Categorical.from_codes(codes, ["c", "t"]), "y": y})
+    r = row(evaluate_experiment(df, "variant", ["y"], "c"), "t", "y")
+    t, c = codes == 1, codes == 0
+    close([r["n"], r["value"]], [t.sum(), y[t].mean()])
+    close(r["p_value"], stats.ttest_ind(y[t], y[c], equal_var=False).pvalue)
 
 
 def test_alpha_sets_the_interval_level():

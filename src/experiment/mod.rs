@@ -8,6 +8,7 @@
 //!   intervals, CUPED, sample-ratio check).
 //! - [`stats`]: the tests, corrections and power calculations behind it.
 
+mod cell_sums;
 pub mod hash;
 pub mod split;
 pub mod stats;

@@ -9,6 +9,7 @@ use arrow_array::{Array, ArrayRef, ArrowPrimitiveType};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 
+use super::cell_sums::{self, CellCodes, Simd};
 use super::hash::id_texts;
 use super::stats::{
     adjust_p_values, chi_square_gof, normal_test, relative_lift, two_proportion_ztest, welch_ttest,
@@ -208,19 +209,50 @@ impl Aggregates {
         // not depend on the number of threads, and memory does not grow with the rows.
         let n_rows = frame.num_rows();
         let n_pieces = n_rows.div_ceil(PIECE);
+        // Few cells: sum each piece's rows under a mask per cell where the CPU has wide
+        // enough SIMD; otherwise (or if a value is not finite) sort the rows by cell.
+        let masked = Simd::detect().filter(|_| n_cells <= cell_sums::MAX_CELLS);
         let blocks: Vec<CellTotals> = (0..n_pieces.div_ceil(BLOCK))
             .into_par_iter()
             .map_init(PieceBuffers::default, |buffers, block| {
                 let mut totals = CellTotals::new(n_cells, columns.len());
                 for piece in block * BLOCK..((block + 1) * BLOCK).min(n_pieces) {
                     let rows = piece * PIECE..((piece + 1) * PIECE).min(n_rows);
-                    let cells = source.get(rows.clone(), &mut buffers.cells);
-                    let piece = CellOrder::new(cells, n_cells, &mut buffers.order);
+                    let PieceBuffers {
+                        cells,
+                        order,
+                        codes,
+                        metric,
+                    } = buffers;
+                    let cells = source.get(rows.clone(), cells);
+                    if let Some(simd) = masked {
+                        let codes = CellCodes::new(simd, cells, n_cells, codes);
+                        let mut per_metric = Vec::with_capacity(columns.len());
+                        for (column, so_far) in columns.iter().zip(&totals.per_metric) {
+                            let cells =
+                                match column.aggregate_masked(&codes, so_far, rows.clone(), metric)
+                                {
+                                    Some(cells) => cells,
+                                    None => {
+                                        // A value is not finite: sort the rows after all.
+                                        let piece = CellOrder::new(cells, n_cells, order);
+                                        column.aggregate(&piece, rows.clone(), metric)
+                                    }
+                                };
+                            per_metric.push(cells);
+                        }
+                        totals.add(&CellTotals {
+                            counts: codes.counts,
+                            per_metric,
+                        });
+                        continue;
+                    }
+                    let piece = CellOrder::new(cells, n_cells, order);
                     totals.add(&CellTotals {
                         counts: (0..n_cells).map(|g| piece.len(g) as u64).collect(),
                         per_metric: columns
                             .iter()
-                            .map(|c| c.aggregate(&piece, rows.clone(), &mut buffers.metric))
+                            .map(|c| c.aggregate(&piece, rows.clone(), metric))
                             .collect(),
                     });
                 }
@@ -685,12 +717,40 @@ fn push_labels(
             })),
         }
     }
+    /// 8-bit keys index a full table of 256 labels: no bounds checks in the loop.
+    fn byte_keys<K: ArrowPrimitiveType>(
+        keys: &dyn Array,
+        rows: std::ops::Range<usize>,
+        label_of: &[u32],
+        out: &mut Vec<u32>,
+    ) where
+        K::Native: Into<i16>,
+    {
+        let mut table = [u32::MAX; 256];
+        for (key, &label) in label_of.iter().enumerate().take(256) {
+            table[key] = label;
+        }
+        let keys = keys.as_primitive::<K>();
+        let from = rows.start;
+        let values = &keys.values()[rows];
+        let index = |k: K::Native| usize::from(k.into() as u8);
+        match keys.nulls() {
+            None => out.extend(values.iter().map(|&k| table[index(k)])),
+            Some(nulls) => out.extend(values.iter().enumerate().map(|(i, &k)| {
+                if nulls.is_null(from + i) {
+                    u32::MAX
+                } else {
+                    table[index(k)]
+                }
+            })),
+        }
+    }
     match keys.data_type() {
-        DataType::Int8 => typed::<Int8Type>(keys, rows, label_of, out),
+        DataType::Int8 => byte_keys::<Int8Type>(keys, rows, label_of, out),
+        DataType::UInt8 => byte_keys::<UInt8Type>(keys, rows, label_of, out),
         DataType::Int16 => typed::<Int16Type>(keys, rows, label_of, out),
         DataType::Int32 => typed::<Int32Type>(keys, rows, label_of, out),
         DataType::Int64 => typed::<Int64Type>(keys, rows, label_of, out),
-        DataType::UInt8 => typed::<UInt8Type>(keys, rows, label_of, out),
         DataType::UInt16 => typed::<UInt16Type>(keys, rows, label_of, out),
         DataType::UInt32 => typed::<UInt32Type>(keys, rows, label_of, out),
         // Arrow allows no other key types.
@@ -727,6 +787,28 @@ impl<'a> MetricColumns<'a> {
                 c: None,
             },
         })
+    }
+
+    /// Each cell's [`MetricCell`] over a piece with few cells, or `None` if a value in the
+    /// piece is NaN or infinite.
+    fn aggregate_masked(
+        &self,
+        codes: &CellCodes,
+        so_far: &[MetricCell],
+        rows: std::ops::Range<usize>,
+        scratch: &mut MetricScratch,
+    ) -> Option<Vec<MetricCell>> {
+        let [y_values, other_values] = &mut scratch.values;
+        let y = self.y.get(rows.clone(), y_values);
+        match (&self.d, &self.c) {
+            (Some(d), _) => {
+                masked_moments::<true, false>(codes, [y, d.get(rows, other_values), y], so_far)
+            }
+            (None, Some(c)) => {
+                masked_moments::<false, true>(codes, [y, y, c.get(rows, other_values)], so_far)
+            }
+            (None, None) => masked_moments::<false, false>(codes, [y, y, y], so_far),
+        }
     }
 
     fn aggregate(
@@ -786,6 +868,7 @@ impl CellTotals {
 struct PieceBuffers {
     cells: Vec<u32>,
     order: Vec<u32>,
+    codes: Vec<f64>,
     metric: MetricScratch,
 }
 
@@ -860,6 +943,63 @@ impl<'a> CellOrder<'a> {
             })
             .collect()
     }
+}
+
+/// Each cell's [`MetricCell`] over a piece with few cells, or `None` if a value of the
+/// piece is not finite. `so_far` holds the cells of the rows before
+/// this piece: their means are the shifts of the one-pass sums (see [`cell_sums`]).
+fn masked_moments<const WITH_D: bool, const WITH_C: bool>(
+    codes: &CellCodes,
+    columns: [&[f64]; 3],
+    so_far: &[MetricCell],
+) -> Option<Vec<MetricCell>> {
+    // Whether a cell is 0/1 only needs checking while it still is so far.
+    let check_binary = so_far.iter().any(|cell| cell.binary);
+    let mut shift: Vec<[f64; 3]> = so_far.iter().map(|cell| cell.moments.mean).collect();
+    let counts = so_far.iter().zip(&codes.counts);
+    if counts
+        .clone()
+        .any(|(cell, &count)| count > 0 && cell.moments.n == 0.0)
+    {
+        // A cell has no mean to shift by yet: take this piece's means first (two passes).
+        let sums = codes.sums::<WITH_D, WITH_C>(columns, &shift, false)?;
+        for ((shift, sums), &count) in shift.iter_mut().zip(&sums).zip(&codes.counts) {
+            if count > 0 {
+                *shift = std::array::from_fn(|i| shift[i] + sums.sum[i] / count as f64);
+            }
+        }
+    }
+    let sums = codes.sums::<WITH_D, WITH_C>(columns, &shift, check_binary)?;
+    let cells = sums.iter().zip(&shift).zip(&codes.counts).zip(so_far);
+    Some(
+        cells
+            .map(|(((sums, shift), &count), so_far)| {
+                if count == 0 {
+                    return MetricCell::default();
+                }
+                let n = count as f64;
+                let [sy, sd, sc] = sums.sum;
+                let [yy, dd, cc, yd, yc] = sums.products;
+                MetricCell {
+                    moments: Moments {
+                        n,
+                        mean: std::array::from_fn(|i| shift[i] + sums.sum[i] / n),
+                        comoment: [
+                            [yy - sy * sy / n, yd - sy * sd / n, yc - sy * sc / n],
+                            [yd - sy * sd / n, dd - sd * sd / n, 0.0],
+                            [yc - sy * sc / n, 0.0, cc - sc * sc / n],
+                        ],
+                    },
+                    binary: if check_binary && so_far.binary {
+                        sums.odd == 0.0
+                    } else {
+                        false
+                    },
+                    missing: 0.0,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Accumulators per lane: a run is summed in `LANES` interleaved partial sums (which the
@@ -952,24 +1092,21 @@ fn run_moments_with_missing<const WITH_D: bool, const WITH_C: bool>(
     cell
 }
 
-/// Calls `step(lane, [a, b, c][i])` for every row `i` of the columns (as long as `a`), in
-/// blocks of `LANES` rows with the lane fixed, so the compiler can vectorise.
+/// Calls `step(lane, [column[i] for each column])` for every row `i` (as many as the first
+/// column has), in blocks of `LANES` rows with the lane fixed, so the compiler can vectorise.
 #[inline(always)]
-fn for_rows(columns: [&[f64]; 3], mut step: impl FnMut(usize, [f64; 3])) {
+fn for_rows<const N: usize>(columns: [&[f64]; N], mut step: impl FnMut(usize, [f64; N])) {
     let len = columns[0].len();
     let full = len - len % LANES;
-    let [a, b, c] = columns.map(|column| &column[..len]);
-    fn blocks(column: &[f64], full: usize) -> std::slice::ChunksExact<'_, f64> {
-        column[..full].chunks_exact(LANES)
-    }
-    let rows = blocks(a, full).zip(blocks(b, full)).zip(blocks(c, full));
-    for ((a, b), c) in rows {
+    let columns = columns.map(|column| &column[..len]);
+    for start in (0..full).step_by(LANES) {
+        let blocks = columns.map(|column| &column[start..start + LANES]);
         for k in 0..LANES {
-            step(k, [a[k], b[k], c[k]]);
+            step(k, blocks.map(|block| block[k]));
         }
     }
     for i in full..len {
-        step(i - full, [a[i], b[i], c[i]]);
+        step(i - full, columns.map(|column| column[i]));
     }
 }
 
