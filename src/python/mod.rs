@@ -2,6 +2,7 @@
 //! result back. No logic lives here; the kernels are in the crate's other modules.
 
 mod abtest;
+mod alloc;
 mod datasets;
 mod errors;
 mod features;
@@ -9,6 +10,9 @@ mod rank;
 mod score;
 
 use pyo3::prelude::*;
+
+#[global_allocator]
+static ALLOCATOR: alloc::HugePages = alloc::HugePages;
 
 /// The compiled core of the `ecomkit` Python package.
 #[pymodule]
