@@ -169,8 +169,7 @@ def test_many_clean_pieces_match_references_in_any_row_order():
                 "by_value": np.argsort(y, kind="stable"),
             }.get(layout, np.arange(n))
             codes, y, x, views, clicks = (a[order] for a in (codes, y, x, views, clicks))
-            if n_variants > 1:
-                bought[np.flatnonzero(codes == 1)[-1]] = 2.0
+            bought[np.flatnonzero(codes == 1)[-1]] = 2.0
             names = ["c", "t", "u", "v", "w"][:n_variants]
             variant = np.array(names)[codes]
             report, cuped = every_metric_kind(variant, y, x, clicks, views, bought)
@@ -188,7 +187,7 @@ def test_many_clean_pieces_match_references_in_any_row_order():
                 ci = ref.confidence_interval(0.95)
                 close(r["ci_high"] - r["ci_low"], ci.high - ci.low)
                 r = row(report, name, "bought")
-                assert r["test"] == "welch_t" if v == 1 else r["test"] == "two_proportion_z"
+                assert r["test"] == ("welch_t" if v == 1 else "two_proportion_z")
                 close([r["value"], r["control_value"]], [bought[t].mean(), bought[c].mean()])
                 if v == 1:  # Welch's t; the still-binary control's variance is p (1 − p)
                     p_c = bought[c].mean()
@@ -198,7 +197,7 @@ def test_many_clean_pieces_match_references_in_any_row_order():
                     )  # fmt: skip
                     close(r["p_value"], ref.pvalue)
                 r = row(report, name, "ctr")
-                ref, ref_var = delta_ratio(clicks[t], views[t])
+                ref, _ = delta_ratio(clicks[t], views[t])
                 close([r["value"], r["control_value"]],
                       [ref, clicks[c].sum() / views[c].sum()])  # fmt: skip
                 r = row(cuped, name, "y")
