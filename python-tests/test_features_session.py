@@ -277,6 +277,35 @@ def test_edge_cases():
     assert sessions["purchased"].sum() == (sessions["n_transaction"] > 0).sum()
 
 
+@pytest.mark.parametrize(
+    "item_type", ["int64", "int32", "uint64", "float32", "str", "category", "pyarrow_chunks"]
+)
+def test_item_ids_of_any_type_give_the_same_features(item_type):
+    """Integer ids are keyed as they are, floats by their bits (-0.0 is 0.0), other types by
+    a code: the item features must not depend on which."""
+    df = random_events(np.random.default_rng(11), 400, 4)
+    expected_sessions, expected_events = session_features(df)
+    items = df["itemid"]
+    if item_type in ("int64", "int32", "uint64"):
+        frame = pa.Table.from_pandas(df.drop(columns="itemid"), preserve_index=False)
+        ids = pa.array(items, from_pandas=True).cast(getattr(pa, item_type)())
+        frame = frame.append_column("itemid", ids)
+    elif item_type == "float32":
+        frame = df.assign(itemid=items.where(items != 0, -0.0).astype("float32"))
+    elif item_type == "str":
+        frame = df.assign(itemid=items.map(lambda v: None if np.isnan(v) else f"item-{v:g}"))
+    elif item_type == "category":
+        frame = df.assign(itemid=items.astype("category"))
+    else:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        frame = pa.concat_tables([table.slice(0, 150), table.slice(150)])
+    sessions, events = session_features(frame)
+    got_sessions, got_events = to_pandas(sessions), to_pandas(events)
+    assert got_sessions["n_items"].tolist() == expected_sessions["n_items"].tolist()
+    for column in ("item_views_in_session", "seconds_since_item_view"):
+        np.testing.assert_array_equal(got_events[column], expected_events[column], column)
+
+
 def test_frame_kinds(kind):
     df = random_events(np.random.default_rng(9), 300, 6)
     expected_sessions, expected_events = session_features(df)

@@ -114,7 +114,7 @@ fn batch_sessions_equal_the_online_state_on_random_streams() {
             let event = state.update(times[row], kinds[row], items[row]).unwrap();
             let id = batch.session_ids[row];
             assert_eq!(*first + event.session as i64, id);
-            assert_eq!(event.item_views, batch.item_views[row]);
+            assert_eq!(i64::from(event.item_views), batch.item_views[row]);
             let since = batch.seconds_since_item_view[row];
             assert!(
                 event.seconds_since_item_view == since
@@ -180,4 +180,33 @@ fn utc_fast_path_agrees_with_the_tz_database() {
         let slow = local_time(nanos, chrono_tz::Etc::UTC);
         assert_eq!(fast, slow, "{nanos}");
     }
+}
+
+#[test]
+fn a_reset_state_follows_a_new_stream_as_a_fresh_one() {
+    let config = SessionConfig {
+        timeout: 30 * MINUTE,
+        max_duration: None,
+        time_zone: Los_Angeles,
+    };
+    let stream = [
+        (0, EventKind::View, Some(1u32)),
+        (MINUTE, EventKind::View, Some(1)),
+        (2 * MINUTE, EventKind::Cart, None),
+    ];
+    let mut used = SessionState::new(config);
+    for t in [5 * MINUTE, 90 * MINUTE] {
+        used.update(t, EventKind::View, Some(1)).unwrap();
+    }
+    used.reset();
+    assert_eq!((used.n_sessions(), used.current()), (0, None));
+    let mut fresh = SessionState::new(config);
+    for (time, kind, item) in stream {
+        // Debug text, so that NaN (no earlier view) equals NaN.
+        assert_eq!(
+            format!("{:?}", used.update(time, kind, item).unwrap()),
+            format!("{:?}", fresh.update(time, kind, item).unwrap())
+        );
+    }
+    assert_eq!(used.current(), fresh.current());
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_buffer::ArrowNativeType;
 use std::hash::BuildHasher;
 
 use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
@@ -621,48 +622,54 @@ pub fn factorize_columns(
 /// item and query ids): one pass over a direct table instead of hashing. Ids in random
 /// order (event logs) make the piece-by-piece hash coding merge nearly every row.
 fn narrow_int_groups(chunks: &[&dyn Array], n_rows: usize) -> Option<Groups> {
-    fn values<T: ArrowPrimitiveType>(array: &dyn Array) -> Option<Vec<i64>>
-    where
-        T::Native: TryInto<i64>,
-    {
-        let array = array.as_primitive_opt::<T>()?;
-        if array.null_count() > 0 {
-            return None;
-        }
-        array.values().iter().map(|&v| v.try_into().ok()).collect()
+    match chunks.first()?.data_type() {
+        DataType::Int64 => narrow_groups::<Int64Type>(chunks, n_rows),
+        DataType::Int32 => narrow_groups::<Int32Type>(chunks, n_rows),
+        DataType::Int16 => narrow_groups::<Int16Type>(chunks, n_rows),
+        DataType::UInt64 => narrow_groups::<UInt64Type>(chunks, n_rows),
+        DataType::UInt32 => narrow_groups::<UInt32Type>(chunks, n_rows),
+        DataType::UInt16 => narrow_groups::<UInt16Type>(chunks, n_rows),
+        _ => None,
     }
-    let mut keys: Vec<i64> = Vec::with_capacity(n_rows);
-    for chunk in chunks {
-        let part = match chunk.data_type() {
-            DataType::Int64 => values::<Int64Type>(*chunk),
-            DataType::Int32 => values::<Int32Type>(*chunk),
-            DataType::Int16 => values::<Int16Type>(*chunk),
-            DataType::UInt32 => values::<UInt32Type>(*chunk),
-            DataType::UInt64 => values::<UInt64Type>(*chunk),
-            DataType::UInt16 => values::<UInt16Type>(*chunk),
-            _ => None,
-        }?;
-        keys.extend(part);
-    }
-    let (&min, &max) = (keys.iter().min()?, keys.iter().max()?);
-    let span = (i128::from(max) - i128::from(min)) as u128;
-    if span > 4 * n_rows as u128 + 4096 {
+}
+
+/// Integer keys without nulls in a narrow range (user ids, category codes): a direct table
+/// from key to id instead of hashing, read straight from the column's chunks.
+fn narrow_groups<T>(chunks: &[&dyn Array], n_rows: usize) -> Option<Groups>
+where
+    T: ArrowPrimitiveType,
+    T::Native: Ord,
+{
+    let arrays: Vec<&[T::Native]> = chunks
+        .iter()
+        .map(|chunk| {
+            let array = chunk.as_primitive_opt::<T>()?;
+            (array.null_count() == 0).then(|| array.values().as_ref())
+        })
+        .collect::<Option<_>>()?;
+    let values = || arrays.iter().flat_map(|a| a.iter().copied());
+    let (min, max) = (values().min()?, values().max()?);
+    // `as_usize` sign-extends narrow types and keeps 64-bit ones: the wrapping difference is
+    // the key's offset from `min` in every case.
+    let span = max.as_usize().wrapping_sub(min.as_usize());
+    if span as u128 > 4 * n_rows as u128 + 4096 {
         return None;
     }
-    let mut table = vec![u32::MAX; span as usize + 1];
+    let origin = min.as_usize();
+    let mut table = vec![u32::MAX; span + 1];
     let mut next = 0u32;
-    let codes = keys
-        .iter()
-        .map(|&k| {
-            let slot = &mut table[(k - min) as usize];
+    let mut ids = Vec::with_capacity(n_rows);
+    for array in &arrays {
+        ids.extend(array.iter().map(|&key| {
+            let slot = &mut table[key.as_usize().wrapping_sub(origin)];
             if *slot == u32::MAX {
                 *slot = next;
                 next += 1;
             }
             *slot
-        })
-        .collect();
-    Some(Groups::from_codes(codes, next as usize))
+        }));
+    }
+    Some(Groups::from_first_appearance(ids, next as usize))
 }
 
 fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPiece<'a>> {

@@ -6,20 +6,23 @@
 //! and the batch kernel [`session_features`] is nothing but a `SessionState` fed each user's
 //! events in time order, so training features and serving features cannot drift apart.
 
+use std::borrow::Cow;
 use std::hash::Hash;
+use std::ops::Range;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
+use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder};
 use arrow_schema::DataType;
 use chrono_tz::Tz;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::layout::{blocks, for_blocks, prefix_sums, split_blocks, TimeOrder};
+use super::layout::{blocks, prefix_sums, split_lengths, RowWriter, TimeOrder};
 use super::time::{local_time, SECOND};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Column;
-use crate::groups::Groups;
+use crate::groups::{Groups, PREFETCH_DISTANCE};
 
 /// What an event is, for the counts of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -70,7 +73,7 @@ impl SessionConfig {
 }
 
 /// Features of one session (so far, while it is open).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SessionSummary {
     /// Time of the first event (ns since the epoch, UTC).
     pub start: i64,
@@ -195,6 +198,13 @@ impl<K: Hash + Eq> SessionState<K> {
         self.current.as_ref()
     }
 
+    /// Forgets the stream, to follow another one (keeps the item table's memory).
+    pub fn reset(&mut self) {
+        self.n_sessions = 0;
+        self.current = None;
+        self.items.clear();
+    }
+
     /// Number of sessions seen so far (the open one included).
     pub fn n_sessions(&self) -> u64 {
         self.n_sessions
@@ -277,34 +287,72 @@ pub fn sessionize(
         time_zone: chrono_tz::UTC,
     };
     let layout = TimeOrder::new(users, times);
-    let offsets = &layout.offsets;
-    let blocks = blocks(offsets);
-    let mut arranged = vec![0i64; users.len()];
-    let counts: Vec<i64> = split_blocks(&mut arranged, &blocks, offsets)
-        .into_par_iter()
-        .map(|(groups, ids)| {
-            let base = offsets[groups.start];
-            let mut next = -1i64;
-            for g in groups {
-                let (mut start, mut previous) = (i64::MIN, i64::MIN);
-                for k in offsets[g]..offsets[g + 1] {
-                    let t = layout.times[k];
-                    if k == offsets[g] || config.starts_new(start, previous, t) {
-                        next += 1;
-                        start = t;
-                    }
-                    previous = t;
-                    ids[k - base] = next;
-                }
+    let blocks = SessionBlocks::new(&layout, &config);
+    let mut ids = vec![0i64; users.len()];
+    let writer = RowWriter::new(&mut ids);
+    (blocks.blocks.into_par_iter().zip(blocks.first_ids)).for_each(|(groups, first)| {
+        let mut next = first - 1;
+        for g in groups {
+            let range = layout.offsets[g]..layout.offsets[g + 1];
+            for (k, opens) in range.clone().zip(opens(&layout.times[range], &config)) {
+                next += i64::from(opens);
+                // SAFETY: `rows[k]` of this block's `k` only (see `RowWriter::write`).
+                unsafe { writer.write(layout.rows[k] as usize, next) };
             }
-            next + 1
-        })
-        .collect();
-    let firsts = prefix_sums(&counts);
-    for_blocks(&mut arranged, &blocks, offsets, |b, ids| {
-        ids.iter_mut().for_each(|id| *id += firsts[b])
+        }
     });
-    Ok(layout.unarrange(&arranged))
+    Ok(ids)
+}
+
+/// Whether each of one user's events (in time order) opens a session: the cuts
+/// [`SessionState::update`] makes.
+fn opens<'a>(times: &'a [i64], config: &'a SessionConfig) -> impl Iterator<Item = bool> + 'a {
+    let (mut start, mut previous) = (i64::MIN, i64::MIN);
+    times.iter().enumerate().map(move |(i, &time)| {
+        let opens = i == 0 || config.starts_new(start, previous, time);
+        if opens {
+            start = time;
+        }
+        previous = time;
+        opens
+    })
+}
+
+/// The layout's users cut into blocks for the threads, each block's number of sessions and
+/// the id of its first session (a first pass counts them, so every block can write final
+/// ids at once).
+struct SessionBlocks {
+    blocks: Vec<Range<usize>>,
+    counts: Vec<usize>,
+    first_ids: Vec<i64>,
+}
+
+impl SessionBlocks {
+    fn new(layout: &TimeOrder, config: &SessionConfig) -> Self {
+        let offsets = &layout.offsets;
+        let blocks = blocks(offsets);
+        let counts: Vec<usize> = blocks
+            .par_iter()
+            .map(|groups| {
+                let users = groups
+                    .clone()
+                    .map(|g| &layout.times[offsets[g]..offsets[g + 1]]);
+                users
+                    .map(|times| opens(times, config).filter(|&o| o).count())
+                    .sum()
+            })
+            .collect();
+        let as_i64: Vec<i64> = counts.iter().map(|&c| c as i64).collect();
+        Self {
+            first_ids: prefix_sums(&as_i64),
+            blocks,
+            counts,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
 }
 
 /// The batch session kernel's output.
@@ -312,8 +360,8 @@ pub fn sessionize(
 pub struct SessionBatch {
     /// Session id of each row (as [`sessionize`]).
     pub session_ids: Vec<i64>,
-    /// Per row: [`EventFeatures::item_views`].
-    pub item_views: Vec<u32>,
+    /// Per row: [`EventFeatures::item_views`] (as `i64`, the type of a count column).
+    pub item_views: Vec<i64>,
     /// Per row: [`EventFeatures::seconds_since_item_view`].
     pub seconds_since_item_view: Vec<f64>,
     /// One summary per session, by id.
@@ -331,70 +379,106 @@ pub fn session_features(
     items: &[Option<u32>],
     config: &SessionConfig,
 ) -> Result<SessionBatch> {
+    EcomkitError::check_length("event", "user", users.len(), kinds.len())?;
+    EcomkitError::check_length("item", "user", users.len(), items.len())?;
+    let events: Vec<RowEvent> = kinds
+        .iter()
+        .zip(items)
+        .map(|(&kind, item)| RowEvent {
+            kind,
+            has_item: item.is_some(),
+        })
+        .collect();
+    let keys: Vec<u32> = items.iter().map(|item| item.unwrap_or(0)).collect();
+    sessions_of(users, times, &events, &keys, config)
+}
+
+/// What the session loop reads of a row besides its time and item, moved into the layout
+/// together.
+#[derive(Debug, Clone, Copy, Default)]
+struct RowEvent {
+    kind: EventKind,
+    has_item: bool,
+}
+
+/// [`session_features`] over any item key (`items[row]` is read only where the row has an
+/// item). Outputs are written straight at each event's input row.
+fn sessions_of<K>(
+    users: &Groups,
+    times: &[i64],
+    events: &[RowEvent],
+    items: &[K],
+    config: &SessionConfig,
+) -> Result<SessionBatch>
+where
+    K: Copy + Default + Hash + Eq + Send + Sync,
+{
     let n = users.len();
     EcomkitError::check_length("time", "user", n, times.len())?;
-    EcomkitError::check_length("event", "user", n, kinds.len())?;
-    EcomkitError::check_length("item", "user", n, items.len())?;
     check_durations(config.timeout, config.max_duration)?;
     let layout = TimeOrder::new(users, times);
     let offsets = &layout.offsets;
-    let (kinds, items) = (layout.arrange(kinds), layout.arrange(items));
-    let blocks = blocks(offsets);
+    let (events, items) = (layout.arrange(events), layout.arrange(items));
+    let blocks = SessionBlocks::new(&layout, config);
+    let mut sessions = vec![SessionSummary::default(); blocks.total()];
+    let mut first_rows = vec![0u32; blocks.total()];
+    let session_slices = split_lengths(&mut sessions, &blocks.counts);
+    let first_row_slices = split_lengths(&mut first_rows, &blocks.counts);
     let mut ids = vec![0i64; n];
-    let mut views = vec![0u32; n];
+    let mut views = vec![0i64; n];
     let mut since = vec![f64::NAN; n];
-    let id_slices = split_blocks(&mut ids, &blocks, offsets);
-    let view_slices = split_blocks(&mut views, &blocks, offsets);
-    let since_slices = split_blocks(&mut since, &blocks, offsets);
-    let per_block: Vec<Result<(Vec<SessionSummary>, Vec<u32>)>> = id_slices
-        .into_par_iter()
-        .zip(view_slices)
-        .zip(since_slices)
-        .map(|(((groups, ids), (_, views)), (_, since))| {
-            let base = offsets[groups.start];
-            // Sessions hold a few events each: reserve rather than grow and copy.
-            let guess = (offsets[groups.end] - base) / 4 + 16;
-            let mut sessions = Vec::with_capacity(guess);
-            let mut first_rows = Vec::with_capacity(guess);
+    let (id_writer, view_writer, since_writer) = (
+        RowWriter::new(&mut ids),
+        RowWriter::new(&mut views),
+        RowWriter::new(&mut since),
+    );
+    (blocks.blocks.into_par_iter())
+        .zip(blocks.first_ids)
+        .zip(session_slices)
+        .zip(first_row_slices)
+        .try_for_each(|(((groups, first_id), sessions), first_rows)| {
+            let mut state = SessionState::new(*config);
+            let mut opened = 0;
             for g in groups {
-                let mut state = SessionState::new(*config);
+                state.reset();
                 for k in offsets[g]..offsets[g + 1] {
-                    let time = layout.times[k];
-                    // A session is stored once, when the next one opens or the user ends.
-                    let opens = state
-                        .current()
-                        .is_none_or(|s| config.starts_new(s.start, s.end, time));
-                    if opens {
-                        sessions.extend(state.current().copied());
-                        first_rows.push(layout.rows[k]);
+                    let (time, row) = (layout.times[k], layout.rows[k]);
+                    if let Some(&ahead) = layout.rows.get(k + PREFETCH_DISTANCE) {
+                        id_writer.prefetch(ahead as usize);
+                        view_writer.prefetch(ahead as usize);
+                        since_writer.prefetch(ahead as usize);
                     }
-                    let event = state.update(time, kinds[k], items[k])?;
-                    let local = k - base;
-                    ids[local] = first_rows.len() as i64 - 1;
-                    views[local] = event.item_views;
-                    since[local] = event.seconds_since_item_view;
+                    // A session is stored once, when the next one opens or the user ends.
+                    let current = state.current();
+                    if current.is_none_or(|s| config.starts_new(s.start, s.end, time)) {
+                        if let Some(done) = current {
+                            sessions[opened - 1] = *done;
+                        }
+                        first_rows[opened] = row;
+                        opened += 1;
+                    }
+                    let event = events[k];
+                    let item = event.has_item.then_some(items[k]);
+                    let features = state.update(time, event.kind, item)?;
+                    let (row, id) = (row as usize, first_id + opened as i64 - 1);
+                    // SAFETY: `rows[k]` of this block's `k` only (see `RowWriter::write`).
+                    unsafe {
+                        id_writer.write(row, id);
+                        view_writer.write(row, i64::from(features.item_views));
+                        since_writer.write(row, features.seconds_since_item_view);
+                    }
                 }
-                sessions.extend(state.current().copied());
+                if let Some(done) = state.current() {
+                    sessions[opened - 1] = *done;
+                }
             }
-            Ok((sessions, first_rows))
-        })
-        .collect();
-    let per_block = per_block.into_iter().collect::<Result<Vec<_>>>()?;
-    let counts: Vec<i64> = per_block.iter().map(|(s, _)| s.len() as i64).collect();
-    let firsts = prefix_sums(&counts);
-    for_blocks(&mut ids, &blocks, offsets, |b, ids| {
-        ids.iter_mut().for_each(|id| *id += firsts[b])
-    });
-    let mut sessions = Vec::with_capacity(counts.iter().sum::<i64>() as usize);
-    let mut first_rows = Vec::with_capacity(sessions.capacity());
-    for (s, r) in per_block {
-        sessions.extend(s);
-        first_rows.extend(r);
-    }
+            debug_assert_eq!(opened, sessions.len());
+            Ok::<(), EcomkitError>(())
+        })?;
     Ok(SessionBatch {
-        session_ids: layout.unarrange(&ids),
-        item_views: layout.unarrange(&views),
-        seconds_since_item_view: layout.unarrange(&since),
+        session_ids: ids,
+        item_views: views,
+        seconds_since_item_view: since,
         sessions,
         first_rows,
     })
@@ -477,6 +561,112 @@ pub(crate) fn strings(
     Ok(())
 }
 
+/// The item of each row as a key the session loop can hash: integer ids as they are, float
+/// ids by their bits, anything else (strings, categoricals) by a dense code; and the rows
+/// without an item (null, or NaN).
+fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
+    use arrow_array::types::*;
+    let missing = column.missing_rows();
+    if let [chunk] = column.chunks() {
+        if let Some(ids) = chunk.as_primitive_opt::<Int64Type>() {
+            return Ok((Cow::Borrowed(ids.values()), missing));
+        }
+    }
+    fn integers<T: ArrowPrimitiveType>(array: &dyn Array, keys: &mut Vec<i64>) {
+        // `as_usize` keeps every bit of a 64-bit value and sign-extends narrower ones: one
+        // key per distinct id.
+        keys.extend(
+            array
+                .as_primitive::<T>()
+                .values()
+                .iter()
+                .map(|v| v.as_usize() as i64),
+        );
+    }
+    fn floats(values: impl Iterator<Item = f64>, keys: &mut Vec<i64>) {
+        keys.extend(values.map(|v| (v + 0.0).to_bits() as i64)); // -0.0 and 0.0 are one id
+    }
+    let mut keys = Vec::with_capacity(column.len());
+    for chunk in column.chunks() {
+        let chunk = chunk.as_ref();
+        match chunk.data_type() {
+            DataType::Int8 => integers::<Int8Type>(chunk, &mut keys),
+            DataType::Int16 => integers::<Int16Type>(chunk, &mut keys),
+            DataType::Int32 => integers::<Int32Type>(chunk, &mut keys),
+            DataType::Int64 => integers::<Int64Type>(chunk, &mut keys),
+            DataType::UInt8 => integers::<UInt8Type>(chunk, &mut keys),
+            DataType::UInt16 => integers::<UInt16Type>(chunk, &mut keys),
+            DataType::UInt32 => integers::<UInt32Type>(chunk, &mut keys),
+            DataType::UInt64 => integers::<UInt64Type>(chunk, &mut keys),
+            DataType::Float32 => floats(
+                chunk
+                    .as_primitive::<Float32Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| f64::from(v)),
+                &mut keys,
+            ),
+            DataType::Float64 => floats(
+                chunk.as_primitive::<Float64Type>().values().iter().copied(),
+                &mut keys,
+            ),
+            _ => {
+                let codes = column.groups("item")?;
+                let keys = codes.ids().iter().map(|&code| i64::from(code)).collect();
+                return Ok((Cow::Owned(keys), missing));
+            }
+        }
+    }
+    Ok((Cow::Owned(keys), missing))
+}
+
+/// The per-session table's columns, filled in one pass over the summaries.
+struct SessionColumns {
+    start: Vec<i64>,
+    end: Vec<i64>,
+    duration_seconds: Vec<f64>,
+    n_events: Vec<i64>,
+    n_views: Vec<i64>,
+    n_carts: Vec<i64>,
+    n_purchases: Vec<i64>,
+    n_items: Vec<i64>,
+    purchased: BooleanBufferBuilder,
+    start_hour: Vec<i32>,
+    is_weekend: BooleanBufferBuilder,
+}
+
+impl SessionColumns {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            start: Vec::with_capacity(n),
+            end: Vec::with_capacity(n),
+            duration_seconds: Vec::with_capacity(n),
+            n_events: Vec::with_capacity(n),
+            n_views: Vec::with_capacity(n),
+            n_carts: Vec::with_capacity(n),
+            n_purchases: Vec::with_capacity(n),
+            n_items: Vec::with_capacity(n),
+            purchased: BooleanBufferBuilder::new(n),
+            start_hour: Vec::with_capacity(n),
+            is_weekend: BooleanBufferBuilder::new(n),
+        }
+    }
+
+    fn push(&mut self, s: &SessionSummary) {
+        self.start.push(s.start);
+        self.end.push(s.end);
+        self.duration_seconds.push(s.duration_seconds());
+        self.n_events.push(i64::from(s.n_events));
+        self.n_views.push(i64::from(s.n_views));
+        self.n_carts.push(i64::from(s.n_carts));
+        self.n_purchases.push(i64::from(s.n_purchases));
+        self.n_items.push(i64::from(s.n_items));
+        self.purchased.append(s.purchased());
+        self.start_hour.push(s.start_hour as i32);
+        self.is_weekend.append(s.is_weekend());
+    }
+}
+
 /// Column names of a click-stream frame, and the event values that mean view, add-to-cart
 /// and purchase.
 #[derive(Debug, Clone)]
@@ -535,31 +725,26 @@ pub fn session_features_frame(
         columns.event_names[2].as_str(),
     ];
     let kinds = event_kinds(&frame.column(&columns.event, "event")?, names, "event")?;
-    let items: Vec<Option<u32>> = match &columns.item {
-        None => vec![None; frame.num_rows()],
+    let mut events: Vec<RowEvent> = kinds
+        .into_iter()
+        .map(|kind| RowEvent {
+            kind,
+            has_item: columns.item.is_some(),
+        })
+        .collect();
+    let batch = match &columns.item {
+        // No item column: zero-sized keys, nothing to move.
+        None => sessions_of(&users, &times, &events, &vec![(); events.len()], config)?,
         Some(name) => {
             let column = frame.column(name, "item")?;
-            let codes = column.groups("item")?;
-            let mut items: Vec<Option<u32>> = codes.ids().iter().map(|&c| Some(c)).collect();
-            for row in column.missing_rows() {
-                items[row] = None;
+            let (keys, missing) = item_keys(&column)?;
+            for row in missing {
+                events[row].has_item = false;
             }
-            items
+            sessions_of(&users, &times, &events, &keys, config)?
         }
     };
-    let batch = session_features(&users, &times, &kinds, &items, config)?;
     let s = &batch.sessions;
-    let count = |f: fn(&SessionSummary) -> u32| -> ArrayRef {
-        Arc::new(Int64Array::from_iter_values(
-            s.iter().map(|x| i64::from(f(x))),
-        ))
-    };
-    let stamp = |f: fn(&SessionSummary) -> i64| -> ArrayRef {
-        Arc::new(
-            TimestampNanosecondArray::from_iter_values(s.iter().map(f))
-                .with_timezone_opt(zone.clone()),
-        )
-    };
     let (user_field, user_values) = frame.take(&columns.user, &batch.first_rows, "user")?;
     let timestamp = DataType::Timestamp(TimeUnit::Nanosecond, zone.clone());
     let fields = vec![
@@ -577,28 +762,30 @@ pub fn session_features_frame(
         Field::new("start_hour", DataType::Int32, false),
         Field::new("is_weekend", DataType::Boolean, false),
     ];
+    // One pass over the summaries fills every column (they are 112 bytes each: a pass per
+    // column would read them all thirteen times).
+    let mut c = SessionColumns::with_capacity(s.len());
+    for x in s {
+        c.push(x);
+    }
+    let stamps = |values: Vec<i64>| -> ArrayRef {
+        Arc::new(TimestampNanosecondArray::from(values).with_timezone_opt(zone.clone()))
+    };
+    let ints = |values: Vec<i64>| -> ArrayRef { Arc::new(Int64Array::from(values)) };
     let arrays: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(0..s.len() as i64)),
+        ints((0..s.len() as i64).collect()),
         user_values,
-        stamp(|x| x.start),
-        stamp(|x| x.end),
-        Arc::new(Float64Array::from_iter_values(
-            s.iter().map(|x| x.duration_seconds()),
-        )),
-        count(|x| x.n_events),
-        count(|x| x.n_views),
-        count(|x| x.n_carts),
-        count(|x| x.n_purchases),
-        count(|x| x.n_items),
-        Arc::new(BooleanArray::from_iter(
-            s.iter().map(|x| Some(x.purchased())),
-        )),
-        Arc::new(Int32Array::from_iter_values(
-            s.iter().map(|x| x.start_hour as i32),
-        )),
-        Arc::new(BooleanArray::from_iter(
-            s.iter().map(|x| Some(x.is_weekend())),
-        )),
+        stamps(c.start),
+        stamps(c.end),
+        Arc::new(Float64Array::from(c.duration_seconds)),
+        ints(c.n_events),
+        ints(c.n_views),
+        ints(c.n_carts),
+        ints(c.n_purchases),
+        ints(c.n_items),
+        Arc::new(BooleanArray::new(c.purchased.finish(), None)),
+        Arc::new(Int32Array::from(c.start_hour)),
+        Arc::new(BooleanArray::new(c.is_weekend.finish(), None)),
     ];
     let (mut fields, mut arrays) = (fields, arrays);
     if transitions {

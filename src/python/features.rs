@@ -159,8 +159,7 @@ fn session_features<'py>(
     })?;
     let out = PyDict::new(py);
     out.set_item("session_id", batch.session_ids.into_pyarray(py))?;
-    let views: Vec<i64> = batch.item_views.iter().map(|&v| i64::from(v)).collect();
-    out.set_item("item_views_in_session", views.into_pyarray(py))?;
+    out.set_item("item_views_in_session", batch.item_views.into_pyarray(py))?;
     out.set_item(
         "seconds_since_item_view",
         batch.seconds_since_item_view.into_pyarray(py),
