@@ -199,6 +199,18 @@ impl<K: Hash + Eq> SessionState<K> {
     }
 
     /// Forgets the stream, to follow another one (keeps the item table's memory).
+    ///
+    /// ```
+    /// use ecomkit::features::{EventKind, SessionConfig, SessionState};
+    /// let config = SessionConfig { timeout: 30 * 60 * 1_000_000_000, max_duration: None,
+    ///                              time_zone: chrono_tz::UTC };
+    /// let mut state = SessionState::new(config);
+    /// state.update(100, EventKind::View, Some(7u64))?;
+    /// state.reset(); // the next user's events may start earlier
+    /// let first = state.update(0, EventKind::View, Some(7))?;
+    /// assert_eq!((first.session, first.item_views, state.n_sessions()), (0, 1, 1));
+    /// # Ok::<(), ecomkit::EcomkitError>(())
+    /// ```
     pub fn reset(&mut self) {
         self.n_sessions = 0;
         self.current = None;
