@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{EcomkitError, Result};
-use crate::groups::{check_row_count, pair_codes, Groups};
+use crate::groups::{check_row_count, pair_codes, split_lengths, Groups};
 
 /// A table: a schema and the record batches that hold its rows.
 #[derive(Debug, Clone)]
@@ -521,12 +521,39 @@ fn folded_multiply(a: u64, b: u64) -> u64 {
 const PIECE_ROWS: usize = 1 << 18;
 
 /// One piece of rows coded on its own: per key column the local codes and keys, and the
-/// local code of the columns together.
+/// local code of the columns together. Every local code follows first appearance in the
+/// piece.
 struct CodedPiece<'a> {
     column_codes: Vec<Vec<u32>>,
     column_keys: Vec<Vec<Key<'a>>>,
-    combined: Vec<u32>,
-    n_combined: usize,
+    /// With several key columns: the code of each row's tuple, and the first row of each.
+    tuples: Option<(Vec<u32>, Vec<u32>)>,
+}
+
+impl<'a> CodedPiece<'a> {
+    /// The local group of every row.
+    fn codes(&self) -> &[u32] {
+        match &self.tuples {
+            Some((codes, _)) => codes,
+            None => &self.column_codes[0],
+        }
+    }
+
+    /// The key of column `k` in local group `code`.
+    fn key(&self, k: usize, code: usize) -> Key<'a> {
+        let column_code = match &self.tuples {
+            Some((_, first_rows)) => self.column_codes[k][first_rows[code] as usize],
+            None => code as u32,
+        };
+        self.column_keys[k][column_code as usize]
+    }
+
+    fn n_codes(&self) -> usize {
+        match &self.tuples {
+            Some((_, first_rows)) => first_rows.len(),
+            None => self.column_keys[0].len(),
+        }
+    }
 }
 
 /// Dense groups of the rows of chunked key arrays; nulls form one group of their own.
@@ -577,45 +604,46 @@ pub fn factorize_columns(
         .par_iter()
         .map(|piece| code_piece(piece, arguments))
         .collect::<Result<Vec<_>>>()?;
-    // Merge in row order: column keys → global column codes → global code of the tuple.
+    // Merge in row order: column keys → global column codes → global code of the tuple. A
+    // piece's local codes follow first appearance, so the global ones do too.
     let mut column_coders: Vec<Coder> = columns.iter().map(|_| Coder::default()).collect();
     let mut tuples: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
-    let single = columns.len() == 1;
-    let mut codes = Vec::with_capacity(n_rows);
-    for piece in &coded {
-        let mut first_row = vec![u32::MAX; piece.n_combined];
-        for (row, &c) in piece.combined.iter().enumerate() {
-            if first_row[c as usize] == u32::MAX {
-                first_row[c as usize] = row as u32;
-            }
-        }
-        let remap: Vec<u32> = first_row
-            .iter()
-            .map(|&row| {
-                if row == u32::MAX {
-                    return u32::MAX; // a dictionary value no row of the piece uses
-                }
-                let mut codes = column_coders.iter_mut().enumerate().map(|(k, coder)| {
-                    let local = piece.column_codes[k][row as usize];
-                    coder.code(piece.column_keys[k][local as usize])
-                });
-                if single {
-                    // One key column: its coder's codes are the group ids.
-                    return codes.next().expect("one column");
-                }
-                let tuple: Vec<u32> = codes.collect();
-                let next = tuples.len() as u32;
-                *tuples.entry(tuple).or_insert(next)
-            })
-            .collect();
-        codes.extend(piece.combined.iter().map(|&c| remap[c as usize]));
-    }
-    let n_groups = if single {
-        column_coders[0].keys.len()
-    } else {
-        tuples.len()
+    let remaps: Vec<Vec<u32>> = coded
+        .iter()
+        .map(|piece| {
+            (0..piece.n_codes())
+                .map(|code| {
+                    let mut codes = column_coders
+                        .iter_mut()
+                        .enumerate()
+                        .map(|(k, coder)| coder.code(piece.key(k, code)));
+                    if let [_] = columns {
+                        // One key column: its coder's codes are the group ids.
+                        return codes.next().expect("one column");
+                    }
+                    let tuple: Vec<u32> = codes.collect();
+                    let next = tuples.len() as u32;
+                    *tuples.entry(tuple).or_insert(next)
+                })
+                .collect()
+        })
+        .collect();
+    let n_groups = match columns {
+        [_] => column_coders[0].keys.len(),
+        _ => tuples.len(),
     };
-    Ok(Groups::from_codes(codes, n_groups))
+    let mut ids = vec![0u32; n_rows];
+    let lengths: Vec<usize> = coded.iter().map(|piece| piece.codes().len()).collect();
+    split_lengths(&mut ids, &lengths)
+        .into_par_iter()
+        .zip(&coded)
+        .zip(&remaps)
+        .for_each(|((ids, piece), remap)| {
+            for (id, &code) in ids.iter_mut().zip(piece.codes()) {
+                *id = remap[code as usize];
+            }
+        });
+    Ok(Groups::from_first_appearance(ids, n_groups))
 }
 
 /// Groups of one integer key column without nulls whose values span a narrow range (user,
@@ -675,24 +703,32 @@ where
 fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPiece<'a>> {
     let mut column_codes = Vec::with_capacity(piece.len());
     let mut column_keys = Vec::with_capacity(piece.len());
-    let mut combined: Vec<u32> = Vec::new();
-    let mut n_combined = 1;
-    for (k, array) in piece.iter().enumerate() {
+    for (array, argument) in piece.iter().zip(arguments) {
         let mut coder = Coder::default();
-        let codes = piece_codes(array.as_ref(), &mut coder, &arguments[k])?;
-        (combined, n_combined) = if k == 0 {
-            (codes.clone(), coder.keys.len())
-        } else {
-            pair_codes(&combined, n_combined, &codes, coder.keys.len())
-        };
-        column_codes.push(codes);
+        column_codes.push(piece_codes(array.as_ref(), &mut coder, argument)?);
         column_keys.push(coder.keys);
     }
+    let tuples = match (column_codes.as_slice(), column_keys.as_slice()) {
+        ([first, second, rest @ ..], [first_keys, second_keys, rest_keys @ ..]) => {
+            let (mut codes, mut n_codes) =
+                pair_codes(first, first_keys.len(), second, second_keys.len());
+            for (column, keys) in rest.iter().zip(rest_keys) {
+                (codes, n_codes) = pair_codes(&codes, n_codes, column, keys.len());
+            }
+            let mut first_rows = Vec::with_capacity(n_codes);
+            for (row, &code) in (0u32..).zip(&codes) {
+                if code as usize == first_rows.len() {
+                    first_rows.push(row);
+                }
+            }
+            Some((codes, first_rows))
+        }
+        _ => None,
+    };
     Ok(CodedPiece {
         column_codes,
         column_keys,
-        combined,
-        n_combined,
+        tuples,
     })
 }
 
@@ -705,16 +741,26 @@ fn piece_codes<'a>(
     let Some(dict) = array.as_any_dictionary_opt() else {
         return key_codes(array, coder, argument);
     };
-    let value_codes = key_codes(dict.values().as_ref(), coder, argument)?;
-    let null = coder.code(Key::Null);
-    let keys = dict.normalized_keys();
+    // The dictionary's values are coded apart, and enter `coder` at their first row: local
+    // codes follow the rows, not the dictionary.
+    let mut values = Coder::default();
+    let value_codes = key_codes(dict.values().as_ref(), &mut values, argument)?;
+    let null_slot = values.keys.len();
+    let mut local = vec![u32::MAX; null_slot + 1];
     let nulls = dict.keys().logical_nulls();
-    Ok(keys
+    Ok(dict
+        .normalized_keys()
         .iter()
         .enumerate()
-        .map(|(i, &k)| match &nulls {
-            Some(nulls) if nulls.is_null(i) => null,
-            _ => value_codes[k],
+        .map(|(i, &k)| {
+            let slot = match &nulls {
+                Some(nulls) if nulls.is_null(i) => null_slot,
+                _ => value_codes[k] as usize,
+            };
+            if local[slot] == u32::MAX {
+                local[slot] = coder.code(values.keys.get(slot).copied().unwrap_or(Key::Null));
+            }
+            local[slot]
         })
         .collect())
 }
@@ -851,6 +897,64 @@ mod tests {
         let arguments = ["by".to_string(), "by".to_string()];
         let groups = factorize_columns(&columns, 4, &arguments).unwrap();
         assert_eq!(groups.ids(), &[0, 1, 2, 1]);
+    }
+
+    /// Ids by first appearance of the rows' key tuples, the plain way.
+    fn reference_ids<K: std::hash::Hash + Eq + Clone>(keys: &[K]) -> Vec<u32> {
+        let mut seen = std::collections::HashMap::new();
+        keys.iter()
+            .map(|key| {
+                let next = seen.len() as u32;
+                *seen.entry(key.clone()).or_insert(next)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn many_pieces_merge_into_first_appearance_ids() {
+        // Rows over several pieces; the dictionary lists its values in an order unrelated
+        // to the rows (and one it never uses), and keys first seen in a later piece get
+        // later ids.
+        let n = 3 * PIECE_ROWS + 1234;
+        let mut rng = crate::rng::Rng::new(5);
+        let letters: Vec<Option<u32>> = (0..n)
+            .map(|row| {
+                let span = 3 + (row / PIECE_ROWS) as u64 * 5;
+                let k = rng.below(span + 1);
+                (k != span).then_some(k as u32)
+            })
+            .collect();
+        let numbers: Vec<i64> = (0..n).map(|_| rng.below(4) as i64).collect();
+        let values: Vec<String> = (0..30).rev().map(|i| format!("value {i}")).collect();
+        let keys = arrow_array::Int32Array::from(
+            letters
+                .iter()
+                .map(|k| k.map(|k| 29 - k as i32))
+                .collect::<Vec<_>>(),
+        );
+        let dict = DictionaryArray::<Int32Type>::try_new(keys, Arc::new(StringArray::from(values)))
+            .unwrap();
+        let plain = StringArray::from(
+            letters
+                .iter()
+                .map(|k| k.map(|k| format!("value {k}")))
+                .collect::<Vec<_>>(),
+        );
+        let number = Int64Array::from(numbers.clone());
+        let one = factorize([&dict as &dyn Array], n, "by").unwrap();
+        assert_eq!(one.ids(), reference_ids(&letters));
+        assert_eq!(one, factorize([&plain as &dyn Array], n, "by").unwrap());
+        let pairs: Vec<(Option<u32>, i64)> = letters.iter().copied().zip(numbers).collect();
+        let arguments = ["by".to_string(), "by".to_string()];
+        for first in [&dict as &dyn Array, &plain] {
+            let columns = [vec![first], vec![&number as &dyn Array]];
+            let two = factorize_columns(&columns, n, &arguments).unwrap();
+            assert_eq!(two.ids(), reference_ids(&pairs));
+            assert_eq!(
+                two.n_groups(),
+                *two.ids().iter().max().unwrap() as usize + 1
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! the number of threads.
 
 use std::hash::Hash;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -63,24 +65,6 @@ impl Groups {
         })
     }
 
-    /// Codes in `0..n_codes` in any order, renumbered by first appearance.
-    pub(crate) fn from_codes(mut codes: Vec<u32>, n_codes: usize) -> Self {
-        let mut remap = vec![u32::MAX; n_codes];
-        let mut next = 0u32;
-        for code in codes.iter_mut() {
-            let slot = &mut remap[*code as usize];
-            if *slot == u32::MAX {
-                *slot = next;
-                next += 1;
-            }
-            *code = *slot;
-        }
-        Self {
-            ids: codes,
-            n_groups: next as usize,
-        }
-    }
-
     /// Groups whose ids are already numbered by first appearance.
     pub(crate) fn from_first_appearance(ids: Vec<u32>, n_groups: usize) -> Self {
         debug_assert!(ids.iter().all(|&id| (id as usize) < n_groups));
@@ -91,7 +75,7 @@ impl Groups {
     pub fn combine(&self, other: &Groups) -> Result<Groups> {
         EcomkitError::check_length("groups", "the first key", self.len(), other.len())?;
         let (codes, n_codes) = pair_codes(&self.ids, self.n_groups, &other.ids, other.n_groups);
-        Ok(Groups::from_codes(codes, n_codes))
+        Ok(Groups::from_first_appearance(codes, n_codes))
     }
 
     /// Group id of every row.
@@ -207,13 +191,47 @@ impl Partition {
     /// `values` (one per row) laid out in partition order. It reads `values` in order and
     /// writes one stream per group, which is much kinder to the caches than gathering
     /// `values[row]` group by group.
-    pub fn arrange<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
-        let mut out = vec![T::default(); values.len()];
-        for (i, (&value, &position)) in values.iter().zip(&self.positions).enumerate() {
-            prefetch_ahead(&out, &self.positions, i);
-            out[position as usize] = value;
-        }
+    pub fn arrange<T: Copy + Send + Sync>(&self, values: &[T]) -> Vec<T> {
+        let mut out = Vec::new();
+        self.arrange_into(values, &mut out, |value| value);
         out
+    }
+
+    /// `map(value)` of each of `values` laid out in partition order, into `out` (whose
+    /// memory is reused: a fresh block costs more to fault in than to fill on this kind of
+    /// machine). Blocks of rows go to different threads: a block's rows of a group land in
+    /// their own stretch of the group's slice, after the stretches of the blocks before it,
+    /// so threads rarely share a cache line.
+    ///
+    /// # Panics
+    /// If `values` does not hold one value per row.
+    pub fn arrange_into<T, U>(&self, values: &[T], out: &mut Vec<U>, map: impl Fn(T) -> U + Sync)
+    where
+        T: Copy + Send + Sync,
+        U: Copy + Send + Sync,
+    {
+        const BLOCK: usize = 1 << 18;
+        let n = self.positions.len();
+        assert_eq!(values.len(), n, "one value per row");
+        out.clear();
+        out.reserve(n);
+        let writer = RowWriter::new(&mut out.spare_capacity_mut()[..n]);
+        values
+            .par_chunks(BLOCK)
+            .zip(self.positions.par_chunks(BLOCK))
+            .for_each(|(values, positions)| {
+                for (i, (&value, &position)) in values.iter().zip(positions).enumerate() {
+                    if let Some(&ahead) = positions.get(i + PREFETCH_DISTANCE) {
+                        writer.prefetch(ahead as usize);
+                    }
+                    // SAFETY: `positions` is a permutation of the rows, and each block
+                    // writes the positions of its own rows only.
+                    unsafe { writer.write(position as usize, MaybeUninit::new(map(value))) };
+                }
+            });
+        // SAFETY: `positions` is a permutation of 0..n, so every one of the first n
+        // elements was written above.
+        unsafe { out.set_len(n) };
     }
 
     /// The inverse of [`Partition::arrange`]: values in partition order back in row order.
@@ -236,6 +254,60 @@ impl Partition {
         }
         slices
     }
+}
+
+/// A slice that several threads fill at once, each writing rows no other thread writes:
+/// the kernels walk the rows in layout order and put each result straight at its input row,
+/// with no arranged copy to scatter back afterwards.
+pub(crate) struct RowWriter<'a, T> {
+    data: *mut T,
+    len: usize,
+    _slice: PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: a `RowWriter` is only a `&mut [T]` whose disjoint elements different threads write
+// (see `write`): sending `T`s between threads is all it takes.
+unsafe impl<T: Send> Send for RowWriter<'_, T> {}
+unsafe impl<T: Send> Sync for RowWriter<'_, T> {}
+
+impl<'a, T: Copy> RowWriter<'a, T> {
+    pub(crate) fn new(data: &'a mut [T]) -> Self {
+        Self {
+            data: data.as_mut_ptr(),
+            len: data.len(),
+            _slice: PhantomData,
+        }
+    }
+
+    /// Hints the CPU to fetch `row`'s cache line ahead of its write (see [`prefetch_ahead`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, row: usize) {
+        prefetch(self.data.wrapping_add(row));
+    }
+
+    /// Writes `value` at `row`.
+    ///
+    /// # Safety
+    /// No other thread may read or write `row` while this writer lives: the callers write
+    /// a permutation of the rows (`TimeOrder::rows`, `Partition`'s positions) split
+    /// into blocks, one block per thread.
+    pub(crate) unsafe fn write(&self, row: usize, value: T) {
+        assert!(row < self.len, "row {row} out of {}", self.len);
+        // SAFETY: in bounds (checked above); exclusive by the caller's contract.
+        unsafe { self.data.add(row).write(value) }
+    }
+}
+
+/// `data` cut into consecutive slices of the given lengths.
+pub(crate) fn split_lengths<'a, T>(data: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+    let mut rest = data;
+    let mut out = Vec::with_capacity(lengths.len());
+    for &length in lengths {
+        let (head, tail) = rest.split_at_mut(length);
+        out.push(head);
+        rest = tail;
+    }
+    out
 }
 
 /// How many writes ahead a scatter prefetches: far enough to hide a miss, near enough that

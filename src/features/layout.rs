@@ -1,12 +1,12 @@
 //! Rows laid out entity by entity in time order, and cut into blocks of whole entities for
 //! the threads: the shared plumbing of the rolling and session kernels.
 
-use std::marker::PhantomData;
 use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::groups::{prefetch, Groups, Partition};
+pub(crate) use crate::groups::{split_lengths, RowWriter};
+use crate::groups::{Groups, Partition};
 
 /// Rows laid out group by group (groups in first-appearance order), sorted by time within
 /// each group (stable: equal times keep input order).
@@ -94,48 +94,6 @@ impl TimeOrder {
     }
 }
 
-/// A slice that several threads fill at once, each writing rows no other thread writes:
-/// the kernels walk the rows in layout order and put each result straight at its input row,
-/// with no arranged copy to scatter back afterwards.
-pub(crate) struct RowWriter<'a, T> {
-    data: *mut T,
-    len: usize,
-    _slice: PhantomData<&'a mut [T]>,
-}
-
-// SAFETY: a `RowWriter` is only a `&mut [T]` whose disjoint elements different threads write
-// (see `write`): sending `T`s between threads is all it takes.
-unsafe impl<T: Send> Send for RowWriter<'_, T> {}
-unsafe impl<T: Send> Sync for RowWriter<'_, T> {}
-
-impl<'a, T: Copy> RowWriter<'a, T> {
-    pub(crate) fn new(data: &'a mut [T]) -> Self {
-        Self {
-            data: data.as_mut_ptr(),
-            len: data.len(),
-            _slice: PhantomData,
-        }
-    }
-
-    /// Hints the CPU to fetch `row`'s cache line ahead of its write (see
-    /// [`crate::groups::prefetch_ahead`]).
-    #[inline]
-    pub(crate) fn prefetch(&self, row: usize) {
-        prefetch(self.data.wrapping_add(row));
-    }
-
-    /// Writes `value` at `row`.
-    ///
-    /// # Safety
-    /// No other thread may read or write `row` while this writer lives: the callers write
-    /// `TimeOrder::rows[k]` for the `k` of their own block, and `rows` is a permutation.
-    pub(crate) unsafe fn write(&self, row: usize, value: T) {
-        assert!(row < self.len, "row {row} out of {}", self.len);
-        // SAFETY: in bounds (checked above); exclusive by the caller's contract.
-        unsafe { self.data.add(row).write(value) }
-    }
-}
-
 /// Ranges of groups, a few per thread, cut at group boundaries.
 pub(crate) fn blocks(offsets: &[usize]) -> Vec<Range<usize>> {
     let n_groups = offsets.len() - 1;
@@ -150,18 +108,6 @@ pub(crate) fn blocks(offsets: &[usize]) -> Vec<Range<usize>> {
         }
     }
     blocks
-}
-
-/// `data` cut into consecutive slices of the given lengths.
-pub(crate) fn split_lengths<'a, T>(data: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
-    let mut rest = data;
-    let mut out = Vec::with_capacity(lengths.len());
-    for &length in lengths {
-        let (head, tail) = rest.split_at_mut(length);
-        out.push(head);
-        rest = tail;
-    }
-    out
 }
 
 /// `data` (arranged by group) cut into the rows of each block.

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 use pyo3_arrow::PyTable;
+use rayon::prelude::*;
 
 use super::errors::{run, to_pyerr};
 use crate::frame::{factorize, Frame};
@@ -79,8 +80,11 @@ fn explosive_score<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options(py, clip, zero_mad, top_n)?;
     let frame = to_frame(py, frame)?;
-    let result = run(py, || {
-        score::explosive_score(&frame, &weights, &by, &options)
+    let (result, rank) = run(py, || {
+        let result = score::explosive_score(&frame, &weights, &by, &options)?;
+        // numpy's default integer, made here in parallel rather than under the GIL.
+        let rank: Vec<i64> = result.rank.par_iter().map(|&r| i64::from(r)).collect();
+        Ok((result, rank))
     })?;
     let out = PyDict::new(py);
     let z: Vec<Bound<'py, PyAny>> = result
@@ -90,7 +94,6 @@ fn explosive_score<'py>(
         .collect();
     out.set_item("z", z)?;
     out.set_item("score", result.score.into_pyarray(py))?;
-    let rank: Vec<i64> = result.rank.iter().map(|&r| i64::from(r)).collect();
     out.set_item("rank", rank.into_pyarray(py))?;
     let top_rows = result.top_rows.map(|rows| {
         rows.into_iter()

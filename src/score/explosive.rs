@@ -7,8 +7,8 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use rayon::prelude::*;
 
-use super::rank::rank_partition;
-use super::robust::{group_robust_stats, RobustStats, ZeroMad};
+use super::rank::rank_partition_reusing;
+use super::robust::{group_robust_stats_reusing, RobustStats, ZeroMad};
 use super::ScoreOptions;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
@@ -99,14 +99,19 @@ pub fn explosive_score_columns(
         )?;
     }
     let partition = groups.partition();
+    // One feature after another, each with all threads; the features and then the ranks
+    // reuse one buffer of keys.
+    let mut keys = Vec::new();
     let stats: Vec<Vec<RobustStats>> = features
-        .par_iter()
-        .map(|(_, values, _)| group_robust_stats(values, &partition, options.zero_mad))
+        .iter()
+        .map(|(_, values, _)| {
+            group_robust_stats_reusing(values, &partition, options.zero_mad, &mut keys)
+        })
         .collect();
     let values: Vec<&[f64]> = features.iter().map(|(_, values, _)| *values).collect();
     let weights: Vec<f64> = features.iter().map(|(_, _, w)| *w).collect();
     let (z, score) = zscores_and_score(&values, &weights, groups.ids(), &stats, options.clip);
-    let rank = rank_partition(&score, &partition);
+    let rank = rank_partition_reusing(&score, &partition, &mut keys);
     let top_rows = options.top_n.map(|n| {
         (0..score.len() as u32)
             .filter(|&row| rank[row as usize] as usize <= n && !score[row as usize].is_nan())
@@ -131,7 +136,9 @@ pub fn explosive_score_columns(
 const BLOCK: usize = 1 << 14;
 
 /// Every feature's z and the weighted sum Σ w × z (a missing z counting as 0; NaN where all
-/// are missing), in one parallel pass over blocks of rows.
+/// are missing), in one parallel pass over blocks of rows. Within a block, each feature is
+/// one tight loop over its column (its group statistics fit in L1), then added to the
+/// block's scores, which stay in cache between features.
 fn zscores_and_score(
     values: &[&[f64]],
     weights: &[f64],
@@ -141,6 +148,11 @@ fn zscores_and_score(
 ) -> (Vec<Vec<f64>>, Vec<f64>) {
     let n_rows = ids.len();
     let clip = clip.unwrap_or(f64::INFINITY);
+    let bounds = ((-clip).max(f64::MIN), clip.min(f64::MAX));
+    let scales: Vec<Vec<ZScale>> = stats
+        .iter()
+        .map(|s| s.iter().map(ZScale::new).collect())
+        .collect();
     let mut z: Vec<Vec<f64>> = values.iter().map(|_| vec![0.0; n_rows]).collect();
     let mut score = vec![0.0; n_rows];
     // Each block of rows gets its own mutable window of every z column.
@@ -156,22 +168,30 @@ fn zscores_and_score(
         .par_chunks_mut(BLOCK)
         .zip(blocks.into_par_iter())
         .enumerate()
-        .for_each(|(b, (score, mut z))| {
-            let start = b * BLOCK;
-            for (i, &group) in ids[start..start + score.len()].iter().enumerate() {
-                let mut sum = 0.0;
-                let mut any = false;
-                for f in 0..values.len() {
-                    let value = stats[f][group as usize]
-                        .z(values[f][start + i])
-                        .clamp(-clip, clip);
-                    z[f][i] = value;
-                    if !value.is_nan() {
-                        sum += weights[f] * value;
-                        any = true;
-                    }
+        .for_each_init(Vec::new, |seen, (b, (score, mut z))| {
+            let rows = b * BLOCK..b * BLOCK + score.len();
+            let ids = &ids[rows.clone()];
+            seen.clear();
+            seen.resize(score.len(), false);
+            for (f, z) in z.iter_mut().enumerate() {
+                let (scales, weight) = (scales[f].as_slice(), weights[f]);
+                let rows = z
+                    .iter_mut()
+                    .zip(&values[f][rows.clone()])
+                    .zip(ids)
+                    .zip(score.iter_mut())
+                    .zip(seen.iter_mut());
+                for ((((z, &x), &group), sum), seen) in rows {
+                    let value = scales[group as usize].z(x, bounds);
+                    *z = value;
+                    // A sum that starts at +0.0 never becomes -0.0: adding 0.0 is exact.
+                    let present = !value.is_nan();
+                    *sum += if present { weight * value } else { 0.0 };
+                    *seen |= present;
                 }
-                score[i] = if any {
+            }
+            for (sum, &seen) in score.iter_mut().zip(seen.iter()) {
+                *sum = if seen {
                     sum.clamp(f64::MIN, f64::MAX)
                 } else {
                     f64::NAN
@@ -179,6 +199,46 @@ fn zscores_and_score(
             }
         });
     (z, score)
+}
+
+/// [`RobustStats::z`] in the form the row loop wants.
+#[derive(Clone, Copy)]
+struct ZScale {
+    /// NaN when the group has no values, which makes every z NaN.
+    median: f64,
+    scale: f64,
+    /// Every z of the group is 0 (MAD and its fallback are 0).
+    flat: bool,
+}
+
+impl ZScale {
+    fn new(stats: &RobustStats) -> Self {
+        Self {
+            median: if stats.count == 0 {
+                f64::NAN
+            } else {
+                stats.median
+            },
+            scale: stats.scale,
+            flat: stats.count > 0 && stats.scale == 0.0,
+        }
+    }
+
+    /// The same value as [`RobustStats::z`], clamped to `bounds`, with selects for
+    /// branches.
+    #[inline(always)]
+    fn z(self, x: f64, (low, high): (f64, f64)) -> f64 {
+        let z = if self.flat {
+            0.0
+        } else {
+            (x - self.median) / self.scale
+        };
+        if x.is_finite() {
+            z.clamp(low, high)
+        } else {
+            f64::NAN
+        }
+    }
 }
 
 /// The per-group table users read when scores jump around: one row per group and feature
@@ -206,9 +266,12 @@ pub fn group_stats(
     let groups = frame.groups(by, "by")?;
     let partition = groups.partition();
     let mut per_feature = Vec::with_capacity(features.len());
+    let mut keys = Vec::new();
     for name in features {
         let values = frame.column(name, "features")?.to_f64("features")?;
-        per_feature.push(group_robust_stats(&values, &partition, zero_mad));
+        per_feature.push(group_robust_stats_reusing(
+            &values, &partition, zero_mad, &mut keys,
+        ));
     }
     // Rows: groups in order of first appearance, features in the order given within each.
     let n_features = features.len();
@@ -276,4 +339,70 @@ fn check_features<'a>(names: impl Iterator<Item = &'a str>, argument: &str) -> R
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_row_loop_gives_robust_stats_z_exactly() {
+        let stats = [
+            RobustStats {
+                count: 5,
+                n_nan: 0,
+                median: 2.0,
+                mad: 1.0,
+                scale: 1.5,
+            },
+            RobustStats {
+                count: 3,
+                n_nan: 1,
+                median: 4.0,
+                mad: 0.0,
+                scale: 0.0,
+            },
+            RobustStats {
+                count: 0,
+                n_nan: 2,
+                median: f64::NAN,
+                mad: f64::NAN,
+                scale: 0.0,
+            },
+            RobustStats {
+                count: 2,
+                n_nan: 0,
+                median: -1.0,
+                mad: 1e-300,
+                scale: 1e-300,
+            },
+        ];
+        let xs = [
+            0.0,
+            -0.0,
+            2.0,
+            3.5,
+            -7.25,
+            1e308,
+            -1e308,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for clip in [None, Some(0.5), Some(1e300)] {
+            let limit = clip.unwrap_or(f64::INFINITY);
+            let bounds = ((-limit).max(f64::MIN), limit.min(f64::MAX));
+            for s in &stats {
+                for &x in &xs {
+                    let want = s.z(x).clamp(-limit, limit);
+                    let got = ZScale::new(s).z(x, bounds);
+                    assert!(
+                        got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                        "{s:?}, x = {x}, clip {clip:?}: got {got}, want {want}"
+                    );
+                }
+            }
+        }
+    }
 }

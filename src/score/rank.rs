@@ -22,7 +22,17 @@ pub fn rank_within_groups(scores: &[f64], groups: &Groups) -> Result<Vec<u32>> {
 
 /// Ranks from a partition of the rows by group.
 pub(crate) fn rank_partition(scores: &[f64], partition: &Partition) -> Vec<u32> {
-    let arranged = partition.arrange(scores);
+    rank_partition_reusing(scores, partition, &mut Vec::new())
+}
+
+/// [`rank_partition`] with the sort keys (one per row) in `keys`, a buffer the caller may
+/// have faulted in already.
+pub(crate) fn rank_partition_reusing(
+    scores: &[f64],
+    partition: &Partition,
+    keys: &mut Vec<u64>,
+) -> Vec<u32> {
+    partition.arrange_into(scores, keys, descending_key);
     // Ranks in partition order: each group sorts and writes only its own slice.
     let mut ranked = vec![0u32; scores.len()];
     partition
@@ -32,7 +42,7 @@ pub(crate) fn rank_partition(scores: &[f64], partition: &Partition) -> Vec<u32> 
         .for_each_init(
             || (Vec::new(), Vec::new()),
             |(packed, order), (g, ranks)| {
-                sort_group(&arranged[partition.range(g)], packed, order);
+                sort_group(&keys[partition.range(g)], packed, order);
                 for (position, &index) in order.iter().enumerate() {
                     ranks[index as usize] = position as u32 + 1;
                 }
@@ -41,25 +51,25 @@ pub(crate) fn rank_partition(scores: &[f64], partition: &Partition) -> Vec<u32> 
     partition.unarrange(&ranked)
 }
 
-/// In-group indices of `scores` from best to worst, ties in index order, into `order`.
+/// In-group indices of the [`descending_key`]s `keys` from best to worst, ties in index
+/// order, into `order`.
 ///
 /// Sorting one `u64` per row (the key's high bits with the index in the low bits) is about
 /// twice as fast as sorting (key, index) pairs. Keys that agree in their high bits form
 /// runs that are then sorted by the full key, so the order is exact.
-fn sort_group(scores: &[f64], packed: &mut Vec<u64>, order: &mut Vec<u32>) {
-    let index_bits = usize::BITS - scores.len().saturating_sub(1).leading_zeros();
+fn sort_group(keys: &[u64], packed: &mut Vec<u64>, order: &mut Vec<u32>) {
+    let index_bits = usize::BITS - keys.len().saturating_sub(1).leading_zeros();
     let index_mask = (1u64 << index_bits) - 1;
     packed.clear();
     packed.extend(
-        scores
-            .iter()
+        keys.iter()
             .enumerate()
-            .map(|(i, &s)| (descending_key(s) >> index_bits << index_bits) | i as u64),
+            .map(|(i, &key)| (key >> index_bits << index_bits) | i as u64),
     );
     packed.sort_unstable();
     order.clear();
     order.extend(packed.iter().map(|&p| (p & index_mask) as u32));
-    let full_key = |i: u32| descending_key(scores[i as usize]);
+    let full_key = |i: u32| keys[i as usize];
     let mut start = 0;
     while start < packed.len() {
         let high = packed[start] >> index_bits;
@@ -119,8 +129,9 @@ mod tests {
         let base = 1.0f64;
         let next = f64::from_bits(base.to_bits() + 1);
         let scores = [base, next, base, next, 0.5, f64::NAN, next];
+        let keys: Vec<u64> = scores.iter().map(|&s| descending_key(s)).collect();
         let (mut packed, mut order) = (Vec::new(), Vec::new());
-        sort_group(&scores, &mut packed, &mut order);
+        sort_group(&keys, &mut packed, &mut order);
         assert_eq!(order, vec![1, 3, 6, 0, 2, 4, 5]);
     }
 

@@ -72,18 +72,30 @@ pub fn robust_stats(
     zero_mad: ZeroMad,
     scratch: &mut Vec<u64>,
 ) -> RobustStats {
-    // Selection runs on integers that sort as the floats do: integer comparisons are
-    // markedly faster than `f64::total_cmp`, and the results are the same values.
     scratch.clear();
-    let mut n_nan = 0;
-    for x in values {
-        if x.is_finite() {
-            scratch.push(ordered_bits(x));
-        } else {
-            n_nan += 1;
-        }
+    scratch.extend(values.map(selection_key));
+    stats_of_keys(scratch, zero_mad)
+}
+
+/// The key a value is selected by (see [`selection_key`]) for a missing value: above every
+/// other key, so that the finite values are always the smallest keys.
+const MISSING: u64 = u64::MAX;
+
+/// Selection runs on integers that sort as the floats do: integer comparisons are
+/// markedly faster than `f64::total_cmp`, and the results are the same values. NaN and
+/// ±inf are missing.
+fn selection_key(x: f64) -> u64 {
+    if x.is_finite() {
+        ordered_bits(x)
+    } else {
+        MISSING
     }
-    let count = scratch.len();
+}
+
+/// Statistics of one group from its selection keys, which it reorders.
+fn stats_of_keys(keys: &mut [u64], zero_mad: ZeroMad) -> RobustStats {
+    let n_nan = keys.iter().filter(|&&key| key == MISSING).count();
+    let count = keys.len() - n_nan;
     if count == 0 {
         return RobustStats {
             count,
@@ -93,15 +105,16 @@ pub fn robust_stats(
             scale: 0.0,
         };
     }
-    let median = median_in_place(scratch, from_ordered_bits);
+    // Missing keys sort last, so the `count` smallest keys are the values.
+    let median = median_of_smallest(keys, count, from_ordered_bits);
     let mut abs_sum = 0.0;
-    for key in scratch.iter_mut() {
+    for key in keys.iter_mut().filter(|key| **key != MISSING) {
         let deviation = (from_ordered_bits(*key) - median).abs();
         abs_sum += deviation;
-        // Bits of a non-negative float already sort as the float.
+        // Bits of a non-negative float already sort as the float, below `MISSING`.
         *key = deviation.to_bits();
     }
-    let mad = median_in_place(scratch, f64::from_bits);
+    let mad = median_of_smallest(keys, count, f64::from_bits);
     let mean_ad = abs_sum / count as f64;
     let scale = if mad > 0.0 {
         MAD_TO_SD * mad
@@ -137,12 +150,12 @@ fn from_ordered_bits(key: u64) -> f64 {
     })
 }
 
-/// Median by selection, O(n); the mean of the two middle values for an even count.
-fn median_in_place(keys: &mut [u64], decode: fn(u64) -> f64) -> f64 {
-    let n = keys.len();
-    let (lower, upper_middle, _) = keys.select_nth_unstable(n / 2);
+/// Median of the `count` smallest keys by selection, O(n); the mean of the two middle
+/// values for an even count.
+fn median_of_smallest(keys: &mut [u64], count: usize, decode: fn(u64) -> f64) -> f64 {
+    let (lower, upper_middle, _) = keys.select_nth_unstable(count / 2);
     let upper_middle = decode(*upper_middle);
-    if n % 2 == 1 {
+    if count % 2 == 1 {
         upper_middle
     } else {
         let lower_middle = decode(*lower.iter().max().expect("an even count has a lower half"));
@@ -156,13 +169,22 @@ pub fn group_robust_stats(
     partition: &Partition,
     zero_mad: ZeroMad,
 ) -> Vec<RobustStats> {
-    let arranged = partition.arrange(values);
-    (0..partition.n_groups())
+    group_robust_stats_reusing(values, partition, zero_mad, &mut Vec::new())
+}
+
+/// [`group_robust_stats`] with the selection keys (one per row) in `keys`, so that the
+/// features of one call reuse one buffer instead of faulting in a fresh one each.
+pub(crate) fn group_robust_stats_reusing(
+    values: &[f64],
+    partition: &Partition,
+    zero_mad: ZeroMad,
+    keys: &mut Vec<u64>,
+) -> Vec<RobustStats> {
+    partition.arrange_into(values, keys, selection_key);
+    partition
+        .split_mut(keys)
         .into_par_iter()
-        .map_init(Vec::new, |scratch, g| {
-            let group = arranged[partition.range(g)].iter().copied();
-            robust_stats(group, zero_mad, scratch)
-        })
+        .map(|group| stats_of_keys(group, zero_mad))
         .collect()
 }
 
