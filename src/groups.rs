@@ -420,6 +420,15 @@ mod tests {
         let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
         expected.sort_by_key(|&r| groups.ids()[r as usize]);
         assert_eq!(rows, expected);
+        // Arranging on several threads, block by block, puts every value where the stable
+        // sort puts its row, whatever buffer it reuses.
+        let partition = groups.partition();
+        let values: Vec<u64> = (0..keys.len() as u64).map(|r| r * 3 + 1).collect();
+        let mut out = vec![7u64; 10];
+        partition.arrange_into(&values, &mut out, |v| v - 1);
+        let want: Vec<u64> = expected.iter().map(|&r| values[r as usize] - 1).collect();
+        assert_eq!(out, want);
+        assert_eq!(partition.unarrange(&partition.arrange(&values)), values);
     }
 
     #[test]
