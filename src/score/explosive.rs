@@ -8,7 +8,7 @@ use arrow_schema::{DataType, Field, Schema};
 use rayon::prelude::*;
 
 use super::rank::rank_partition_reusing;
-use super::robust::{group_robust_stats_reusing, RobustStats, ZeroMad};
+use super::robust::{group_robust_stats_reusing, z_bounds, RobustStats, ZScale, ZeroMad};
 use super::ScoreOptions;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
@@ -147,8 +147,7 @@ fn zscores_and_score(
     clip: Option<f64>,
 ) -> (Vec<Vec<f64>>, Vec<f64>) {
     let n_rows = ids.len();
-    let clip = clip.unwrap_or(f64::INFINITY);
-    let bounds = ((-clip).max(f64::MIN), clip.min(f64::MAX));
+    let bounds = z_bounds(clip);
     let scales: Vec<Vec<ZScale>> = stats
         .iter()
         .map(|s| s.iter().map(ZScale::new).collect())
@@ -199,46 +198,6 @@ fn zscores_and_score(
             }
         });
     (z, score)
-}
-
-/// [`RobustStats::z`] in the form the row loop wants.
-#[derive(Clone, Copy)]
-struct ZScale {
-    /// NaN when the group has no values, which makes every z NaN.
-    median: f64,
-    scale: f64,
-    /// Every z of the group is 0 (MAD and its fallback are 0).
-    flat: bool,
-}
-
-impl ZScale {
-    fn new(stats: &RobustStats) -> Self {
-        Self {
-            median: if stats.count == 0 {
-                f64::NAN
-            } else {
-                stats.median
-            },
-            scale: stats.scale,
-            flat: stats.count > 0 && stats.scale == 0.0,
-        }
-    }
-
-    /// The same value as [`RobustStats::z`], clamped to `bounds`, with selects for
-    /// branches.
-    #[inline(always)]
-    fn z(self, x: f64, (low, high): (f64, f64)) -> f64 {
-        let z = if self.flat {
-            0.0
-        } else {
-            (x - self.median) / self.scale
-        };
-        if x.is_finite() {
-            z.clamp(low, high)
-        } else {
-            f64::NAN
-        }
-    }
 }
 
 /// The per-group table users read when scores jump around: one row per group and feature
@@ -339,70 +298,4 @@ fn check_features<'a>(names: impl Iterator<Item = &'a str>, argument: &str) -> R
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_row_loop_gives_robust_stats_z_exactly() {
-        let stats = [
-            RobustStats {
-                count: 5,
-                n_nan: 0,
-                median: 2.0,
-                mad: 1.0,
-                scale: 1.5,
-            },
-            RobustStats {
-                count: 3,
-                n_nan: 1,
-                median: 4.0,
-                mad: 0.0,
-                scale: 0.0,
-            },
-            RobustStats {
-                count: 0,
-                n_nan: 2,
-                median: f64::NAN,
-                mad: f64::NAN,
-                scale: 0.0,
-            },
-            RobustStats {
-                count: 2,
-                n_nan: 0,
-                median: -1.0,
-                mad: 1e-300,
-                scale: 1e-300,
-            },
-        ];
-        let xs = [
-            0.0,
-            -0.0,
-            2.0,
-            3.5,
-            -7.25,
-            1e308,
-            -1e308,
-            f64::MAX,
-            f64::NAN,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for clip in [None, Some(0.5), Some(1e300)] {
-            let limit = clip.unwrap_or(f64::INFINITY);
-            let bounds = ((-limit).max(f64::MIN), limit.min(f64::MAX));
-            for s in &stats {
-                for &x in &xs {
-                    let want = s.z(x).clamp(-limit, limit);
-                    let got = ZScale::new(s).z(x, bounds);
-                    assert!(
-                        got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
-                        "{s:?}, x = {x}, clip {clip:?}: got {got}, want {want}"
-                    );
-                }
-            }
-        }
-    }
 }
