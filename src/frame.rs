@@ -633,8 +633,7 @@ pub fn factorize_columns(
         _ => tuples.len(),
     };
     let mut ids = vec![0u32; n_rows];
-    let lengths: Vec<usize> = coded.iter().map(|piece| piece.codes().len()).collect();
-    split_lengths(&mut ids, &lengths)
+    split_lengths(&mut ids, coded.iter().map(|piece| piece.codes().len()))
         .into_par_iter()
         .zip(&coded)
         .zip(&remaps)

@@ -245,14 +245,7 @@ impl Partition {
 
     /// `data` (in partition order) cut into one mutable slice per group.
     pub fn split_mut<'a, T>(&self, data: &'a mut [T]) -> Vec<&'a mut [T]> {
-        let mut slices = Vec::with_capacity(self.n_groups());
-        let mut rest = data;
-        for window in self.offsets.windows(2) {
-            let (head, tail) = rest.split_at_mut(window[1] - window[0]);
-            slices.push(head);
-            rest = tail;
-        }
-        slices
+        split_lengths(data, self.offsets.windows(2).map(|w| w[1] - w[0]))
     }
 }
 
@@ -299,15 +292,19 @@ impl<'a, T: Copy> RowWriter<'a, T> {
 }
 
 /// `data` cut into consecutive slices of the given lengths.
-pub(crate) fn split_lengths<'a, T>(data: &'a mut [T], lengths: &[usize]) -> Vec<&'a mut [T]> {
+pub(crate) fn split_lengths<T>(
+    data: &mut [T],
+    lengths: impl IntoIterator<Item = usize>,
+) -> Vec<&mut [T]> {
     let mut rest = data;
-    let mut out = Vec::with_capacity(lengths.len());
-    for &length in lengths {
-        let (head, tail) = rest.split_at_mut(length);
-        out.push(head);
-        rest = tail;
-    }
-    out
+    lengths
+        .into_iter()
+        .map(|length| {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(length);
+            rest = tail;
+            head
+        })
+        .collect()
 }
 
 /// How many writes ahead a scatter prefetches: far enough to hide a miss, near enough that

@@ -110,22 +110,6 @@ pub(crate) fn blocks(offsets: &[usize]) -> Vec<Range<usize>> {
     blocks
 }
 
-/// `data` (arranged by group) cut into the rows of each block.
-pub(crate) fn split_blocks<'a, T>(
-    data: &'a mut [T],
-    blocks: &[Range<usize>],
-    offsets: &[usize],
-) -> Vec<(Range<usize>, &'a mut [T])> {
-    let mut rest = data;
-    let mut out = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        let (head, tail) = rest.split_at_mut(offsets[block.end] - offsets[block.start]);
-        out.push((block.clone(), head));
-        rest = tail;
-    }
-    out
-}
-
 /// Exclusive prefix sums.
 pub(crate) fn prefix_sums(counts: &[i64]) -> Vec<i64> {
     let mut total = 0;

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 
-use super::layout::{blocks, split_blocks, TimeOrder};
+use super::layout::{blocks, split_lengths, TimeOrder};
 use super::time::{parse_duration, DAY};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
@@ -166,12 +166,15 @@ pub fn rolling(
 
     // Blocks of whole groups, a few per thread; every output splits at the same rows.
     let blocks = blocks(partition_offsets);
+    let block_rows: Vec<usize> = blocks
+        .iter()
+        .map(|b| partition_offsets[b.end] - partition_offsets[b.start])
+        .collect();
     let mut per_block: Vec<Vec<&mut [f64]>> = blocks.iter().map(|_| Vec::new()).collect();
     for out in arranged.iter_mut() {
-        for (slices, (_, slice)) in
-            per_block
-                .iter_mut()
-                .zip(split_blocks(out, &blocks, partition_offsets))
+        for (slices, slice) in per_block
+            .iter_mut()
+            .zip(split_lengths(out, block_rows.iter().copied()))
         {
             slices.push(slice);
         }

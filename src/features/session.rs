@@ -434,8 +434,8 @@ where
     let blocks = SessionBlocks::new(&layout, config);
     let mut sessions = vec![SessionSummary::default(); blocks.total()];
     let mut first_rows = vec![0u32; blocks.total()];
-    let session_slices = split_lengths(&mut sessions, &blocks.counts);
-    let first_row_slices = split_lengths(&mut first_rows, &blocks.counts);
+    let session_slices = split_lengths(&mut sessions, blocks.counts.iter().copied());
+    let first_row_slices = split_lengths(&mut first_rows, blocks.counts.iter().copied());
     let mut ids = vec![0i64; n];
     let mut views = vec![0i64; n];
     let mut since = vec![f64::NAN; n];
