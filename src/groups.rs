@@ -205,8 +205,12 @@ impl Partition {
     ///
     /// # Panics
     /// If `values` does not hold one value per row.
-    pub fn arrange_into<T, U>(&self, values: &[T], out: &mut Vec<U>, map: impl Fn(T) -> U + Sync)
-    where
+    pub(crate) fn arrange_into<T, U>(
+        &self,
+        values: &[T],
+        out: &mut Vec<U>,
+        map: impl Fn(T) -> U + Sync,
+    ) where
         T: Copy + Send + Sync,
         U: Copy + Send + Sync,
     {
