@@ -165,6 +165,29 @@ def test_many_small_groups_and_one_huge_group():
     )
 
 
+@pytest.mark.parametrize("zero_mad", ["mean_ad", "zero"])
+def test_large_groups_match_scipy(zero_mad):
+    """Groups of 1,024 rows and more are first narrowed down by a sample of their values
+    (docs/score.md): random, sorted and periodic values, ties and missing values, against
+    scipy's full computation."""
+    rng = np.random.default_rng(11)
+    for case in range(40):
+        sizes = rng.integers(1_000, 6_000, size=int(rng.integers(1, 4)))
+        values = np.concatenate([random_values(rng, int(size)) for size in sizes])
+        shape = case % 4
+        if shape == 1:
+            values = np.sort(values)  # NaN last: the sample sees the order exactly
+        elif shape == 2:
+            values = np.tile(rng.normal(size=16), values.size // 16 + 1)[: values.size]
+        groups = np.repeat(np.arange(sizes.size), sizes)
+        if shape == 3:
+            order = rng.permutation(values.size)  # groups interleaved
+            values, groups = values[order], groups[order]
+        got = robust_zscore(values, groups, zero_mad=zero_mad)
+        want = reference.robust_zscore(values, groups, zero_mad=zero_mad)
+        np.testing.assert_allclose(got, want, **TOL)
+
+
 @pytest.mark.parametrize(
     "keys",
     [

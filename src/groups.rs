@@ -240,10 +240,19 @@ impl Partition {
 
     /// The inverse of [`Partition::arrange`]: values in partition order back in row order.
     pub fn unarrange<T: Copy + Send + Sync>(&self, arranged: &[T]) -> Vec<T> {
+        self.unarrange_with(arranged, |value| value)
+    }
+
+    /// [`Partition::unarrange`] converting each value on the way, in the same pass.
+    pub(crate) fn unarrange_with<T: Copy + Sync, U: Send>(
+        &self,
+        arranged: &[T],
+        map: impl Fn(T) -> U + Sync,
+    ) -> Vec<U> {
         self.positions
             .par_iter()
             .with_min_len(1 << 14)
-            .map(|&position| arranged[position as usize])
+            .map(|&position| map(arranged[position as usize]))
             .collect()
     }
 

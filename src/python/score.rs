@@ -5,7 +5,6 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 use pyo3_arrow::PyTable;
-use rayon::prelude::*;
 
 use super::errors::{run, to_pyerr};
 use crate::frame::{factorize, Frame};
@@ -80,11 +79,9 @@ fn explosive_score<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = options(py, clip, zero_mad, top_n)?;
     let frame = to_frame(py, frame)?;
-    let (result, rank) = run(py, || {
-        let result = score::explosive_score(&frame, &weights, &by, &options)?;
-        // numpy's default integer, made here in parallel rather than under the GIL.
-        let rank: Vec<i64> = result.rank.par_iter().map(|&r| i64::from(r)).collect();
-        Ok((result, rank))
+    // Ranks as numpy's default integer, made by the kernel rather than converted here.
+    let result = run(py, || {
+        score::explosive_score_ranked::<i64>(&frame, &weights, &by, &options)
     })?;
     let out = PyDict::new(py);
     let z: Vec<Bound<'py, PyAny>> = result
@@ -94,7 +91,7 @@ fn explosive_score<'py>(
         .collect();
     out.set_item("z", z)?;
     out.set_item("score", result.score.into_pyarray(py))?;
-    out.set_item("rank", rank.into_pyarray(py))?;
+    out.set_item("rank", result.rank.into_pyarray(py))?;
     let top_rows = result.top_rows.map(|rows| {
         rows.into_iter()
             .map(i64::from)

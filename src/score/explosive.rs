@@ -14,9 +14,10 @@ use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
 use crate::groups::Groups;
 
-/// Everything the explosive score computes, row-aligned with the input.
+/// Everything the explosive score computes, row-aligned with the input; ranks are `u32`
+/// unless asked otherwise (the Python layer takes numpy's i64 without a conversion pass).
 #[derive(Debug, Clone)]
-pub struct ExplosiveScore {
+pub struct ExplosiveScore<Rank = u32> {
     /// The weighted features, in the order given.
     pub features: Vec<String>,
     /// Their weights.
@@ -26,7 +27,7 @@ pub struct ExplosiveScore {
     /// Σ weight × z, a missing z counting as 0; NaN when every z of the row is missing.
     pub score: Vec<f64>,
     /// 1 = highest score within the row's group; ties in input order; NaN last.
-    pub rank: Vec<u32>,
+    pub rank: Vec<Rank>,
     /// `stats[f][group]`: the median and scale behind `z[f]`.
     pub stats: Vec<Vec<RobustStats>>,
     /// The group of every row.
@@ -58,6 +59,16 @@ pub fn explosive_score(
     by: &[String],
     options: &ScoreOptions,
 ) -> Result<ExplosiveScore> {
+    explosive_score_ranked(frame, weights, by, options)
+}
+
+/// [`explosive_score`] with ranks of type `Rank`.
+pub(crate) fn explosive_score_ranked<Rank: RankType>(
+    frame: &Frame,
+    weights: &[(String, f64)],
+    by: &[String],
+    options: &ScoreOptions,
+) -> Result<ExplosiveScore<Rank>> {
     if frame.num_rows() == 0 {
         return Err(EcomkitError::Empty {
             argument: "frame".into(),
@@ -73,7 +84,7 @@ pub fn explosive_score(
         .zip(&columns)
         .map(|((name, weight), values)| (name.as_str(), values.as_ref(), *weight))
         .collect();
-    explosive_score_columns(&features, groups, options)
+    explosive_score_columns_ranked(&features, groups, options)
 }
 
 /// The explosive score over plain slices: `(name, values, weight)` per feature.
@@ -82,6 +93,18 @@ pub fn explosive_score_columns(
     groups: Groups,
     options: &ScoreOptions,
 ) -> Result<ExplosiveScore> {
+    explosive_score_columns_ranked(features, groups, options)
+}
+
+/// An integer type ranks can be returned as.
+pub(crate) trait RankType: From<u32> + Copy + PartialOrd + Send {}
+impl<T: From<u32> + Copy + PartialOrd + Send> RankType for T {}
+
+fn explosive_score_columns_ranked<Rank: RankType>(
+    features: &[(&str, &[f64], f64)],
+    groups: Groups,
+    options: &ScoreOptions,
+) -> Result<ExplosiveScore<Rank>> {
     options.validate()?;
     check_features(features.iter().map(|(name, _, _)| *name), "weights")?;
     for (name, values, weight) in features {
@@ -113,8 +136,9 @@ pub fn explosive_score_columns(
     let (z, score) = zscores_and_score(&values, &weights, groups.ids(), &stats, options.clip);
     let rank = rank_partition_reusing(&score, &partition, &mut keys);
     let top_rows = options.top_n.map(|n| {
+        let last = Rank::from(u32::try_from(n).unwrap_or(u32::MAX));
         (0..score.len() as u32)
-            .filter(|&row| rank[row as usize] as usize <= n && !score[row as usize].is_nan())
+            .filter(|&row| rank[row as usize] <= last && !score[row as usize].is_nan())
             .collect()
     });
     Ok(ExplosiveScore {

@@ -22,6 +22,8 @@ mod explosive;
 mod rank;
 mod robust;
 
+#[cfg(feature = "python")]
+pub(crate) use explosive::explosive_score_ranked;
 pub use explosive::{explosive_score, explosive_score_columns, group_stats, ExplosiveScore};
 pub use rank::rank_within_groups;
 pub use robust::{

@@ -26,29 +26,27 @@ pub(crate) fn rank_partition(scores: &[f64], partition: &Partition) -> Vec<u32> 
 }
 
 /// [`rank_partition`] with the sort keys (one per row) in `keys`, a buffer the caller may
-/// have faulted in already.
-pub(crate) fn rank_partition_reusing(
+/// have faulted in already, and the ranks as any integer type that holds a `u32` (Python
+/// wants i64: made in the pass that puts the ranks back in row order).
+pub(crate) fn rank_partition_reusing<R: From<u32> + Send>(
     scores: &[f64],
     partition: &Partition,
     keys: &mut Vec<u64>,
-) -> Vec<u32> {
+) -> Vec<R> {
     partition.arrange_into(scores, keys, descending_key);
-    // Ranks in partition order: each group sorts and writes only its own slice.
-    let mut ranked = vec![0u32; scores.len()];
-    partition
-        .split_mut(&mut ranked)
-        .into_par_iter()
-        .enumerate()
-        .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(packed, order), (g, ranks)| {
-                sort_group(&keys[partition.range(g)], packed, order);
-                for (position, &index) in order.iter().enumerate() {
-                    ranks[index as usize] = position as u32 + 1;
-                }
-            },
-        );
-    partition.unarrange(&ranked)
+    // Each group sorts its keys and then overwrites them with its ranks, so the ranks in
+    // partition order need no memory of their own.
+    partition.split_mut(keys).into_par_iter().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(packed, order), group| {
+            sort_group(group, packed, order);
+            for (position, &index) in order.iter().enumerate() {
+                group[index as usize] = position as u64 + 1;
+            }
+        },
+    );
+    // A rank is at most the number of rows, which is a u32.
+    partition.unarrange_with(keys, |rank| R::from(rank as u32))
 }
 
 /// In-group indices of the [`descending_key`]s `keys` from best to worst, ties in index

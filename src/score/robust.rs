@@ -74,7 +74,10 @@ pub fn robust_stats(
 ) -> RobustStats {
     scratch.clear();
     scratch.extend(values.map(selection_key));
-    stats_of_keys(scratch, zero_mad)
+    let n = scratch.len();
+    scratch.resize(n + selection_scratch_len(n), 0);
+    let (keys, selection) = scratch.split_at_mut(n);
+    stats_of_keys(keys, zero_mad, selection)
 }
 
 /// The key a value is selected by (see [`selection_key`]) for a missing value: above every
@@ -92,40 +95,53 @@ fn selection_key(x: f64) -> u64 {
     }
 }
 
-/// Statistics of one group from its selection keys, which it reorders.
-fn stats_of_keys(keys: &mut [u64], zero_mad: ZeroMad) -> RobustStats {
-    let n_nan = keys.iter().filter(|&&key| key == MISSING).count();
-    let count = keys.len() - n_nan;
-    if count == 0 {
+/// Statistics of one group from its selection keys, which stay as they are; `scratch`
+/// (at least [`selection_scratch_len`] long) takes the selections' copies.
+fn stats_of_keys(keys: &[u64], zero_mad: ZeroMad, scratch: &mut [u64]) -> RobustStats {
+    let Some(middle) = select_middle(keys, |key| key, scratch) else {
         return RobustStats {
-            count,
-            n_nan,
+            count: 0,
+            n_nan: keys.len(),
             median: f64::NAN,
             mad: f64::NAN,
             scale: 0.0,
         };
-    }
-    // Missing keys sort last, so the `count` smallest keys are the values.
-    let median = median_of_smallest(keys, count, from_ordered_bits);
-    let mut abs_sum = 0.0;
-    for key in keys.iter_mut().filter(|key| **key != MISSING) {
-        let deviation = (from_ordered_bits(*key) - median).abs();
-        abs_sum += deviation;
-        // Bits of a non-negative float already sort as the float, below `MISSING`.
-        *key = deviation.to_bits();
-    }
-    let mad = median_of_smallest(keys, count, f64::from_bits);
-    let mean_ad = abs_sum / count as f64;
+    };
+    let count = middle.count;
+    let median = middle.value(from_ordered_bits);
+    // Bits of a non-negative float sort as the float; missing keys stay above them all.
+    let deviation = |key: u64| {
+        if key == MISSING {
+            MISSING
+        } else {
+            (from_ordered_bits(key) - median).abs().to_bits()
+        }
+    };
+    let mad = select_middle(keys, deviation, scratch)
+        .expect("the same values as the median's")
+        .value(f64::from_bits);
     let scale = if mad > 0.0 {
         MAD_TO_SD * mad
-    } else if zero_mad == ZeroMad::MeanAd && mean_ad > 0.0 {
-        MEAN_AD_TO_SD * mean_ad
     } else {
-        0.0
+        // The mean absolute deviation is only needed here, so it is only summed here.
+        let mean_ad = || {
+            let sum: f64 = keys
+                .iter()
+                .filter(|&&key| key != MISSING)
+                .map(|&key| (from_ordered_bits(key) - median).abs())
+                .sum();
+            sum / count as f64
+        };
+        match zero_mad {
+            ZeroMad::MeanAd => Some(mean_ad())
+                .filter(|&mean_ad| mean_ad > 0.0)
+                .map_or(0.0, |mean_ad| MEAN_AD_TO_SD * mean_ad),
+            ZeroMad::Zero => 0.0,
+        }
     };
     RobustStats {
         count,
-        n_nan,
+        n_nan: keys.len() - count,
         median,
         mad,
         scale,
@@ -150,16 +166,148 @@ fn from_ordered_bits(key: u64) -> f64 {
     })
 }
 
-/// Median of the `count` smallest keys by selection, O(n); the mean of the two middle
-/// values for an even count.
-fn median_of_smallest(keys: &mut [u64], count: usize, decode: fn(u64) -> f64) -> f64 {
-    let (lower, upper_middle, _) = keys.select_nth_unstable(count / 2);
-    let upper_middle = decode(*upper_middle);
-    if count % 2 == 1 {
-        upper_middle
+/// Groups smaller than this are selected among all their keys; larger ones are first
+/// narrowed down by a sample.
+const SAMPLED_FROM: usize = 1024;
+/// Keys in the sample of a large group.
+const SAMPLE: usize = 256;
+
+/// How much scratch [`select_middle`] needs for `n` keys.
+fn selection_scratch_len(n: usize) -> usize {
+    n + SAMPLE
+}
+
+/// The middle of the values that are not missing: their number and the two middle order
+/// statistics (the same one for an odd number).
+#[derive(Debug, PartialEq)]
+struct Middle {
+    count: usize,
+    lower: u64,
+    upper: u64,
+}
+
+impl Middle {
+    /// The median, decoded: the mean of the two middle values for an even count.
+    fn value(&self, decode: fn(u64) -> f64) -> f64 {
+        if self.count % 2 == 1 {
+            decode(self.upper)
+        } else {
+            (decode(self.lower) + decode(self.upper)) / 2.0
+        }
+    }
+}
+
+/// The middle of `map(key)` over `keys` leaving out `MISSING` values (`None` if all are),
+/// in O(n) and without reordering `keys`.
+///
+/// Floyd and Rivest's idea: a sample of a large group brackets the middle between two of
+/// its own order statistics; one branch-free pass keeps the values inside the bracket
+/// (about a fifth of them) and counts those below it and the missing ones; the selection
+/// then runs on the kept values only. That is about half the work of `select_nth_unstable`
+/// on all keys, and the missing values are counted in the same pass. A bracket that misses
+/// (rare with a strided sample; periodic data at worst) is widened to every value: the
+/// result is exact either way.
+fn select_middle(keys: &[u64], map: impl Fn(u64) -> u64, scratch: &mut [u64]) -> Option<Middle> {
+    let n = keys.len();
+    let (kept, sample) = scratch.split_at_mut(n);
+    let everything = (0, MISSING - 1);
+    let mut bracket = if n < SAMPLED_FROM {
+        everything
     } else {
-        let lower_middle = decode(*lower.iter().max().expect("an even count has a lower half"));
-        (lower_middle + upper_middle) / 2.0
+        sample_bracket(keys, &map, &mut sample[..SAMPLE])
+    };
+    loop {
+        let Pass {
+            below,
+            kept: len,
+            missing,
+        } = keep_between(keys, bracket, &map, kept);
+        let count = n - missing;
+        if count == 0 {
+            return None;
+        }
+        let (k, even) = (count / 2, count % 2 == 0);
+        // The k-th value, and for an even count the one before it, must have been kept.
+        if below + usize::from(even) <= k && k < below + len {
+            let (lower, upper, _) = kept[..len].select_nth_unstable(k - below);
+            let upper = *upper;
+            let lower = if even {
+                *lower.iter().max().expect("a kept value below the k-th")
+            } else {
+                upper
+            };
+            return Some(Middle {
+                count,
+                lower,
+                upper,
+            });
+        }
+        debug_assert_ne!(bracket, everything, "every value brackets the middle");
+        bracket = everything;
+    }
+}
+
+/// Values (by `map`) that bracket the middle of the values of `keys` with high
+/// probability: the order statistics of a strided sample about 3 standard deviations
+/// either side of the sample's own middle. An end past the sample is unbounded.
+fn sample_bracket(keys: &[u64], map: &impl Fn(u64) -> u64, sample: &mut [u64]) -> (u64, u64) {
+    let stride = keys.len() / sample.len();
+    for (slot, &key) in sample
+        .iter_mut()
+        .zip(keys[stride / 2..].iter().step_by(stride))
+    {
+        *slot = map(key);
+    }
+    // Missing values are the largest: the sample's values are its `size` smallest.
+    let size = sample.iter().filter(|&&value| value != MISSING).count();
+    let centre = size as f64 / 2.0;
+    let margin = 1.5 * (size as f64).sqrt() + 2.0;
+    let (low_at, high_at) = (centre - margin, centre + margin);
+    let high_at = (high_at < size as f64).then_some(high_at as usize);
+    let high = match high_at {
+        Some(at) => *sample.select_nth_unstable(at).1,
+        None => MISSING - 1,
+    };
+    let low = if low_at >= 0.0 {
+        // After the first selection the values below `high` come first; else all do.
+        let sample_len = sample.len();
+        let below_high = &mut sample[..high_at.unwrap_or(sample_len)];
+        *below_high.select_nth_unstable(low_at as usize).1
+    } else {
+        0
+    };
+    (low, high)
+}
+
+/// What one pass of [`keep_between`] found.
+struct Pass {
+    below: usize,
+    kept: usize,
+    missing: usize,
+}
+
+/// Copies the values (by `map`) of `keys` within `low..=high` to the front of `kept`, and
+/// counts them, those below `low` and the missing ones.
+fn keep_between(
+    keys: &[u64],
+    (low, high): (u64, u64),
+    map: &impl Fn(u64) -> u64,
+    kept: &mut [u64],
+) -> Pass {
+    let width = high - low;
+    let (mut below, mut len, mut missing) = (0, 0, 0);
+    for &key in keys {
+        let value = map(key);
+        below += usize::from(value < low);
+        missing += usize::from(value == MISSING);
+        // Written unconditionally, kept by advancing: no branch to mispredict.
+        kept[len] = value;
+        len += usize::from(value.wrapping_sub(low) <= width);
+    }
+    Pass {
+        below,
+        kept: len,
+        missing,
     }
 }
 
@@ -181,10 +329,16 @@ pub(crate) fn group_robust_stats_reusing(
     keys: &mut Vec<u64>,
 ) -> Vec<RobustStats> {
     partition.arrange_into(values, keys, selection_key);
-    partition
-        .split_mut(keys)
+    (0..partition.n_groups())
         .into_par_iter()
-        .map(|group| stats_of_keys(group, zero_mad))
+        .map_init(Vec::new, |scratch, g| {
+            let group = &keys[partition.range(g)];
+            let needed = selection_scratch_len(group.len());
+            if scratch.len() < needed {
+                scratch.resize(needed, 0);
+            }
+            stats_of_keys(group, zero_mad, scratch)
+        })
         .collect()
 }
 
@@ -330,6 +484,57 @@ mod tests {
                         "{s:?}, x = {x}, clip {clip:?}: got {got}, want {want}"
                     );
                 }
+            }
+        }
+    }
+
+    /// The sampled selection against a full sort, on shapes where a strided sample
+    /// brackets well (random), perfectly (sorted) and badly (periodic with the stride's
+    /// period, few distinct values), with and without missing values.
+    #[test]
+    fn bracketed_selection_matches_a_sort() {
+        let mut rng = crate::rng::Rng::new(7);
+        let mut scratch = Vec::new();
+        for case in 0..600 {
+            let n = [1, 2, 3, 1023, 1024, 1025, 4099, 20_000][case % 8];
+            let missing_share = [0, 0, 1, 50, 99, 100][case % 6];
+            let keys: Vec<u64> = (0..n as u64)
+                .map(|i| {
+                    if rng.below(100) < missing_share {
+                        return MISSING;
+                    }
+                    match case % 5 {
+                        0 => rng.next_u64(),
+                        1 => i * 3,
+                        2 => (n as u64 - i) % 4,
+                        3 => u64::from((i % 64) < 32) * rng.below(1000),
+                        _ => rng.below(5) * (u64::MAX / 4 - 1),
+                    }
+                })
+                .collect();
+            scratch.resize(selection_scratch_len(n), 0);
+            for flip in [false, true] {
+                // A mapped selection sees the mapped values (missing ones stay missing).
+                let map = |key: u64| {
+                    if flip && key != MISSING {
+                        !key >> 1
+                    } else {
+                        key
+                    }
+                };
+                let mut values: Vec<u64> = keys.iter().map(|&key| map(key)).collect();
+                values.retain(|&value| value != MISSING);
+                values.sort_unstable();
+                let want = (!values.is_empty()).then(|| {
+                    let k = values.len() / 2;
+                    let lower = if values.len() % 2 == 0 { k - 1 } else { k };
+                    Middle {
+                        count: values.len(),
+                        lower: values[lower],
+                        upper: values[k],
+                    }
+                });
+                assert_eq!(select_middle(&keys, map, &mut scratch), want, "case {case}");
             }
         }
     }
