@@ -174,13 +174,31 @@ def with_columns(
         )
     out = frame.take(pa.array(rows)) if rows is not None else frame
     for name, values in new.items():
-        array = pa.array(values, from_pandas=True)
+        array = _arrow_column(values)
         index = out.schema.get_field_index(name)
         if index >= 0:
             out = out.set_column(index, name, array)
         else:
             out = out.append_column(name, array)
     return out
+
+
+def _arrow_column(values: np.ndarray) -> pa.Array:
+    """`values` as an Arrow array, NaN as null (as polars and pandas' readers see missing
+    floats). Floats keep their buffer and get a validity bitmap: pyarrow's own NaN-to-null
+    conversion copies every value (~25 ms per 10M)."""
+    if values.dtype.kind != "f" or values.dtype.itemsize not in (4, 8):
+        return pa.array(values, from_pandas=True)
+    values = np.ascontiguousarray(values)
+    missing = np.isnan(values)
+    n_missing = int(np.count_nonzero(missing))
+    if n_missing == 0:
+        return pa.array(values)
+    valid = np.packbits(~missing, bitorder="little")
+    buffers = [pa.py_buffer(valid), pa.py_buffer(values)]
+    return pa.Array.from_buffers(
+        pa.from_numpy_dtype(values.dtype), len(values), buffers, null_count=n_missing
+    )
 
 
 def take(frame: Any, kind: str, rows: np.ndarray) -> Any:
