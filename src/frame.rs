@@ -539,13 +539,12 @@ impl<'a> CodedPiece<'a> {
         }
     }
 
-    /// The key of column `k` in local group `code`.
-    fn key(&self, k: usize, code: usize) -> Key<'a> {
-        let column_code = match &self.tuples {
+    /// The local code of column `k`'s key in local group `code`.
+    fn column_code(&self, k: usize, code: usize) -> u32 {
+        match &self.tuples {
             Some((_, first_rows)) => self.column_codes[k][first_rows[code] as usize],
             None => code as u32,
-        };
-        self.column_keys[k][column_code as usize]
+        }
     }
 
     fn n_codes(&self) -> usize {
@@ -607,23 +606,36 @@ pub fn factorize_columns(
     // Merge in row order: column keys → global column codes → global code of the tuple. A
     // piece's local codes follow first appearance, so the global ones do too.
     let mut column_coders: Vec<Coder> = columns.iter().map(|_| Coder::default()).collect();
-    let mut tuples: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+    let mut tuples: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+    let mut tuple = Vec::with_capacity(columns.len());
     let remaps: Vec<Vec<u32>> = coded
         .iter()
         .map(|piece| {
+            // Each of the piece's keys is looked up once, not once per tuple it is part of.
+            let global: Vec<Vec<u32>> = column_coders
+                .iter_mut()
+                .zip(&piece.column_keys)
+                .map(|(coder, keys)| keys.iter().map(|&key| coder.code(key)).collect())
+                .collect();
             (0..piece.n_codes())
                 .map(|code| {
-                    let mut codes = column_coders
-                        .iter_mut()
-                        .enumerate()
-                        .map(|(k, coder)| coder.code(piece.key(k, code)));
-                    if let [_] = columns {
+                    if let [only] = global.as_slice() {
                         // One key column: its coder's codes are the group ids.
-                        return codes.next().expect("one column");
+                        return only[code];
                     }
-                    let tuple: Vec<u32> = codes.collect();
-                    let next = tuples.len() as u32;
-                    *tuples.entry(tuple).or_insert(next)
+                    tuple.clear();
+                    tuple.extend(
+                        global
+                            .iter()
+                            .enumerate()
+                            .map(|(k, global)| global[piece.column_code(k, code) as usize]),
+                    );
+                    if let Some(&id) = tuples.get(tuple.as_slice()) {
+                        return id;
+                    }
+                    let id = tuples.len() as u32;
+                    tuples.insert(tuple.as_slice().into(), id);
+                    id
                 })
                 .collect()
         })
