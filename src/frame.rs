@@ -538,21 +538,6 @@ impl<'a> CodedPiece<'a> {
             None => &self.column_codes[0],
         }
     }
-
-    /// The local code of column `k`'s key in local group `code`.
-    fn column_code(&self, k: usize, code: usize) -> u32 {
-        match &self.tuples {
-            Some((_, first_rows)) => self.column_codes[k][first_rows[code] as usize],
-            None => code as u32,
-        }
-    }
-
-    fn n_codes(&self) -> usize {
-        match &self.tuples {
-            Some((_, first_rows)) => first_rows.len(),
-            None => self.column_keys[0].len(),
-        }
-    }
 }
 
 /// Dense groups of the rows of chunked key arrays; nulls form one group of their own.
@@ -612,23 +597,26 @@ pub fn factorize_columns(
         .iter()
         .map(|piece| {
             // Each of the piece's keys is looked up once, not once per tuple it is part of.
-            let global: Vec<Vec<u32>> = column_coders
+            let mut global: Vec<Vec<u32>> = column_coders
                 .iter_mut()
                 .zip(&piece.column_keys)
                 .map(|(coder, keys)| keys.iter().map(|&key| coder.code(key)).collect())
                 .collect();
-            (0..piece.n_codes())
-                .map(|code| {
-                    if let [only] = global.as_slice() {
-                        // One key column: its coder's codes are the group ids.
-                        return only[code];
-                    }
+            if let [_] = columns {
+                // One key column: its coder's codes are the group ids.
+                return global.pop().expect("one column");
+            }
+            let (_, first_rows) = piece.tuples.as_ref().expect("several key columns");
+            first_rows
+                .iter()
+                .map(|&row| {
+                    // The tuple's keys are those of its first row.
                     tuple.clear();
                     tuple.extend(
                         global
                             .iter()
-                            .enumerate()
-                            .map(|(k, global)| global[piece.column_code(k, code) as usize]),
+                            .zip(&piece.column_codes)
+                            .map(|(global, local)| global[local[row as usize] as usize]),
                     );
                     if let Some(&id) = tuples.get(tuple.as_slice()) {
                         return id;
