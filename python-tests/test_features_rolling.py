@@ -129,6 +129,83 @@ def test_trend_statistics_by_brute_force(seed):
             assert_close(out[f"x_{stat}_{window.lower()}"], expected, rtol=1e-8, scale=100.0)
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_columns_without_missing_values_by_brute_force(seed):
+    """A column with no NaN and no min / max / ewm_mean takes the kernel's shorter scan."""
+    rng = np.random.default_rng(300 + seed)
+    df = random_frame(rng, int(rng.integers(1, 200)), int(rng.integers(1, 6)))
+    min_periods = int(rng.integers(1, 4))
+    trend = ["slope", "change", "pct_change", "velocity"]
+    moments = ["mean", "sum", "std", "count"]
+    out = rolling(df, "entity", "time", "y", ["1D", "3D"], moments + trend, min_periods=min_periods)
+    scale = float(np.max(np.abs(df["y"]))) if len(df) else 1.0
+    for window in ("1D", "3D"):
+        for stat in trend:
+            expected = window_reference(df, "entity", "time", "y", window, stat, min_periods)
+            assert_close(out[f"y_{stat}_{window.lower()}"], expected, rtol=1e-8, scale=100.0)
+        for stat in moments:
+            expected = pandas_rolling(df, "entity", "time", "y", window, stat, min_periods)
+            scale_here = scale * (len(df) if stat == "sum" else 1)
+            assert_close(out[f"y_{stat}_{window.lower()}"], expected, scale=scale_here)
+
+
+def exact_window_moments(days: np.ndarray, x: np.ndarray, width: float):
+    """Mean, std and slope of the valid values of every window (t - width, t], by two
+    passes over the window."""
+    n = len(x)
+    mean, std, slope = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    for i in range(n):
+        inside = (days > days[i] - width) & (np.arange(n) <= i) & ~np.isnan(x)
+        xs, ds = x[inside], days[inside]
+        if len(xs) == 0:
+            continue
+        # Deviations from the window's first value are exact (values within a factor of
+        # two of it): a plain two-pass over values near 1e12 would itself be off by 1e-8.
+        shifted = xs - xs[0]
+        mean[i] = xs[0] + shifted.mean()
+        if len(xs) >= 2:
+            dx, dy = ds - ds.mean(), shifted - shifted.mean()
+            std[i] = np.sqrt((dy * dy).sum() / (len(xs) - 1))
+            slope[i] = (dx * dy).sum() / (dx * dx).sum()
+    return mean, std, slope
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_long_drifting_series_with_outliers_match_two_pass_sums(complete):
+    """Running sums against the hard cases: a level that drifts over orders of magnitude,
+    outliers a million times the level leaving the window, a long constant stretch, and
+    values far from zero. Both scans (with and without missing values)."""
+    rng = np.random.default_rng(5)
+    n = 2000
+    level = 1e6 * np.exp(np.cumsum(rng.normal(0, 0.05, n)))
+    x = level * (1 + 0.01 * rng.normal(size=n))
+    x[rng.choice(n, 15, replace=False)] *= 1e6
+    x[900:1000] = 123456.789
+    x[1500:1600] = 1e12 + rng.normal(size=100)
+    days = np.arange(n, dtype=float)
+    if not complete:
+        x[rng.choice(n, 100, replace=False)] = np.nan
+    df = pd.DataFrame(
+        {"k": "a", "t": pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D"), "v": x}
+    )
+    out = rolling(df, "k", "t", "v", ["7d", "30d"], ["mean", "std", "slope"])
+    for width in (7, 30):
+        mean, std, slope = exact_window_moments(days, x, width)
+        # A slope whose window holds an outlier at its centre in time is a difference of
+        # terms a million times larger than itself: allowed 1e-12 of the window's largest
+        # value (per day) besides the 1e-9 relative.
+        largest = df.set_index("t")["v"].abs().rolling(f"{width}D").max().to_numpy()
+        for stat, expected in (("mean", mean), ("std", std), ("slope", slope)):
+            actual = out[f"v_{stat}_{width}d"].to_numpy()
+            atol = 1e-12 * largest if stat == "slope" else 0.0
+            assert np.array_equal(np.isnan(actual), np.isnan(expected)), stat
+            bound = 1e-9 * np.abs(expected) + atol
+            finite = ~np.isnan(expected)
+            assert (np.abs(actual - expected)[finite] <= bound[finite]).all(), stat
+        constant = out[f"v_std_{width}d"].to_numpy()[900 + width : 1000]
+        assert (constant == 0.0).all()
+
+
 def test_daily_windows_follow_pandas_closure_and_gaps():
     df = pd.DataFrame(
         {

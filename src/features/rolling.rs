@@ -3,11 +3,16 @@
 //! `(t − window, t]` that come up to this row in time order (equal times: input order).
 //! Missing days are simply absent; NaN values are skipped.
 //!
-//! Every (column, window) is one pass over the entity's rows in time order, with O(1)
-//! updates: compensated sums for `sum` / `mean`, Welford's add/remove updates (as pandas)
-//! for `std` and the least-squares `slope`, monotone queues for `min` / `max`.
+//! Every (column, window) is one pass over the entity's rows in time order with O(1)
+//! updates: sums of deviations from an anchor row inside the window give `sum`, `mean`,
+//! `std` and the least-squares `slope`, rebuilt from the window's rows whenever every row
+//! they were built from has left (and whenever their rounding could show); monotone
+//! queues give `min` / `max`. The scan records each row's window, then each statistic is
+//! computed over all rows in one loop of its own.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::mem::MaybeUninit;
 use std::str::FromStr;
 
 use rayon::prelude::*;
@@ -156,25 +161,41 @@ pub fn rolling(
     }
     let min_periods = min_periods.max(1);
     let layout = TimeOrder::new(groups, times);
-    let partition_offsets = &layout.offsets;
+    let offsets = &layout.offsets;
     let sorted_times = &layout.times;
-    let arranged_columns: Vec<Vec<f64>> =
-        columns.iter().map(|c| layout.arrange(c.values)).collect();
+    let identity = layout.is_identity();
+    // Input sorted by entity, then time, is read where it is.
+    let arranged_columns: Vec<Cow<'_, [f64]>> = columns
+        .iter()
+        .map(|c| match identity {
+            true => Cow::Borrowed(c.values),
+            false => Cow::Owned(layout.arrange(c.values)),
+        })
+        .collect();
 
-    let n_out: usize = columns.iter().map(|c| c.stats.len()).sum::<usize>() * windows.len();
-    let mut arranged: Vec<Vec<f64>> = (0..n_out).map(|_| vec![f64::NAN; n]).collect();
+    // Output (column c, window w, stat s) is number first_output[c] + w · stats + s.
+    let mut first_output = Vec::with_capacity(columns.len());
+    let mut n_out = 0;
+    for column in columns {
+        first_output.push(n_out);
+        n_out += column.stats.len() * windows.len();
+    }
+    // Every value is written once by the kernel below: no fill pass over fresh memory.
+    let mut arranged: Vec<Vec<f64>> = (0..n_out).map(|_| Vec::with_capacity(n)).collect();
 
-    // Blocks of whole groups, a few per thread; every output splits at the same rows.
-    let blocks = blocks(partition_offsets);
+    // Blocks of whole entities, a few per thread; every output splits at the same rows.
+    let blocks = blocks(offsets);
     let block_rows: Vec<usize> = blocks
         .iter()
-        .map(|b| partition_offsets[b.end] - partition_offsets[b.start])
+        .map(|b| offsets[b.end] - offsets[b.start])
         .collect();
-    let mut per_block: Vec<Vec<&mut [f64]>> = blocks.iter().map(|_| Vec::new()).collect();
+    let mut per_block: Vec<Vec<&mut [MaybeUninit<f64>]>> =
+        blocks.iter().map(|_| Vec::new()).collect();
     for out in arranged.iter_mut() {
+        let spare = &mut out.spare_capacity_mut()[..n];
         for (slices, slice) in per_block
             .iter_mut()
-            .zip(split_lengths(out, block_rows.iter().copied()))
+            .zip(split_lengths(spare, block_rows.iter().copied()))
         {
             slices.push(slice);
         }
@@ -184,288 +205,567 @@ pub fn rolling(
         .into_par_iter()
         .enumerate()
         .for_each(|(b, mut outs)| {
-            // One track per (column, window), in output order.
-            let mut tracks: Vec<(Track, &[Stat])> = Vec::new();
-            for (c, column) in columns.iter().enumerate() {
-                for window in windows {
-                    tracks.push((Track::new(c, window.nanos, &column.stats), &column.stats));
-                }
-            }
             let mut days = Vec::new();
+            let mut starts = Vec::new();
+            let mut scratch = (WindowRows::default(), Queues::default());
+            let block_start = offsets[blocks[b].start];
             for g in blocks[b].clone() {
-                let range = partition_offsets[g]..partition_offsets[g + 1];
-                let base = range.start - partition_offsets[blocks[b].start];
+                let range = offsets[g]..offsets[g + 1];
+                let base = range.start - block_start;
                 let t = &sorted_times[range.clone()];
                 let Some(&t0) = t.first() else { continue };
                 days.clear();
                 days.extend(t.iter().map(|&ti| (ti - t0) as f64 / DAY as f64));
-                let values: Vec<&[f64]> =
-                    arranged_columns.iter().map(|c| &c[range.clone()]).collect();
-                for (track, _) in tracks.iter_mut() {
-                    track.reset();
-                }
-                for i in 0..t.len() {
-                    let mut out_index = 0;
-                    for (track, stats) in tracks.iter_mut() {
-                        let x = values[track.column];
-                        track.advance(i, t, &days, x);
-                        for &stat in stats.iter() {
-                            outs[out_index][base + i] = track.value(stat, i, t, x, min_periods);
-                            out_index += 1;
-                        }
+                for (w, window) in windows.iter().enumerate() {
+                    window_starts(t, window.nanos, &mut starts);
+                    for (c, column) in columns.iter().enumerate() {
+                        let first = first_output[c] + w * column.stats.len();
+                        let pass = Pass {
+                            x: &arranged_columns[c][range.clone()],
+                            t,
+                            days: &days,
+                            starts: &starts,
+                            half_life: window.nanos,
+                            stats: &column.stats,
+                            min_periods,
+                        };
+                        let mut entity_outs: Vec<&mut [MaybeUninit<f64>]> = outs
+                            [first..first + column.stats.len()]
+                            .iter_mut()
+                            .map(|out| &mut out[base..base + t.len()])
+                            .collect();
+                        pass.run(&mut entity_outs, &mut scratch);
                     }
                 }
             }
         });
+    for out in arranged.iter_mut() {
+        // SAFETY: the blocks cover every entity, hence every row, and `Pass::run` writes
+        // each of its outputs at every row of its entity.
+        unsafe { out.set_len(n) };
+    }
 
     // Back to row order (nothing to do when the rows came sorted by entity and time).
-    if layout.is_identity() {
+    if identity {
         return Ok(arranged);
     }
     Ok(arranged.iter().map(|a| layout.unarrange(a)).collect())
 }
 
-/// Neumaier-compensated running sum that also subtracts (as pandas' rolling sum).
-#[derive(Debug, Default, Clone, Copy)]
-struct CompensatedSum {
-    sum: f64,
-    compensation: f64,
-}
-
-impl CompensatedSum {
-    fn add(&mut self, value: f64) {
-        let y = value - self.compensation;
-        let t = self.sum + y;
-        self.compensation = (t - self.sum) - y;
-        self.sum = t;
-    }
-}
-
-/// Welford co-moments of (x = day, y = value), with removal.
-#[derive(Debug, Default, Clone, Copy)]
-struct Moments {
-    n: f64,
-    mean_x: f64,
-    mean_y: f64,
-    cxx: f64,
-    cxy: f64,
-    cyy: f64,
-}
-
-impl Moments {
-    fn add(&mut self, x: f64, y: f64) {
-        self.n += 1.0;
-        let dx = x - self.mean_x;
-        let dy = y - self.mean_y;
-        let inv = 1.0 / self.n;
-        self.mean_x += dx * inv;
-        self.mean_y += dy * inv;
-        self.cxx += dx * (x - self.mean_x);
-        self.cxy += dx * (y - self.mean_y);
-        self.cyy += dy * (y - self.mean_y);
-    }
-
-    fn remove(&mut self, x: f64, y: f64) {
-        if self.n <= 1.0 {
-            *self = Moments::default();
-            return;
+/// For each row `i`, the first row of its window `(t[i] − window, t[i]]` (times sorted).
+fn window_starts(t: &[i64], window: i64, starts: &mut Vec<usize>) {
+    starts.clear();
+    let mut left = 0;
+    for (i, &ti) in t.iter().enumerate() {
+        let start = ti.saturating_sub(window);
+        while left < i && t[left] <= start {
+            left += 1;
         }
-        self.n -= 1.0;
-        let dx = x - self.mean_x;
-        let dy = y - self.mean_y;
-        let inv = 1.0 / self.n;
-        self.mean_x -= dx * inv;
-        self.mean_y -= dy * inv;
-        self.cxx -= dx * (x - self.mean_x);
-        self.cxy -= dx * (y - self.mean_y);
-        self.cyy -= dy * (y - self.mean_y);
+        starts.push(left);
     }
 }
 
-/// Buffers reused from one window pass to the next.
-/// The running state of one (column, window) over one entity's rows in time order.
-///
-/// All tracks of an entity advance together, row by row: their update chains are
-/// independent, so the processor overlaps them (one track alone waits on its own adds).
-#[derive(Debug, Clone, Default)]
-struct Track {
-    /// Window length (ns).
-    window: i64,
-    /// Which column of the entity's values it reads.
-    column: usize,
-    needs_moments: bool,
-    needs_min: bool,
-    needs_max: bool,
-    needs_ewm: bool,
-    left: usize,
-    valid: VecDeque<usize>,
-    min_queue: VecDeque<usize>,
-    max_queue: VecDeque<usize>,
-    sum: CompensatedSum,
-    moments: Moments,
-    /// Largest co-moments since the moments were last computed exactly: when the spread
-    /// falls far below them, the rounding left by earlier removals is no longer small.
-    peak_x: f64,
-    peak_y: f64,
-    /// Exponentially weighted Σ w·x, Σ w and number of values (half-life = window).
-    ewm_sum: f64,
-    ewm_weight: f64,
-    ewm_count: usize,
-    /// Latest valid values that are all equal: a window made only of them has std 0
-    /// exactly (add/remove updates would leave a rounding residue, √ of which shows).
-    previous: f64,
-    same_run: usize,
+/// The sums are rebuilt once the window's spread falls below this fraction of the largest
+/// sums seen since the last rebuild: each update rounds by about 1e-16 of that size, so
+/// about 2e-12 of the spread, over the at most two windows of updates between rebuilds.
+const SPREAD_GUARD: f64 = 1e-4;
+
+/// Sums of deviations of (x = day, y = value) from an anchor row inside the window, added
+/// to and removed from as rows enter and leave: no division per update, and, with the
+/// anchor near the values, none of the cancellation of raw power sums.
+#[derive(Debug, Default, Clone, Copy)]
+struct AnchoredSums {
+    anchor_x: f64,
+    anchor_y: f64,
+    sx: f64,
+    sy: f64,
+    sxx: f64,
+    sxy: f64,
+    syy: f64,
+    /// Largest `sxx` and `syy` since the anchor: the size of the rounding they may carry.
+    peak_xx: f64,
+    peak_yy: f64,
 }
 
-impl Track {
-    fn new(column: usize, window: i64, stats: &[Stat]) -> Self {
+impl AnchoredSums {
+    fn at(x: f64, y: f64) -> Self {
         Self {
-            window,
-            column,
-            needs_moments: stats.iter().any(|s| matches!(s, Stat::Std | Stat::Slope)),
-            needs_min: stats.contains(&Stat::Min),
-            needs_max: stats.contains(&Stat::Max),
-            needs_ewm: stats.contains(&Stat::EwmMean),
-            ..Default::default()
+            anchor_x: x,
+            anchor_y: y,
+            ..Self::default()
         }
     }
 
-    /// Ready for the next entity (keeps the queues' memory).
-    fn reset(&mut self) {
-        self.left = 0;
-        self.valid.clear();
-        self.min_queue.clear();
-        self.max_queue.clear();
-        self.sum = CompensatedSum::default();
-        self.moments = Moments::default();
-        (self.peak_x, self.peak_y) = (0.0, 0.0);
-        (self.ewm_sum, self.ewm_weight, self.ewm_count) = (0.0, 0.0, 0);
-        (self.previous, self.same_run) = (f64::NAN, 0);
+    #[inline]
+    fn add(&mut self, x: f64, y: f64, moments: bool) {
+        let dy = y - self.anchor_y;
+        self.sy += dy;
+        if moments {
+            let dx = x - self.anchor_x;
+            self.sx += dx;
+            self.sxx += dx * dx;
+            self.sxy += dx * dy;
+            self.syy += dy * dy;
+            self.peak_xx = self.peak_xx.max(self.sxx);
+            self.peak_yy = self.peak_yy.max(self.syy);
+        }
     }
 
-    /// Add row `i`, drop the rows that left the window.
-    fn advance(&mut self, i: usize, t: &[i64], days: &[f64], x: &[f64]) {
-        let value = x[i];
-        if self.needs_ewm && i > 0 && t[i] != t[i - 1] {
-            let decay = (-((t[i] - t[i - 1]) as f64) / self.window as f64).exp2();
-            self.ewm_sum *= decay;
-            self.ewm_weight *= decay;
+    #[inline]
+    fn remove(&mut self, x: f64, y: f64, moments: bool) {
+        let dy = y - self.anchor_y;
+        self.sy -= dy;
+        if moments {
+            let dx = x - self.anchor_x;
+            self.sx -= dx;
+            self.sxx -= dx * dx;
+            self.sxy -= dx * dy;
+            self.syy -= dy * dy;
         }
-        if !value.is_nan() {
-            if self.needs_ewm {
-                self.ewm_sum += value;
-                self.ewm_weight += 1.0;
-                self.ewm_count += 1;
+    }
+
+    /// Whether the spread about the mean of these `count` values (n·Σdy² − (Σdy)², and
+    /// the same for dx) has fallen so far below the sums' largest size that the rounding
+    /// they carry could show.
+    fn rounding_could_show(&self, count: usize) -> bool {
+        let n = count as f64;
+        n * self.syy - self.sy * self.sy < SPREAD_GUARD * n * self.peak_yy
+            || n * self.sxx - self.sx * self.sx < SPREAD_GUARD * n * self.peak_xx
+    }
+
+    /// The sums of the valid rows `first..=last`, anchored at `first`.
+    #[cold]
+    #[inline(never)]
+    fn rebuild(x: &[f64], days: &[f64], first: usize, last: usize, moments: bool) -> Self {
+        let mut sums = Self::at(days[first], x[first]);
+        for j in first..=last {
+            if !x[j].is_nan() {
+                sums.add(days[j], x[j], moments);
             }
-            self.same_run = if value == self.previous {
-                self.same_run + 1
+        }
+        sums
+    }
+}
+
+/// Monotone queues of row numbers for the window's min and max (reused between passes).
+#[derive(Debug, Default)]
+struct Queues {
+    min: VecDeque<usize>,
+    max: VecDeque<usize>,
+}
+
+/// Exponentially weighted Σ w·x, Σ w and number of values (half-life = the window).
+#[derive(Debug, Default, Clone, Copy)]
+struct Ewm {
+    sum: f64,
+    weight: f64,
+    count: usize,
+}
+
+/// The window ending at each row of one entity, for one column: filled row by row by
+/// [`Pass::scan`], then read statistic by statistic by [`Pass::write`] (where the divisions
+/// and square roots, free of the scan's running sums, overlap). Kept between passes for
+/// its memory; only what the statistics need is filled.
+#[derive(Debug, Default)]
+struct WindowRows {
+    /// Rows in the window, NaN or not (`count`'s `min_periods`).
+    rows: Vec<f64>,
+    /// Valid values in the window.
+    count: Vec<f64>,
+    /// 1 / count, or NaN with fewer than `min_periods` values (every statistic made from
+    /// it is then NaN); 1 / (count − 1) likewise, also NaN below two values.
+    inv_n: Vec<f64>,
+    inv_n1: Vec<f64>,
+    /// Whether the window's valid values span more than one time (a slope is defined).
+    spans_time: Vec<bool>,
+    /// The sums' anchor value, Σ dy and Σ dy² (dy = value − anchor).
+    anchor: Vec<f64>,
+    sy: Vec<f64>,
+    syy: Vec<f64>,
+    /// Σ dx, Σ dx² and Σ dx·dy (dx = day − the anchor's day).
+    sx: Vec<f64>,
+    sxx: Vec<f64>,
+    sxy: Vec<f64>,
+    /// Rows of the window's first and latest valid values.
+    first: Vec<usize>,
+    last: Vec<usize>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+    /// The exponentially weighted mean (NaN before `min_periods` values).
+    ewm: Vec<f64>,
+    /// 1 / k at k (divisions are the scan's slowest operations).
+    reciprocals: Vec<f64>,
+}
+
+impl WindowRows {
+    /// Room for `m` rows (every row is then overwritten by the scan; growing and shrinking
+    /// to similar entity sizes costs next to nothing).
+    fn resize(&mut self, m: usize) {
+        for column in [
+            &mut self.rows,
+            &mut self.count,
+            &mut self.inv_n,
+            &mut self.inv_n1,
+            &mut self.anchor,
+            &mut self.sy,
+            &mut self.syy,
+            &mut self.sx,
+            &mut self.sxx,
+            &mut self.sxy,
+            &mut self.min,
+            &mut self.max,
+            &mut self.ewm,
+        ] {
+            column.resize(m, 0.0);
+        }
+        self.first.resize(m, 0);
+        self.last.resize(m, 0);
+        self.spans_time.resize(m, false);
+    }
+
+    /// The window ending at row `i`: `count` valid values among `window_rows` rows, the
+    /// first and latest at rows `first` and `last`, with `sums`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        needs: Needs,
+        min_periods: usize,
+        i: usize,
+        sums: &AnchoredSums,
+        count: usize,
+        window_rows: usize,
+        (first, last): (usize, usize),
+        spans_time: bool,
+    ) {
+        self.count[i] = count as f64;
+        let enough = count >= min_periods;
+        self.inv_n[i] = if enough {
+            self.reciprocals[count]
+        } else {
+            f64::NAN
+        };
+        self.anchor[i] = sums.anchor_y;
+        self.sy[i] = sums.sy;
+        if needs.rows {
+            self.rows[i] = window_rows as f64;
+        }
+        if needs.moments {
+            let two = enough && count >= 2;
+            self.inv_n1[i] = if two {
+                self.reciprocals[count - 1]
             } else {
-                1
+                f64::NAN
             };
-            self.previous = value;
-            self.valid.push_back(i);
-            self.sum.add(value);
-            if self.needs_moments {
-                self.moments.add(days[i], value);
-                self.peak_x = self.peak_x.max(self.moments.cxx);
-                self.peak_y = self.peak_y.max(self.moments.cyy);
-            }
-            if self.needs_min {
-                while self.min_queue.back().is_some_and(|&j| x[j] >= value) {
-                    self.min_queue.pop_back();
-                }
-                self.min_queue.push_back(i);
-            }
-            if self.needs_max {
-                while self.max_queue.back().is_some_and(|&j| x[j] <= value) {
-                    self.max_queue.pop_back();
-                }
-                self.max_queue.push_back(i);
-            }
+            self.spans_time[i] = spans_time;
+            self.syy[i] = sums.syy;
+            self.sx[i] = sums.sx;
+            self.sxx[i] = sums.sxx;
+            self.sxy[i] = sums.sxy;
         }
-        let start = t[i].saturating_sub(self.window);
-        while t[self.left] <= start {
-            let left = self.left;
-            if !x[left].is_nan() {
-                self.valid.pop_front();
-                if self.valid.is_empty() {
-                    self.sum = CompensatedSum::default();
-                    self.moments = Moments::default();
-                } else {
-                    self.sum.add(-x[left]);
-                    if self.needs_moments {
-                        self.moments.remove(days[left], x[left]);
-                        if self.moments.cyy < 1e-6 * self.peak_y
-                            || self.moments.cxx < 1e-6 * self.peak_x
-                        {
-                            self.moments = Moments::default();
-                            for &j in &self.valid {
-                                self.moments.add(days[j], x[j]);
-                            }
-                            (self.peak_x, self.peak_y) = (self.moments.cxx, self.moments.cyy);
-                        }
+        if needs.ends {
+            self.first[i] = first;
+            self.last[i] = last;
+        }
+    }
+
+    /// 1 / k for every k up to `n`.
+    fn reciprocals_up_to(&mut self, n: usize) {
+        let have = self.reciprocals.len();
+        if have == 0 {
+            self.reciprocals.push(f64::NAN);
+        }
+        for k in have.max(1)..=n {
+            self.reciprocals.push(1.0 / k as f64);
+        }
+    }
+}
+
+/// Which parts of [`WindowRows`] the statistics of a pass need.
+#[derive(Debug, Clone, Copy)]
+struct Needs {
+    rows: bool,
+    moments: bool,
+    ends: bool,
+    min: bool,
+    max: bool,
+    ewm: bool,
+}
+
+impl Needs {
+    fn of(stats: &[Stat]) -> Self {
+        let any = |wanted: &[Stat]| stats.iter().any(|s| wanted.contains(s));
+        Self {
+            rows: any(&[Stat::Count]),
+            moments: any(&[Stat::Std, Stat::Slope]),
+            ends: any(&[Stat::Slope, Stat::PctChange, Stat::Velocity, Stat::Change]),
+            min: any(&[Stat::Min]),
+            max: any(&[Stat::Max]),
+            ewm: any(&[Stat::EwmMean]),
+        }
+    }
+}
+
+/// One column's statistics over one entity's rows (in time order) and one window.
+struct Pass<'a> {
+    x: &'a [f64],
+    t: &'a [i64],
+    days: &'a [f64],
+    starts: &'a [usize],
+    /// The window's length (ns), also the half-life of `ewm_mean`.
+    half_life: i64,
+    stats: &'a [Stat],
+    min_periods: usize,
+}
+
+impl Pass<'_> {
+    /// Writes statistic `s` of the window ending at row `i` to `outs[s][i]`, for every row
+    /// `i` of the entity (`scratch` only lends its memory).
+    fn run(&self, outs: &mut [&mut [MaybeUninit<f64>]], scratch: &mut (WindowRows, Queues)) {
+        let needs = Needs::of(self.stats);
+        let (rows, queues) = scratch;
+        let has_nan = self.x.iter().fold(false, |nan, v| nan | v.is_nan());
+        if has_nan || needs.min || needs.max || needs.ewm {
+            self.scan(needs, rows, queues);
+        } else {
+            self.scan_complete(needs, rows);
+        }
+        for (out, &stat) in outs.iter_mut().zip(self.stats) {
+            self.write(stat, rows, out);
+        }
+    }
+
+    /// Fills `rows` with the window ending at each row.
+    fn scan(&self, needs: Needs, rows: &mut WindowRows, queues: &mut Queues) {
+        let (x, t, days) = (self.x, self.t, self.days);
+        let moments = needs.moments;
+        let m = x.len();
+        rows.resize(m);
+        rows.reciprocals_up_to(m);
+        let min_periods = self.min_periods;
+        queues.min.clear();
+        queues.max.clear();
+        let mut window = WindowState::default();
+        let mut ewm = Ewm::default();
+        for i in 0..m {
+            let value = x[i];
+            if needs.ewm && i > 0 && t[i] != t[i - 1] {
+                let decay = (-((t[i] - t[i - 1]) as f64) / self.half_life as f64).exp2();
+                ewm.sum *= decay;
+                ewm.weight *= decay;
+            }
+            if !value.is_nan() {
+                if needs.ewm {
+                    ewm.sum += value;
+                    ewm.weight += 1.0;
+                    ewm.count += 1;
+                }
+                if window.count == 0 {
+                    window.first = i;
+                    window.sums = AnchoredSums::at(days[i], value);
+                    window.anchored_through = i;
+                }
+                window.count += 1;
+                window.last = i;
+                window.sums.add(days[i], value, moments);
+                if needs.min {
+                    while queues.min.back().is_some_and(|&j| x[j] >= value) {
+                        queues.min.pop_back();
+                    }
+                    queues.min.push_back(i);
+                }
+                if needs.max {
+                    while queues.max.back().is_some_and(|&j| x[j] <= value) {
+                        queues.max.pop_back();
+                    }
+                    queues.max.push_back(i);
+                }
+            }
+            while window.left < self.starts[i] {
+                let left = window.left;
+                if !x[left].is_nan() {
+                    window.count -= 1;
+                    window.sums.remove(days[left], x[left], moments);
+                    if queues.min.front() == Some(&left) {
+                        queues.min.pop_front();
+                    }
+                    if queues.max.front() == Some(&left) {
+                        queues.max.pop_front();
                     }
                 }
-                if self.min_queue.front() == Some(&left) {
-                    self.min_queue.pop_front();
+                window.left += 1;
+            }
+            if window.count > 0 {
+                window.first = window.first.max(window.left);
+                while x[window.first].is_nan() {
+                    window.first += 1;
                 }
-                if self.max_queue.front() == Some(&left) {
-                    self.max_queue.pop_front();
+                // Rebuilt when every row the sums were built from has left the window (so
+                // the anchor stays near the values), and when their rounding could show.
+                if window.left > window.anchored_through
+                    || (moments && window.sums.rounding_could_show(window.count))
+                {
+                    window.sums = AnchoredSums::rebuild(x, days, window.first, i, moments);
+                    window.anchored_through = i;
                 }
             }
-            self.left += 1;
+            let spans_time = t[window.first] != t[window.last];
+            let ends = (window.first, window.last);
+            let window_rows = i + 1 - window.left;
+            rows.record(
+                needs,
+                min_periods,
+                i,
+                &window.sums,
+                window.count,
+                window_rows,
+                ends,
+                spans_time,
+            );
+            if needs.min {
+                rows.min[i] = queues.min.front().map_or(f64::NAN, |&j| x[j]);
+            }
+            if needs.max {
+                rows.max[i] = queues.max.front().map_or(f64::NAN, |&j| x[j]);
+            }
+            if needs.ewm {
+                let defined = ewm.count >= self.min_periods;
+                rows.ewm[i] = if defined {
+                    ewm.sum / ewm.weight
+                } else {
+                    f64::NAN
+                };
+            }
         }
     }
 
-    /// The statistic of the window that ends at row `i` (after [`Track::advance`]).
-    fn value(&self, stat: Stat, i: usize, t: &[i64], x: &[f64], min_periods: usize) -> f64 {
-        let count = self.valid.len();
+    /// [`Pass::scan`] for an entity with no missing value and statistics that need no
+    /// queue or weights: the same sums in the same order (so the same results), with the
+    /// window reduced to its first row, which keeps the running sums in registers.
+    fn scan_complete(&self, needs: Needs, rows: &mut WindowRows) {
+        let (x, t, days) = (self.x, self.t, self.days);
+        let m = x.len();
+        rows.resize(m);
+        rows.reciprocals_up_to(m);
+        let moments = needs.moments;
+        let mut sums = AnchoredSums::at(days[0], x[0]);
+        let (mut left, mut anchored_through) = (0, 0);
+        for i in 0..m {
+            sums.add(days[i], x[i], moments);
+            while left < self.starts[i] {
+                sums.remove(days[left], x[left], moments);
+                left += 1;
+            }
+            let count = i + 1 - left;
+            if left > anchored_through || (moments && sums.rounding_could_show(count)) {
+                sums = AnchoredSums::rebuild(x, days, left, i, moments);
+                anchored_through = i;
+            }
+            let spans_time = t[left] != t[i];
+            rows.record(
+                needs,
+                self.min_periods,
+                i,
+                &sums,
+                count,
+                count,
+                (left, i),
+                spans_time,
+            );
+        }
+    }
+
+    /// Writes `stat` of every row's window to `out`.
+    fn write(&self, stat: Stat, rows: &WindowRows, out: &mut [MaybeUninit<f64>]) {
+        let m = out.len();
+        let (x, t) = (&self.x[..m], &self.t[..m]);
+        let min_periods = self.min_periods as f64;
+        let (count, inv_n) = (&rows.count[..m], &rows.inv_n[..m]);
+        let (anchor, sy) = (&rows.anchor[..m], &rows.sy[..m]);
+        // Where a window has too few values, `inv_n` (and `inv_n1`) is NaN, and so is
+        // every statistic made from it.
         match stat {
             // As pandas: min_periods counts the window's rows, NaN or not.
-            Stat::Count if i + 1 - self.left >= min_periods => count as f64,
-            Stat::EwmMean if self.ewm_count >= min_periods => self.ewm_sum / self.ewm_weight,
-            Stat::Count | Stat::EwmMean => f64::NAN,
-            _ if count < min_periods || count == 0 => f64::NAN,
-            Stat::Mean => self.sum.sum / count as f64,
-            Stat::Sum => self.sum.sum,
-            Stat::Std if count >= 2 => {
-                let m = &self.moments;
-                if self.same_run >= count {
-                    0.0
-                } else if m.cyy <= 1e-9 * count as f64 * m.mean_y * m.mean_y {
-                    // Tiny against the mean: updates may have lost it; recount.
-                    self.exact_std(x)
-                } else {
-                    (m.cyy.max(0.0) / (count - 1) as f64).sqrt()
-                }
+            Stat::Count => fill(out, |i| match rows.rows[i] >= min_periods {
+                true => count[i],
+                false => f64::NAN,
+            }),
+            Stat::EwmMean => fill(out, |i| rows.ewm[i]),
+            Stat::Mean => fill(out, |i| anchor[i] + sy[i] * inv_n[i]),
+            Stat::Sum => fill(out, |i| match inv_n[i].is_nan() {
+                false => sy[i] + count[i] * anchor[i],
+                true => f64::NAN,
+            }),
+            Stat::Std => {
+                let (syy, inv_n1) = (&rows.syy[..m], &rows.inv_n1[..m]);
+                fill(out, |i| {
+                    let cyy = syy[i] - sy[i] * (sy[i] * inv_n[i]);
+                    (cyy.max(0.0) * inv_n1[i]).sqrt()
+                })
             }
-            Stat::Std => f64::NAN,
-            Stat::Min => self.min_queue.front().map_or(f64::NAN, |&j| x[j]),
-            Stat::Max => self.max_queue.front().map_or(f64::NAN, |&j| x[j]),
-            _ => {
-                let (first, last) = (self.valid[0], self.valid[count - 1]);
-                match stat {
-                    Stat::Slope if t[first] != t[last] && self.moments.cxx > 0.0 => {
-                        self.moments.cxy / self.moments.cxx
+            Stat::Slope => {
+                let (sx, sxx, sxy) = (&rows.sx[..m], &rows.sxx[..m], &rows.sxy[..m]);
+                let spans_time = &rows.spans_time[..m];
+                fill(out, |i| {
+                    let cxx = sxx[i] - sx[i] * (sx[i] * inv_n[i]);
+                    let cxy = sxy[i] - sx[i] * (sy[i] * inv_n[i]);
+                    match spans_time[i] && cxx > 0.0 {
+                        true => cxy / cxx,
+                        false => f64::NAN,
                     }
-                    Stat::PctChange if x[first] != 0.0 => (x[last] - x[first]) / x[first],
-                    Stat::Velocity if t[first] != t[last] => {
-                        (x[last] - x[first]) / ((t[last] - t[first]) as f64 / DAY as f64)
-                    }
-                    Stat::Change => x[last] - x[first],
-                    _ => f64::NAN,
+                })
+            }
+            Stat::Min => fill(out, |i| {
+                if inv_n[i].is_nan() {
+                    f64::NAN
+                } else {
+                    rows.min[i]
                 }
+            }),
+            Stat::Max => fill(out, |i| {
+                if inv_n[i].is_nan() {
+                    f64::NAN
+                } else {
+                    rows.max[i]
+                }
+            }),
+            Stat::PctChange | Stat::Velocity | Stat::Change => {
+                let (first, last) = (&rows.first[..m], &rows.last[..m]);
+                fill(out, |i| {
+                    let (a, b) = (first[i], last[i]);
+                    match stat {
+                        _ if inv_n[i].is_nan() => f64::NAN,
+                        Stat::PctChange if x[a] != 0.0 => (x[b] - x[a]) / x[a],
+                        Stat::Velocity if t[a] != t[b] => {
+                            (x[b] - x[a]) / ((t[b] - t[a]) as f64 / DAY as f64)
+                        }
+                        Stat::Change => x[b] - x[a],
+                        _ => f64::NAN,
+                    }
+                })
             }
         }
     }
+}
 
-    /// Two-pass standard deviation of the valid values in the window.
-    fn exact_std(&self, x: &[f64]) -> f64 {
-        let n = self.valid.len() as f64;
-        let mean = self.valid.iter().map(|&j| x[j]).sum::<f64>() / n;
-        let ss: f64 = self.valid.iter().map(|&j| (x[j] - mean).powi(2)).sum();
-        (ss / (n - 1.0)).sqrt()
+/// `out[i] = value(i)` for every row.
+fn fill(out: &mut [MaybeUninit<f64>], value: impl Fn(usize) -> f64) {
+    for (i, slot) in out.iter_mut().enumerate() {
+        slot.write(value(i));
     }
+}
+
+/// The window of one pass: its rows `left..=i`, its `count` valid values (the first and
+/// the latest at rows `first` and `last`), and their sums.
+#[derive(Debug, Default, Clone, Copy)]
+struct WindowState {
+    left: usize,
+    count: usize,
+    first: usize,
+    last: usize,
+    sums: AnchoredSums,
+    /// The latest row the sums were rebuilt (anchored) at.
+    anchored_through: usize,
 }
 
 /// Column names and values of a rolling computation on a frame.
