@@ -229,13 +229,17 @@ def test_unsorted_input_gives_the_same_rows_in_input_order():
     df = random_frame(rng, 500, 8)
     shuffled = df.sample(frac=1.0, random_state=3)
     stats = ["mean", "std", "slope", "ewm_mean", "min"]
+    # Sorted by entity and time, the input is read in place (no layout pass).
+    ordered = df.sort_values(["entity", "time"], kind="stable")
     a = rolling(df, "entity", "time", "x", ["2d"], stats)
     b = rolling(shuffled, "entity", "time", "x", ["2d"], stats).loc[df.index]
+    c = rolling(ordered, "entity", "time", "x", ["2d"], stats).loc[df.index]
     for stat in stats:
         # Equal times keep input order, so only rows without ties are comparable exactly.
         name = f"x_{stat}_2d"
         no_ties = ~df.duplicated(["entity", "time"], keep=False)
         assert_close(a[name][no_ties], b[name][no_ties])
+        assert_close(a[name][no_ties], c[name][no_ties])
 
 
 def test_frame_kinds_agree(kind):
@@ -320,6 +324,9 @@ def test_errors_name_the_argument():
     nat = df.assign(t=[pd.Timestamp("2024-01-01"), pd.NaT])
     with pytest.raises(InvalidValueError, match="has a null at row 1"):
         rolling(nat, "k", "t", "v")
+    far = df.assign(t=pd.to_datetime(["2024-01-01", "3000-01-01"]).as_unit("s"))
+    with pytest.raises(InvalidValueError, match=r"\(column .t.\): time 32503680000 is outside"):
+        rolling(far, "k", "t", "v")
     assert issubclass(InvalidValueError, ValueError)
 
 

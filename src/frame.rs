@@ -5,6 +5,7 @@
 //! polars, pyarrow and duckdb hand over through the Arrow C stream interface.
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -174,14 +175,17 @@ impl<'a> Column<'a> {
                     .map(move |start| chunk.slice(start, PIECE.min(chunk.len() - start)))
             })
             .collect();
-        let converted = pieces
-            .par_iter()
-            .map(|piece| {
-                let mut out = Vec::with_capacity(piece.len());
-                extend_f64(&mut out, piece.as_ref(), &argument).map(|_| out)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Cow::Owned(converted.concat()))
+        // Each piece writes its own stretch of the result (no joining copy).
+        let total: usize = pieces.iter().map(|piece| piece.len()).sum();
+        let mut out = Vec::with_capacity(total);
+        let slots = &mut out.spare_capacity_mut()[..total];
+        split_lengths(slots, pieces.iter().map(|piece| piece.len()))
+            .into_par_iter()
+            .zip(&pieces)
+            .try_for_each(|(slots, piece)| write_f64(slots, piece.as_ref(), &argument))?;
+        // SAFETY: the pieces cover the column, and `write_f64` wrote every slot of each.
+        unsafe { out.set_len(total) };
+        Ok(Cow::Owned(out))
     }
 
     /// The column read as `f64` piece by piece (see [`F64Pieces`]); checks the type now.
@@ -322,15 +326,31 @@ impl<'a> F64Pieces<'a> {
 
 /// The values of a numeric array as `f64` (nulls as NaN), appended to `out`.
 pub fn extend_f64(out: &mut Vec<f64>, array: &dyn Array, argument: &str) -> Result<()> {
-    fn push<T: ArrowPrimitiveType>(
-        out: &mut Vec<f64>,
+    let start = out.len();
+    out.reserve(array.len());
+    write_f64(
+        &mut out.spare_capacity_mut()[..array.len()],
+        array,
+        argument,
+    )?;
+    // SAFETY: `write_f64` wrote all `array.len()` slots after `start`.
+    unsafe { out.set_len(start + array.len()) };
+    Ok(())
+}
+
+/// The values of a numeric array as `f64` (nulls as NaN), written to `slots` (one per
+/// value; all of them are written unless the type is not numeric).
+fn write_f64(slots: &mut [MaybeUninit<f64>], array: &dyn Array, argument: &str) -> Result<()> {
+    fn convert<T: ArrowPrimitiveType>(
+        slots: &mut [MaybeUninit<f64>],
         array: &dyn Array,
         f: impl Fn(T::Native) -> f64,
     ) {
         let values = array.as_primitive::<T>();
-        let start = out.len();
         // Convert every slot (a tight loop the compiler vectorizes), then mark the nulls.
-        out.extend(values.values().iter().map(|&v| f(v)));
+        for (slot, &v) in slots.iter_mut().zip(values.values().iter()) {
+            slot.write(f(v));
+        }
         if let Some(nulls) = values.logical_nulls() {
             for row in nulls
                 .iter()
@@ -338,27 +358,28 @@ pub fn extend_f64(out: &mut Vec<f64>, array: &dyn Array, argument: &str) -> Resu
                 .filter(|(_, valid)| !valid)
                 .map(|(i, _)| i)
             {
-                out[start + row] = f64::NAN;
+                slots[row].write(f64::NAN);
             }
         }
     }
+    debug_assert_eq!(slots.len(), array.len());
     match array.data_type() {
-        DataType::Float64 => push::<Float64Type>(out, array, |v| v),
-        DataType::Float32 => push::<Float32Type>(out, array, f64::from),
-        DataType::Float16 => push::<Float16Type>(out, array, f64::from),
-        DataType::Int8 => push::<Int8Type>(out, array, f64::from),
-        DataType::Int16 => push::<Int16Type>(out, array, f64::from),
-        DataType::Int32 => push::<Int32Type>(out, array, f64::from),
-        DataType::Int64 => push::<Int64Type>(out, array, |v| v as f64),
-        DataType::UInt8 => push::<UInt8Type>(out, array, f64::from),
-        DataType::UInt16 => push::<UInt16Type>(out, array, f64::from),
-        DataType::UInt32 => push::<UInt32Type>(out, array, f64::from),
-        DataType::UInt64 => push::<UInt64Type>(out, array, |v| v as f64),
+        DataType::Float64 => convert::<Float64Type>(slots, array, |v| v),
+        DataType::Float32 => convert::<Float32Type>(slots, array, f64::from),
+        DataType::Float16 => convert::<Float16Type>(slots, array, f64::from),
+        DataType::Int8 => convert::<Int8Type>(slots, array, f64::from),
+        DataType::Int16 => convert::<Int16Type>(slots, array, f64::from),
+        DataType::Int32 => convert::<Int32Type>(slots, array, f64::from),
+        DataType::Int64 => convert::<Int64Type>(slots, array, |v| v as f64),
+        DataType::UInt8 => convert::<UInt8Type>(slots, array, f64::from),
+        DataType::UInt16 => convert::<UInt16Type>(slots, array, f64::from),
+        DataType::UInt32 => convert::<UInt32Type>(slots, array, f64::from),
+        DataType::UInt64 => convert::<UInt64Type>(slots, array, |v| v as f64),
         DataType::Decimal128(_, scale) => {
             let divisor = 10f64.powi(i32::from(*scale));
-            push::<Decimal128Type>(out, array, |v| v as f64 / divisor)
+            convert::<Decimal128Type>(slots, array, |v| v as f64 / divisor)
         }
-        DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, array.len())),
+        DataType::Null => slots.fill(MaybeUninit::new(f64::NAN)),
         other => {
             return Err(EcomkitError::invalid_type(
                 argument,

@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use rayon::prelude::*;
 
-use super::layout::{blocks, split_lengths, TimeOrder};
+use super::layout::{blocks, presorted_offsets, split_lengths, TimeOrder};
 use super::time::{parse_duration, DAY};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
@@ -160,18 +160,10 @@ pub fn rolling(
         ));
     }
     let min_periods = min_periods.max(1);
-    let layout = TimeOrder::new(groups, times);
-    let offsets = &layout.offsets;
-    let sorted_times = &layout.times;
-    let identity = layout.is_identity();
-    // Input sorted by entity, then time, is read where it is.
-    let arranged_columns: Vec<Cow<'_, [f64]>> = columns
-        .iter()
-        .map(|c| match identity {
-            true => Cow::Borrowed(c.values),
-            false => Cow::Owned(layout.arrange(c.values)),
-        })
-        .collect();
+    let layout = Layout::new(groups, times);
+    let (offsets, sorted_times) = layout.offsets_and_times(times);
+    let arranged_columns: Vec<Cow<'_, [f64]>> =
+        columns.iter().map(|c| layout.arrange(c.values)).collect();
 
     // Output (column c, window w, stat s) is number first_output[c] + w · stats + s.
     let mut first_output = Vec::with_capacity(columns.len());
@@ -245,11 +237,47 @@ pub fn rolling(
         unsafe { out.set_len(n) };
     }
 
-    // Back to row order (nothing to do when the rows came sorted by entity and time).
-    if identity {
-        return Ok(arranged);
+    Ok(layout.unarrange(arranged))
+}
+
+/// The rows entity by entity in time order: the input itself when it comes so (a daily
+/// table sorted by product and date, say), else laid out (and put back) by [`TimeOrder`]
+/// (which then always moves some row: its sort is stable).
+enum Layout {
+    Presorted { offsets: Vec<usize> },
+    Arranged(TimeOrder),
+}
+
+impl Layout {
+    fn new(groups: &Groups, times: &[i64]) -> Self {
+        match presorted_offsets(groups.ids(), times) {
+            Some(offsets) => Layout::Presorted { offsets },
+            None => Layout::Arranged(TimeOrder::new(groups, times)),
+        }
     }
-    Ok(arranged.iter().map(|a| layout.unarrange(a)).collect())
+
+    /// Where each entity starts, and the times in the layout (`times` in row order).
+    fn offsets_and_times<'a>(&'a self, times: &'a [i64]) -> (&'a [usize], &'a [i64]) {
+        match self {
+            Layout::Presorted { offsets } => (offsets, times),
+            Layout::Arranged(order) => (&order.offsets, &order.times),
+        }
+    }
+
+    fn arrange<'a>(&self, values: &'a [f64]) -> Cow<'a, [f64]> {
+        match self {
+            Layout::Presorted { .. } => Cow::Borrowed(values),
+            Layout::Arranged(order) => Cow::Owned(order.arrange(values)),
+        }
+    }
+
+    /// Outputs in the layout back in row order.
+    fn unarrange(&self, outputs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
+        match self {
+            Layout::Presorted { .. } => outputs,
+            Layout::Arranged(order) => outputs.iter().map(|a| order.unarrange(a)).collect(),
+        }
+    }
 }
 
 /// For each row `i`, the first row of its window `(t[i] − window, t[i]]` (times sorted).

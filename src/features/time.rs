@@ -102,16 +102,21 @@ where
     T::Native: Into<i64>,
 {
     let values = array.as_primitive::<T>().values();
-    for &value in values.iter() {
-        let value: i64 = value.into();
-        let nanos = value.checked_mul(factor).ok_or_else(|| {
-            EcomkitError::invalid_value(
+    // The factor is positive: if the extremes scale without overflow, every value does,
+    // and the multiplication runs as one tight loop.
+    let (low, high) = values.iter().fold((i64::MAX, i64::MIN), |(low, high), &v| {
+        let v: i64 = v.into();
+        (low.min(v), high.max(v))
+    });
+    for value in [low, high] {
+        if !values.is_empty() && value.checked_mul(factor).is_none() {
+            return Err(EcomkitError::invalid_value(
                 argument,
                 format!("time {value} is outside the range of nanosecond timestamps"),
-            )
-        })?;
-        out.push(nanos);
+            ));
+        }
     }
+    out.extend(values.iter().map(|&v| v.into() * factor));
     Ok(())
 }
 
