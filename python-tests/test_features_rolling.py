@@ -57,7 +57,7 @@ def pandas_rolling(df, by, time, column, window, stat, min_periods=1) -> np.ndar
 
 
 def window_reference(df, by, time, column, window, stat, min_periods=1) -> np.ndarray:
-    """slope / pct_change / velocity / change by brute force over each window."""
+    """slope / pct_change / velocity / change / std by brute force over each window."""
     out = np.full(len(df), np.nan)
     width = pd.Timedelta(window.upper() if window.endswith("d") else window)
     for _, sub in df.groupby(by, sort=False):
@@ -75,6 +75,8 @@ def window_reference(df, by, time, column, window, stat, min_periods=1) -> np.nd
                         value = np.polyfit(ds, xs, 1)[0]
                 elif stat == "change":
                     value = xs[-1] - xs[0]
+                elif stat == "std":
+                    value = np.std(xs, ddof=1) if len(xs) >= 2 else np.nan
                 elif stat == "pct_change":
                     value = (xs[-1] - xs[0]) / xs[0] if xs[0] != 0 else np.nan
                 elif stat == "velocity":
@@ -147,6 +149,31 @@ def test_columns_without_missing_values_by_brute_force(seed):
             expected = pandas_rolling(df, "entity", "time", "y", window, stat, min_periods)
             scale_here = scale * (len(df) if stat == "sum" else 1)
             assert_close(out[f"y_{stat}_{window.lower()}"], expected, scale=scale_here)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_infinite_values_are_missing_as_in_pandas(seed):
+    rng = np.random.default_rng(500 + seed)
+    df = random_frame(rng, int(rng.integers(1, 200)), int(rng.integers(1, 5)))
+    df.loc[rng.random(len(df)) < 0.05, "x"] = np.inf
+    df.loc[rng.random(len(df)) < 0.05, "x"] = -np.inf
+    missing = df.assign(x=df["x"].replace([np.inf, -np.inf], np.nan))
+    stats = ["mean", "sum", "std", "min", "max", "count", "ewm_mean", "slope", "change"]
+    out = rolling(df, "entity", "time", "x", ["1D", "3D"], stats)
+    for window in ("1D", "3D"):
+        for stat in stats:
+            name = f"x_{stat}_{window.lower()}"
+            # std by brute force: pandas' add/remove updates leave ~1e-6 where a window of
+            # equal values has a std of exactly 0.
+            if stat in ("slope", "change", "std"):
+                expected = window_reference(missing, "entity", "time", "x", window, stat)
+                assert_close(out[name], expected, rtol=1e-8, scale=100.0)
+                continue
+            # pandas reads ±inf as missing; only its `count` still counts them.
+            frame = missing if stat == "count" else df
+            expected = pandas_rolling(frame, "entity", "time", "x", window, stat)
+            scale = 140.0 * (len(df) if stat == "sum" else 1)
+            assert_close(out[name], expected, scale=scale)
 
 
 def exact_window_moments(days: np.ndarray, x: np.ndarray, width: float):

@@ -8,7 +8,7 @@ Conventions (written down in ``docs/features.md``):
   (pandas' ``"7D"`` / ``"30min"`` too), or a ``datetime.timedelta`` / ``pandas.Timedelta``.
 - A rolling window ending at a row with time ``t`` covers ``(t - window, t]``, as pandas'
   ``rolling("7D", closed="right")``: missing days are simply absent, rows with equal times
-  enter in input order, NaN values are skipped.
+  enter in input order, NaN and ±inf values are skipped (as pandas' rolling windows do).
 - Output rows are in input order, whatever the order of the input.
 """
 
@@ -137,7 +137,7 @@ def rolling(
     time : str
         A timestamp or date column. Rows need not be sorted.
     columns : column name or names
-        Numeric columns; NaN and null values are skipped.
+        Numeric columns; NaN, ±inf and null values are skipped.
     windows : duration or sequence of durations
         Calendar windows such as ``"7d"``: the window ending at time ``t`` covers
         ``(t - 7 days, t]`` (pandas' ``rolling("7D")``), not a number of rows.

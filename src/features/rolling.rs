@@ -1,7 +1,8 @@
 //! Rolling time-window statistics per entity, with pandas' `rolling("7D")` semantics: the
 //! window that ends at a row with time `t` holds the entity's rows with time in
 //! `(t − window, t]` that come up to this row in time order (equal times: input order).
-//! Missing days are simply absent; NaN values are skipped.
+//! Missing days are simply absent; NaN and ±inf values are skipped (pandas reads ±inf as
+//! missing in rolling windows too).
 //!
 //! Every (column, window) is one pass over the entity's rows in time order with O(1)
 //! updates: sums of deviations from an anchor row inside the window give `sum`, `mean`,
@@ -36,7 +37,7 @@ pub enum Stat {
     Min,
     /// Largest value.
     Max,
-    /// Number of (non-NaN) values; as pandas, NaN only when the window has fewer than
+    /// Number of (finite) values; as pandas, NaN only when the window has fewer than
     /// `min_periods` rows (NaN or not).
     Count,
     /// Least-squares slope of value on time, per day; NaN when all times are equal.
@@ -125,7 +126,7 @@ impl Window {
 /// One value column and the statistics wanted of it.
 #[derive(Debug, Clone)]
 pub struct RollingColumn<'a> {
-    /// Values in row order (NaN = missing).
+    /// Values in row order (NaN and ±inf = missing).
     pub values: &'a [f64],
     /// Statistics to compute in every window.
     pub stats: Vec<Stat>,
@@ -367,7 +368,7 @@ impl AnchoredSums {
     fn rebuild(x: &[f64], days: &[f64], first: usize, last: usize, moments: bool) -> Self {
         let mut sums = Self::at(days[first], x[first]);
         for j in first..=last {
-            if !x[j].is_nan() {
+            if x[j].is_finite() {
                 sums.add(days[j], x[j], moments);
             }
         }
@@ -552,8 +553,11 @@ impl Pass<'_> {
     fn run(&self, outs: &mut [&mut [MaybeUninit<f64>]], scratch: &mut (WindowRows, Queues)) {
         let needs = Needs::of(self.stats);
         let (rows, queues) = scratch;
-        let has_nan = self.x.iter().fold(false, |nan, v| nan | v.is_nan());
-        if has_nan || needs.min || needs.max || needs.ewm {
+        let has_missing = self
+            .x
+            .iter()
+            .fold(false, |missing, v| missing | !v.is_finite());
+        if has_missing || needs.min || needs.max || needs.ewm {
             self.scan(needs, rows, queues);
         } else {
             self.scan_complete(needs, rows);
@@ -582,7 +586,7 @@ impl Pass<'_> {
                 ewm.sum *= decay;
                 ewm.weight *= decay;
             }
-            if !value.is_nan() {
+            if value.is_finite() {
                 if needs.ewm {
                     ewm.sum += value;
                     ewm.weight += 1.0;
@@ -611,7 +615,7 @@ impl Pass<'_> {
             }
             while window.left < self.starts[i] {
                 let left = window.left;
-                if !x[left].is_nan() {
+                if x[left].is_finite() {
                     window.count -= 1;
                     window.sums.remove(days[left], x[left], moments);
                     if queues.min.front() == Some(&left) {
@@ -625,7 +629,7 @@ impl Pass<'_> {
             }
             if window.count > 0 {
                 window.first = window.first.max(window.left);
-                while x[window.first].is_nan() {
+                while !x[window.first].is_finite() {
                     window.first += 1;
                 }
                 // Rebuilt when every row the sums were built from has left the window (so
