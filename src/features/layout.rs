@@ -97,8 +97,8 @@ impl TimeOrder {
 /// Where each group's rows start (and, last, the number of rows) when the rows already
 /// come group by group in first-appearance order, in time order within each group: the
 /// layout is then the input itself. `None` otherwise.
-pub(crate) fn presorted_offsets(ids: &[u32], times: &[i64]) -> Option<Vec<usize>> {
-    let n = ids.len();
+pub(crate) fn presorted_offsets(groups: &Groups, times: &[i64]) -> Option<Vec<usize>> {
+    let (ids, n) = (groups.ids(), groups.len());
     // Group ids number first appearances, so a group's rows are contiguous exactly when
     // every id is its predecessor's or the next one.
     let in_layout = (1..n).into_par_iter().with_min_len(1 << 16).all(|i| {
@@ -108,7 +108,8 @@ pub(crate) fn presorted_offsets(ids: &[u32], times: &[i64]) -> Option<Vec<usize>
     if !in_layout {
         return None;
     }
-    let mut offsets: Vec<usize> = (0..n).filter(|&i| i == 0 || ids[i] != ids[i - 1]).collect();
+    // Contiguous groups start at their first rows.
+    let mut offsets = groups.first_rows();
     offsets.push(n);
     Some(offsets)
 }

@@ -251,7 +251,7 @@ enum Layout {
 
 impl Layout {
     fn new(groups: &Groups, times: &[i64]) -> Self {
-        match presorted_offsets(groups.ids(), times) {
+        match presorted_offsets(groups, times) {
             Some(offsets) => Layout::Presorted { offsets },
             None => Layout::Arranged(TimeOrder::new(groups, times)),
         }
