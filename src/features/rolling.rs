@@ -353,6 +353,21 @@ impl AnchoredSums {
         }
     }
 
+    /// Whether the sums of a window that starts at row `left` and holds `count` values,
+    /// last built at row `built_through`, should be rebuilt: when every row they were built
+    /// from has left the window (so the anchor stays near the values and the sums hold few
+    /// updates), and when their rounding could show. (The scans keep that row: as a field of
+    /// the sums it made the scan 3–4% slower.)
+    fn due_for_rebuild(
+        &self,
+        left: usize,
+        built_through: usize,
+        count: usize,
+        moments: bool,
+    ) -> bool {
+        left > built_through || (moments && self.rounding_could_show(count))
+    }
+
     /// Whether the spread about the mean of these `count` values (n·Σdy² − (Σdy)², and
     /// the same for dx) has fallen so far below the sums' largest size that the rounding
     /// they carry could show.
@@ -632,10 +647,10 @@ impl Pass<'_> {
                 while !x[window.first].is_finite() {
                     window.first += 1;
                 }
-                // Rebuilt when every row the sums were built from has left the window (so
-                // the anchor stays near the values), and when their rounding could show.
-                if window.left > window.anchored_through
-                    || (moments && window.sums.rounding_could_show(window.count))
+                let (left, count) = (window.left, window.count);
+                if window
+                    .sums
+                    .due_for_rebuild(left, window.anchored_through, count, moments)
                 {
                     window.sums = AnchoredSums::rebuild(x, days, window.first, i, moments);
                     window.anchored_through = i;
@@ -689,7 +704,7 @@ impl Pass<'_> {
                 left += 1;
             }
             let count = i + 1 - left;
-            if left > anchored_through || (moments && sums.rounding_could_show(count)) {
+            if sums.due_for_rebuild(left, anchored_through, count, moments) {
                 sums = AnchoredSums::rebuild(x, days, left, i, moments);
                 anchored_through = i;
             }
