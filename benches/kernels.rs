@@ -126,7 +126,15 @@ fn bench_features(c: &mut Criterion) {
     });
     c.bench_function("session_features 1M events, 20k users", |b| {
         b.iter(|| {
-            session_features(&user_groups, black_box(&times), &kinds, &items, &config).unwrap()
+            session_features(
+                &user_groups,
+                black_box(&times),
+                &kinds,
+                &items,
+                &config,
+                false,
+            )
+            .unwrap()
         })
     });
 }

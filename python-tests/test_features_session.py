@@ -353,6 +353,108 @@ def test_errors():
     assert SessionState().current() is None
 
 
+def vectorized_item_features(df: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pandas_item_features without the Python loop, for frames of many rows: per (session,
+    item) in time order, views so far and the time of the latest earlier view."""
+    frame = pd.DataFrame(
+        {
+            "session": ids,
+            "item": df["itemid"].to_numpy(),
+            "t": df["timestamp"].dt.tz_convert(None).to_numpy(),
+            "view": (df["event"] == "view").to_numpy(),
+            "row": np.arange(len(df)),
+        }
+    ).sort_values(["session", "t", "row"], kind="stable")
+    frame = frame[frame["item"].notna()]
+    keys = [frame["session"], frame["item"]]
+    views = frame["view"].astype(np.int64).groupby(keys).cumsum()
+    viewed_at = frame["t"].where(frame["view"])
+    previous = viewed_at.groupby(keys).shift(1)
+    latest = previous.groupby(keys).ffill()
+    out_views = np.zeros(len(df), dtype=np.int64)
+    out_since = np.full(len(df), np.nan)
+    out_views[frame["row"].to_numpy()] = views.to_numpy()
+    out_since[frame["row"].to_numpy()] = (frame["t"] - latest).dt.total_seconds().to_numpy()
+    return out_views, out_since
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_many_rows_and_users_against_pandas(unit):
+    """Enough rows for every parallel piece (event kinds, layout, gather back into row
+    order), shuffled, with simultaneous events and null items; each time unit is read in
+    place (times scale on the fly)."""
+    rng = np.random.default_rng(len(unit))
+    n_rows, n_users = 400_000, 30_000
+    minutes = rng.integers(0, 60 * 24 * 20, size=n_rows)
+    df = pd.DataFrame(
+        {
+            "visitorid": rng.integers(0, n_users, size=n_rows) * 7 - 1000,
+            "timestamp": (
+                pd.Timestamp("2024-03-01", tz="UTC") + pd.to_timedelta(minutes * 60, "s")
+            ).astype(f"datetime64[{unit}, UTC]"),
+            "event": rng.choice(EVENTS, size=n_rows, p=[0.7, 0.15, 0.1, 0.05]),
+            "itemid": rng.integers(0, 40, size=n_rows).astype(float),
+        }
+    )
+    df.loc[rng.random(n_rows) < 0.05, "itemid"] = np.nan
+    sessions, events = session_features(df)
+    # pandas_sessionize without the loop: the sort, diff > 30 min, cumsum of the benchmark.
+    codes = pd.factorize(df["visitorid"])[0]
+    times = df["timestamp"].dt.tz_convert(None).to_numpy()
+    order = np.lexsort((np.arange(n_rows), times, codes))
+    gap = np.diff(times[order]) > np.timedelta64(30, "m")
+    new = np.concatenate([[True], gap | (np.diff(codes[order]) != 0)])
+    ids = np.empty(n_rows, dtype=np.int64)
+    ids[order] = np.cumsum(new) - 1
+    assert events["session_id"].tolist() == ids.tolist()
+    frame = df.assign(session_id=ids, is_view=df["event"] == "view")
+    grouped = frame.groupby("session_id")
+    assert sessions["n_events"].tolist() == grouped.size().tolist()
+    assert sessions["n_view"].tolist() == grouped["is_view"].sum().tolist()
+    assert sessions["n_items"].tolist() == grouped["itemid"].nunique().tolist()
+    assert sessions["visitorid"].tolist() == grouped["visitorid"].first().tolist()
+    assert (sessions["start"] == grouped["timestamp"].min().to_numpy()).all()
+    assert (sessions["end"] == grouped["timestamp"].max().to_numpy()).all()
+    views, since = vectorized_item_features(df, ids)
+    assert events["item_views_in_session"].tolist() == views.tolist()
+    np.testing.assert_allclose(events["seconds_since_item_view"], since, rtol=0, atol=1e-9)
+
+
+def test_time_columns_of_any_unit_or_chunking_give_the_same_sessions():
+    df = random_events(np.random.default_rng(21), 500, 7)
+    expected_sessions, expected_events = session_features(df)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    frames = [
+        df.assign(timestamp=df["timestamp"].astype("datetime64[ms, UTC]")),
+        df.assign(timestamp=df["timestamp"].dt.tz_localize(None).astype("datetime64[s]")),
+        pa.concat_tables([table.slice(0, 200), table.slice(200)]),
+        table.set_column(1, "timestamp", table.column("timestamp").cast(pa.timestamp("us"))),
+    ]
+    for frame in frames:
+        sessions, events = session_features(frame)
+        sessions, events = to_pandas(sessions), to_pandas(events)
+        assert events["session_id"].tolist() == expected_events["session_id"].tolist()
+        for column in ("n_events", "n_items", "duration_seconds", "start_hour"):
+            assert sessions[column].tolist() == expected_sessions[column].tolist(), column
+        np.testing.assert_array_equal(
+            events["seconds_since_item_view"], expected_events["seconds_since_item_view"]
+        )
+
+
+def test_missing_or_out_of_range_times_are_named_errors():
+    df = random_events(np.random.default_rng(2), 30, 3)
+    with_nat = df.assign(timestamp=df["timestamp"].where(df.index != 4))
+    with pytest.raises(InvalidValueError, match=r"time \(column 'timestamp'\): has a null"):
+        session_features(with_nat)
+    with pytest.raises(InvalidValueError, match="has a null"):
+        sessionize(with_nat, "visitorid", "timestamp")
+    far = pa.Table.from_pandas(df, preserve_index=False)
+    seconds = pa.array([2**62] + [0] * (len(df) - 1), type=pa.timestamp("s"))
+    far = far.set_column(1, "timestamp", seconds)
+    with pytest.raises(InvalidValueError, match="outside the range of nanosecond timestamps"):
+        session_features(far)
+
+
 def test_clickstream_is_deterministic_and_sessionizes():
     a = ecomkit.datasets.clickstream(300, 10, seed=5)
     b = ecomkit.datasets.clickstream(300, 10, seed=5)

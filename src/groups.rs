@@ -111,11 +111,24 @@ impl Groups {
 
     /// Rows ordered by group with a counting sort: O(n), stable, blocks of rows in parallel.
     pub fn partition(&self) -> Partition {
+        self.clone().into_partition()
+    }
+
+    /// [`Groups::partition`], the ids' memory becoming the positions' (no fresh block to
+    /// fault in).
+    pub fn into_partition(self) -> Partition {
         const BLOCK: usize = 1 << 20;
-        let n_groups = self.n_groups;
-        let blocks: Vec<&[u32]> = self.ids.chunks(BLOCK).collect();
-        // Per-block counts cost blocks × groups memory: only worth it with few groups.
-        let parallel = blocks.len() > 1 && n_groups <= BLOCK / 8;
+        let (n, n_groups) = (self.ids.len(), self.n_groups);
+        // Per-block counts cost blocks × groups memory: blocks of BLOCK rows with few
+        // groups; with many, one block per thread, and at most one count per 8 rows.
+        let block = if n_groups <= BLOCK / 8 {
+            BLOCK
+        } else {
+            let n_blocks = rayon::current_num_threads().min(n / (8 * n_groups)).max(1);
+            n.div_ceil(n_blocks).max(1)
+        };
+        let blocks: Vec<&[u32]> = self.ids.chunks(block).collect();
+        let parallel = blocks.len() > 1;
         let counts: Vec<Vec<usize>> = if parallel {
             blocks
                 .par_iter()
@@ -147,21 +160,22 @@ impl Groups {
                 *cursor += count;
             }
         }
-        let mut positions = vec![0u32; self.ids.len()];
-        let fill = |(ids, positions, mut cursor): (&[u32], &mut [u32], Vec<usize>)| {
-            for (&id, position) in ids.iter().zip(positions.iter_mut()) {
-                *position = cursor[id as usize] as u32;
-                cursor[id as usize] += 1;
+        drop(blocks);
+        // Each id is replaced by its row's position, in place.
+        let mut positions = self.ids;
+        let fill = |(positions, mut cursor): (&mut [u32], Vec<usize>)| {
+            for id_then_position in positions.iter_mut() {
+                let id = *id_then_position as usize;
+                *id_then_position = cursor[id] as u32;
+                cursor[id] += 1;
             }
         };
         if parallel {
-            blocks
-                .into_par_iter()
-                .zip(positions.par_chunks_mut(BLOCK))
+            (positions.par_chunks_mut(block))
                 .zip(cursors)
-                .for_each(|((ids, positions), cursor)| fill((ids, positions, cursor)));
+                .for_each(|(positions, cursor)| fill((positions, cursor)));
         } else {
-            fill((&self.ids, &mut positions, cursors.pop().unwrap_or_default()));
+            fill((&mut positions, cursors.pop().unwrap_or_default()));
         }
         Partition { offsets, positions }
     }
@@ -171,6 +185,11 @@ impl Partition {
     /// Number of groups.
     pub fn n_groups(&self) -> usize {
         self.offsets.len() - 1
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.positions.len()
     }
 
     /// Start and end of group `g` in the partition order.
@@ -214,28 +233,54 @@ impl Partition {
         T: Copy + Send + Sync,
         U: Copy + Send + Sync,
     {
+        assert_eq!(values.len(), self.positions.len(), "one value per row");
+        self.arrange_rows_into(out, |row| map(values[row]));
+    }
+
+    /// `make(row)` of every row laid out in partition order (as [`Partition::arrange`]).
+    pub(crate) fn arrange_rows<U: Copy + Send>(&self, make: impl Fn(usize) -> U + Sync) -> Vec<U> {
+        let mut out = Vec::new();
+        self.arrange_rows_into(&mut out, make);
+        out
+    }
+
+    fn arrange_rows_into<U: Copy + Send>(
+        &self,
+        out: &mut Vec<U>,
+        make: impl Fn(usize) -> U + Sync,
+    ) {
         const BLOCK: usize = 1 << 18;
         let n = self.positions.len();
-        assert_eq!(values.len(), n, "one value per row");
         out.clear();
         out.reserve(n);
         let writer = RowWriter::new(&mut out.spare_capacity_mut()[..n]);
-        values
+        self.positions
             .par_chunks(BLOCK)
-            .zip(self.positions.par_chunks(BLOCK))
-            .for_each(|(values, positions)| {
-                for (i, (&value, &position)) in values.iter().zip(positions).enumerate() {
+            .enumerate()
+            .for_each(|(block, positions)| {
+                let first = block * BLOCK;
+                for (i, &position) in positions.iter().enumerate() {
                     if let Some(&ahead) = positions.get(i + PREFETCH_DISTANCE) {
                         writer.prefetch(ahead as usize);
                     }
                     // SAFETY: `positions` is a permutation of the rows, and each block
                     // writes the positions of its own rows only.
-                    unsafe { writer.write(position as usize, MaybeUninit::new(map(value))) };
+                    unsafe { writer.write(position as usize, MaybeUninit::new(make(first + i))) };
                 }
             });
         // SAFETY: `positions` is a permutation of 0..n, so every one of the first n
         // elements was written above.
         unsafe { out.set_len(n) };
+    }
+
+    /// Where each row stands in the partition order.
+    pub(crate) fn into_positions(self) -> Vec<u32> {
+        self.positions
+    }
+
+    /// Start of each group in the partition order, and the number of rows at the end.
+    pub(crate) fn offsets(&self) -> &[usize] {
+        &self.offsets
     }
 
     /// The inverse of [`Partition::arrange`]: values in partition order back in row order.
@@ -439,6 +484,23 @@ mod tests {
         let want: Vec<u64> = expected.iter().map(|&r| values[r as usize] - 1).collect();
         assert_eq!(out, want);
         assert_eq!(partition.unarrange(&partition.arrange(&values)), values);
+    }
+
+    #[test]
+    fn partition_with_many_groups_matches_a_stable_sort() {
+        // More groups than the per-block counts allow with blocks of 2^20 rows: one block
+        // per thread (when the rows are many enough), the ids' memory reused in place.
+        let keys: Vec<u64> = (0..3_000_000u64).map(|i| (i * 104_729) % 150_000).collect();
+        let groups = Groups::from_keys(&keys).unwrap();
+        let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
+        expected.sort_by_key(|&r| groups.ids()[r as usize]);
+        assert_eq!(groups.partition().rows(), expected);
+        let partition = groups.clone().into_partition();
+        assert_eq!(partition.rows(), expected);
+        assert_eq!(partition.n_rows(), keys.len());
+        let made = partition.arrange_rows(|row| row as u64 * 2);
+        let want: Vec<u64> = expected.iter().map(|&r| u64::from(r) * 2).collect();
+        assert_eq!(made, want);
     }
 
     #[test]

@@ -123,12 +123,27 @@ def _pandas_column(series: Any) -> pa.Array | pa.ChunkedArray:
     try:
         if type(series.dtype).__name__ == "CategoricalDtype":
             return _pandas_categorical(series)
+        if series.dtype.kind == "M":
+            return _pandas_datetimes(series)
         # NaN stays NaN (no null bitmap pass): the kernels treat both as missing.
         return pa.array(series, from_pandas=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InvalidTypeError(
             f"frame: column '{series.name}' of dtype {series.dtype} cannot be read: {exc}"
         ) from None
+
+
+def _pandas_datetimes(series: Any) -> pa.Array:
+    """A pandas datetime column (naive or with a time zone) as an Arrow timestamp array over
+    its int64 values, without a copy; NaT becomes null (pyarrow's own conversion checks
+    every value for NaT into a new bitmap: ~0.1 s per 50M rows)."""
+    values = np.asarray(series.array.asi8)
+    unit = series.array.unit
+    tz = getattr(series.dtype, "tz", None)
+    arrow_type = pa.timestamp(unit, tz=None if tz is None else str(tz))
+    nat = np.iinfo(np.int64).min
+    missing = values == nat if values.size and values.min() == nat else None
+    return pa.array(values, type=arrow_type, mask=missing)
 
 
 def _pandas_categorical(series: Any) -> pa.Array:
@@ -216,7 +231,9 @@ def from_arrow(table: Any, kind: str) -> Any:
     """A new frame of `kind` from an Arrow-exportable table made by the Rust core."""
     table = pa.table(table)
     if kind == "pandas":
-        return table.to_pandas(date_as_object=False)
+        # One block per column: pandas wraps the Arrow buffers of non-null numeric columns
+        # instead of copying every column into consolidated 2-D blocks.
+        return table.to_pandas(date_as_object=False, split_blocks=True)
     if kind == "polars":
         import polars as pl
 

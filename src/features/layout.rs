@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::groups::{prefetch, Groups, Partition, PREFETCH_DISTANCE};
 pub(crate) use crate::groups::{split_lengths, RowWriter};
-use crate::groups::{Groups, Partition};
 
 /// Rows laid out group by group (groups in first-appearance order), sorted by time within
 /// each group (stable: equal times keep input order).
@@ -92,6 +92,91 @@ impl TimeOrder {
             .enumerate()
             .all(|(k, &row)| k == row as usize)
     }
+}
+
+/// One record per row, laid out group by group (groups in first-appearance order) and in
+/// time order within each group (stable), with where each row went.
+///
+/// For kernels that compute one result per row in layout order: they store it in the
+/// row's record and [`gather_pieces`] puts it back in row order, reading one record per
+/// row and writing the outputs in order. Writing the results straight at their rows from
+/// the layout order would instead write a random cache line of every output for every row.
+pub(crate) struct Records<S> {
+    /// The records in the layout.
+    pub records: Vec<S>,
+    /// Start of each group in the layout, and the number of rows at the end.
+    pub offsets: Vec<usize>,
+    /// Where each row's record stands in the layout.
+    positions: Vec<u32>,
+}
+
+impl<S: Copy + Send + Sync> Records<S> {
+    /// `make(row)` of every row, laid out by the groups' `partition`; `time` reads a
+    /// record's time and `row` its row.
+    pub(crate) fn new(
+        partition: Partition,
+        make: impl Fn(usize) -> S + Sync,
+        time: impl Fn(&S) -> i64 + Sync,
+        row: impl Fn(&S) -> u32 + Sync,
+    ) -> Self {
+        let mut records = partition.arrange_rows(make);
+        let offsets = partition.offsets().to_vec();
+        let groups = partition.split_mut(&mut records);
+        let mut positions = partition.into_positions();
+        let writer = RowWriter::new(&mut positions);
+        // Event logs mostly come in time order: only the other groups are sorted, and
+        // their rows' positions follow their records.
+        (groups.into_par_iter().zip(&offsets[..offsets.len() - 1]))
+            .with_min_len(64)
+            .for_each(|(records, &start)| {
+                if records.windows(2).all(|w| time(&w[0]) <= time(&w[1])) {
+                    return;
+                }
+                records.sort_by_key(&time);
+                for (k, record) in (start..).zip(records.iter()) {
+                    // SAFETY: a group's rows belong to no other group.
+                    unsafe { writer.write(row(record) as usize, k as u32) };
+                }
+            });
+        Self {
+            records,
+            offsets,
+            positions,
+        }
+    }
+
+    /// Where each row's record stands in the layout (to gather results back in row
+    /// order: see [`gather_pieces`]).
+    pub(crate) fn positions(&self) -> &[u32] {
+        &self.positions
+    }
+}
+
+/// Rows gathered back from a layout go by pieces of this many consecutive rows, one piece
+/// per task.
+pub(crate) const GATHER_PIECE: usize = 1 << 16;
+
+/// For each piece of [`GATHER_PIECE`] consecutive rows, in parallel, calls
+/// `gather(piece, records)` where `records(i)` is the record of the piece's `i`-th row;
+/// `pieces` holds one item per piece (typically the output slices for those rows). The
+/// records are fetched a few rows ahead, as they are read at random.
+pub(crate) fn gather_pieces<'a, S: Sync, P: Send>(
+    records: &'a [S],
+    positions: &[u32],
+    pieces: impl IndexedParallelIterator<Item = P>,
+    gather: impl Fn(P, &dyn Fn(usize) -> &'a S) + Sync,
+) {
+    pieces
+        .zip(positions.par_chunks(GATHER_PIECE))
+        .for_each(|(piece, positions)| {
+            let record = |i: usize| {
+                if let Some(&ahead) = positions.get(i + PREFETCH_DISTANCE) {
+                    prefetch(records.as_ptr().wrapping_add(ahead as usize));
+                }
+                &records[positions[i] as usize]
+            };
+            gather(piece, &record);
+        });
 }
 
 /// Where each group's rows start (and, last, the number of rows) when the rows already

@@ -22,5 +22,6 @@ pub use interactions::{interaction_scores, InteractionOptions};
 pub use rolling::{rolling, rolling_frame, RollingColumn, RollingOutput, Stat, Window};
 pub use session::{
     event_kinds, session_features, session_features_frame, sessionize, ClickColumns, EventFeatures,
-    EventKind, SessionBatch, SessionConfig, SessionState, SessionSummary,
+    EventKind, SessionBatch, SessionConfig, SessionFrame, SessionState, SessionSummary,
+    SessionTable,
 };

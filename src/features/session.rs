@@ -8,21 +8,24 @@
 
 use std::borrow::Cow;
 use std::hash::Hash;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
-use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder};
+use arrow_buffer::{ArrowNativeType, BooleanBuffer};
 use arrow_schema::DataType;
 use chrono_tz::Tz;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::layout::{blocks, prefix_sums, split_lengths, RowWriter, TimeOrder};
-use super::time::{local_time, SECOND};
+use super::layout::{
+    blocks, gather_pieces, prefix_sums, split_lengths, Records, RowWriter, TimeOrder, GATHER_PIECE,
+};
+use super::time::{local_time, EpochTimes, SECOND};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Column;
-use crate::groups::{Groups, PREFETCH_DISTANCE};
+use crate::groups::{Groups, Partition};
 
 /// What an event is, for the counts of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -120,13 +123,7 @@ impl SessionSummary {
 
     /// Share of the transitions out of `from` that go to `to`; NaN when none leave `from`.
     pub fn transition_probability(&self, from: EventKind, to: EventKind) -> f64 {
-        let row = &self.transitions[from.index()];
-        let total: u32 = row.iter().sum();
-        if total == 0 {
-            f64::NAN
-        } else {
-            f64::from(row[to.index()]) / f64::from(total)
-        }
+        transition_probability(&self.transitions, from, to)
     }
 
     /// Seconds from the first to the latest event.
@@ -142,6 +139,18 @@ impl SessionSummary {
     /// Whether the session started on a Saturday or Sunday, local time.
     pub fn is_weekend(&self) -> bool {
         self.start_weekday >= 5
+    }
+}
+
+/// Share of the `transitions` (`[from][to]` counts) out of `from` that go to `to`; NaN
+/// when none leave `from`.
+fn transition_probability(transitions: &[[u32; 4]; 4], from: EventKind, to: EventKind) -> f64 {
+    let row = &transitions[from.index()];
+    let total: u32 = row.iter().sum();
+    if total == 0 {
+        f64::NAN
+    } else {
+        f64::from(row[to.index()]) / f64::from(total)
     }
 }
 
@@ -179,7 +188,7 @@ pub struct SessionState<K> {
     n_sessions: u64,
     current: Option<SessionSummary>,
     /// Per item of the open session: views so far and the time of the latest view.
-    items: FxHashMap<K, (u32, Option<i64>)>,
+    items: ItemViews<K>,
 }
 
 impl<K: Hash + Eq> SessionState<K> {
@@ -189,7 +198,7 @@ impl<K: Hash + Eq> SessionState<K> {
             config,
             n_sessions: 0,
             current: None,
-            items: FxHashMap::default(),
+            items: ItemViews::default(),
         }
     }
 
@@ -262,10 +271,8 @@ impl<K: Hash + Eq> SessionState<K> {
         let (item_views, seconds_since_item_view) = match item {
             None => (0, f64::NAN),
             Some(item) => {
-                let entry = self.items.entry(item).or_insert_with(|| {
-                    session.n_items += 1;
-                    (0, None)
-                });
+                let (entry, new) = self.items.entry(item);
+                session.n_items += u32::from(new);
                 let since = entry
                     .1
                     .map_or(f64::NAN, |last| (time - last) as f64 / SECOND as f64);
@@ -284,6 +291,57 @@ impl<K: Hash + Eq> SessionState<K> {
     }
 }
 
+/// Views so far and time of the latest view, of each item of the open session. Sessions
+/// are short: their items are found by a scan of a small list, and only a session with
+/// more than [`ItemViews::FEW`] items moves them to a hash map.
+#[derive(Debug, Clone)]
+struct ItemViews<K> {
+    few: Vec<(K, (u32, Option<i64>))>,
+    many: FxHashMap<K, (u32, Option<i64>)>,
+}
+
+impl<K> Default for ItemViews<K> {
+    fn default() -> Self {
+        Self {
+            few: Vec::new(),
+            many: FxHashMap::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> ItemViews<K> {
+    const FEW: usize = 16;
+
+    fn clear(&mut self) {
+        self.few.clear();
+        // Clearing a hash map writes its whole control array, even when it is empty.
+        if !self.many.is_empty() {
+            self.many.clear();
+        }
+    }
+
+    /// The item's (views, latest view), and whether the item is new to the session.
+    fn entry(&mut self, item: K) -> (&mut (u32, Option<i64>), bool) {
+        if self.many.is_empty() {
+            if let Some(i) = self.few.iter().position(|(key, _)| *key == item) {
+                return (&mut self.few[i].1, false);
+            }
+            if self.few.len() < Self::FEW {
+                self.few.push((item, (0, None)));
+                let last = self.few.len() - 1;
+                return (&mut self.few[last].1, true);
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        let mut new = false;
+        let entry = self.many.entry(item).or_insert_with(|| {
+            new = true;
+            (0, None)
+        });
+        (entry, new)
+    }
+}
+
 /// Session ids, one per row: dense, numbered by (user's first appearance, session start).
 pub fn sessionize(
     users: &Groups,
@@ -299,14 +357,15 @@ pub fn sessionize(
         time_zone: chrono_tz::UTC,
     };
     let layout = TimeOrder::new(users, times);
-    let blocks = SessionBlocks::new(&layout, &config);
+    let blocks = SessionBlocks::new(&layout.offsets, |k| layout.times[k], &config);
     let mut ids = vec![0i64; users.len()];
     let writer = RowWriter::new(&mut ids);
     (blocks.blocks.into_par_iter().zip(blocks.first_ids)).for_each(|(groups, first)| {
         let mut next = first - 1;
         for g in groups {
             let range = layout.offsets[g]..layout.offsets[g + 1];
-            for (k, opens) in range.clone().zip(opens(&layout.times[range], &config)) {
+            let times = layout.times[range.clone()].iter().copied();
+            for (k, opens) in range.zip(opens(times, &config)) {
                 next += i64::from(opens);
                 // SAFETY: `rows[k]` of this block's `k` only (see `RowWriter::write`).
                 unsafe { writer.write(layout.rows[k] as usize, next) };
@@ -316,11 +375,14 @@ pub fn sessionize(
     Ok(ids)
 }
 
-/// Whether each of one user's events (in time order) opens a session: the cuts
+/// Whether each of one user's events (times in time order) opens a session: the cuts
 /// [`SessionState::update`] makes.
-fn opens<'a>(times: &'a [i64], config: &'a SessionConfig) -> impl Iterator<Item = bool> + 'a {
+fn opens<'a>(
+    times: impl Iterator<Item = i64> + 'a,
+    config: &'a SessionConfig,
+) -> impl Iterator<Item = bool> + 'a {
     let (mut start, mut previous) = (i64::MIN, i64::MIN);
-    times.iter().enumerate().map(move |(i, &time)| {
+    times.enumerate().map(move |(i, time)| {
         let opens = i == 0 || config.starts_new(start, previous, time);
         if opens {
             start = time;
@@ -340,15 +402,16 @@ struct SessionBlocks {
 }
 
 impl SessionBlocks {
-    fn new(layout: &TimeOrder, config: &SessionConfig) -> Self {
-        let offsets = &layout.offsets;
+    /// Blocks of the groups starting at `offsets` (the last one is the number of rows);
+    /// `time(k)` is the time of the `k`-th row of the layout.
+    fn new(offsets: &[usize], time: impl Fn(usize) -> i64 + Sync, config: &SessionConfig) -> Self {
         let blocks = blocks(offsets);
         let counts: Vec<usize> = blocks
             .par_iter()
             .map(|groups| {
                 let users = groups
                     .clone()
-                    .map(|g| &layout.times[offsets[g]..offsets[g + 1]]);
+                    .map(|g| (offsets[g]..offsets[g + 1]).map(&time));
                 users
                     .map(|times| opens(times, config).filter(|&o| o).count())
                     .sum()
@@ -376,123 +439,427 @@ pub struct SessionBatch {
     pub item_views: Vec<i64>,
     /// Per row: [`EventFeatures::seconds_since_item_view`].
     pub seconds_since_item_view: Vec<f64>,
-    /// One summary per session, by id.
-    pub sessions: Vec<SessionSummary>,
-    /// The first row (in time order) of each session, by id.
+    /// The sessions, by id.
+    pub sessions: SessionTable,
+}
+
+/// The [`SessionSummary`] of every session, by id, column by column: the per-session
+/// table's columns, which become Arrow arrays without a copy. (A `Vec<SessionSummary>` would
+/// be 112 bytes a session, written once and then copied column by column.)
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionTable {
+    /// [`SessionSummary::start`].
+    pub start: Vec<i64>,
+    /// [`SessionSummary::end`].
+    pub end: Vec<i64>,
+    /// [`SessionSummary::n_events`].
+    pub n_events: Vec<i64>,
+    /// [`SessionSummary::n_views`].
+    pub n_views: Vec<i64>,
+    /// [`SessionSummary::n_carts`].
+    pub n_carts: Vec<i64>,
+    /// [`SessionSummary::n_purchases`].
+    pub n_purchases: Vec<i64>,
+    /// [`SessionSummary::n_items`].
+    pub n_items: Vec<i64>,
+    /// [`SessionSummary::start_hour`].
+    pub start_hour: Vec<i32>,
+    /// [`SessionSummary::start_weekday`].
+    pub start_weekday: Vec<u8>,
+    /// [`SessionSummary::transitions`], when asked for; empty otherwise.
+    pub transitions: Vec<[[u32; 4]; 4]>,
+    /// The first row (in time order) of each session.
     pub first_rows: Vec<u32>,
 }
 
+impl SessionTable {
+    /// Number of sessions.
+    pub fn len(&self) -> usize {
+        self.start.len()
+    }
+
+    /// Whether there is no session (no event).
+    pub fn is_empty(&self) -> bool {
+        self.start.is_empty()
+    }
+
+    /// Session `id` as the online [`SessionState`] summarises it, but for
+    /// [`SessionSummary::last_kind`], which the batch does not keep (`None`), and the
+    /// transitions, which are zero unless they were asked for.
+    ///
+    /// # Panics
+    /// If there is no session `id`.
+    pub fn summary(&self, id: usize) -> SessionSummary {
+        SessionSummary {
+            start: self.start[id],
+            end: self.end[id],
+            n_events: self.n_events[id] as u32,
+            n_views: self.n_views[id] as u32,
+            n_carts: self.n_carts[id] as u32,
+            n_purchases: self.n_purchases[id] as u32,
+            n_items: self.n_items[id] as u32,
+            start_hour: self.start_hour[id] as u32,
+            start_weekday: u32::from(self.start_weekday[id]),
+            transitions: self.transitions.get(id).copied().unwrap_or_default(),
+            last_kind: None,
+        }
+    }
+
+    /// Seconds from each session's first to its latest event.
+    pub fn duration_seconds(&self) -> Vec<f64> {
+        let second = SECOND as f64;
+        (self.start.iter().zip(&self.end))
+            .map(|(&start, &end)| (end - start) as f64 / second)
+            .collect()
+    }
+
+    /// Room for `n` sessions, every column allocated and not yet written.
+    fn with_capacity(n: usize, transitions: bool) -> Self {
+        Self {
+            start: Vec::with_capacity(n),
+            end: Vec::with_capacity(n),
+            n_events: Vec::with_capacity(n),
+            n_views: Vec::with_capacity(n),
+            n_carts: Vec::with_capacity(n),
+            n_purchases: Vec::with_capacity(n),
+            n_items: Vec::with_capacity(n),
+            start_hour: Vec::with_capacity(n),
+            start_weekday: Vec::with_capacity(n),
+            transitions: Vec::with_capacity(if transitions { n } else { 0 }),
+            first_rows: Vec::with_capacity(n),
+        }
+    }
+
+    /// The unwritten room of every column cut into one [`SessionSlots`] per block, of
+    /// `counts` sessions each.
+    fn slots(&mut self, counts: &[usize], transitions: bool) -> Vec<SessionSlots<'_>> {
+        let total = counts.iter().sum();
+        fn cut<'a, T>(
+            column: &'a mut Vec<T>,
+            counts: &[usize],
+            total: usize,
+        ) -> Vec<&'a mut [MaybeUninit<T>]> {
+            split_lengths(
+                &mut column.spare_capacity_mut()[..total],
+                counts.iter().copied(),
+            )
+        }
+        let transitions: Vec<Option<_>> = if transitions {
+            cut(&mut self.transitions, counts, total)
+                .into_iter()
+                .map(Some)
+                .collect()
+        } else {
+            counts.iter().map(|_| None).collect()
+        };
+        let columns = cut(&mut self.start, counts, total)
+            .into_iter()
+            .zip(cut(&mut self.end, counts, total))
+            .zip(cut(&mut self.n_events, counts, total))
+            .zip(cut(&mut self.n_views, counts, total))
+            .zip(cut(&mut self.n_carts, counts, total))
+            .zip(cut(&mut self.n_purchases, counts, total))
+            .zip(cut(&mut self.n_items, counts, total))
+            .zip(cut(&mut self.start_hour, counts, total))
+            .zip(cut(&mut self.start_weekday, counts, total))
+            .zip(cut(&mut self.first_rows, counts, total))
+            .zip(transitions);
+        columns
+            .map(
+                |(
+                    (
+                        (
+                            (
+                                (
+                                    (((((start, end), n_events), n_views), n_carts), n_purchases),
+                                    n_items,
+                                ),
+                                start_hour,
+                            ),
+                            start_weekday,
+                        ),
+                        first_rows,
+                    ),
+                    transitions,
+                )| SessionSlots {
+                    start,
+                    end,
+                    n_events,
+                    n_views,
+                    n_carts,
+                    n_purchases,
+                    n_items,
+                    start_hour,
+                    start_weekday,
+                    first_rows,
+                    transitions,
+                },
+            )
+            .collect()
+    }
+
+    /// Marks the first `n` sessions of every column written.
+    ///
+    /// # Safety
+    /// Every one of them must have been written through [`SessionTable::slots`].
+    unsafe fn assume_written(&mut self, n: usize, transitions: bool) {
+        // SAFETY: the caller's contract; the capacities are at least `n` (`with_capacity`).
+        unsafe {
+            self.start.set_len(n);
+            self.end.set_len(n);
+            self.n_events.set_len(n);
+            self.n_views.set_len(n);
+            self.n_carts.set_len(n);
+            self.n_purchases.set_len(n);
+            self.n_items.set_len(n);
+            self.start_hour.set_len(n);
+            self.start_weekday.set_len(n);
+            self.first_rows.set_len(n);
+            if transitions {
+                self.transitions.set_len(n);
+            }
+        }
+    }
+}
+
+/// One block's stretch of every [`SessionTable`] column, not yet written.
+struct SessionSlots<'a> {
+    start: &'a mut [MaybeUninit<i64>],
+    end: &'a mut [MaybeUninit<i64>],
+    n_events: &'a mut [MaybeUninit<i64>],
+    n_views: &'a mut [MaybeUninit<i64>],
+    n_carts: &'a mut [MaybeUninit<i64>],
+    n_purchases: &'a mut [MaybeUninit<i64>],
+    n_items: &'a mut [MaybeUninit<i64>],
+    start_hour: &'a mut [MaybeUninit<i32>],
+    start_weekday: &'a mut [MaybeUninit<u8>],
+    first_rows: &'a mut [MaybeUninit<u32>],
+    transitions: Option<&'a mut [MaybeUninit<[[u32; 4]; 4]>]>,
+}
+
+impl SessionSlots<'_> {
+    fn len(&self) -> usize {
+        self.start.len()
+    }
+
+    /// Stores session `i` of the block.
+    fn write(&mut self, i: usize, s: &SessionSummary) {
+        self.start[i].write(s.start);
+        self.end[i].write(s.end);
+        self.n_events[i].write(i64::from(s.n_events));
+        self.n_views[i].write(i64::from(s.n_views));
+        self.n_carts[i].write(i64::from(s.n_carts));
+        self.n_purchases[i].write(i64::from(s.n_purchases));
+        self.n_items[i].write(i64::from(s.n_items));
+        self.start_hour[i].write(s.start_hour as i32);
+        self.start_weekday[i].write(s.start_weekday as u8);
+        if let Some(transitions) = self.transitions.as_mut() {
+            transitions[i].write(s.transitions);
+        }
+    }
+}
+
 /// Every user's events fed to a [`SessionState`] in time order (equal times: input order);
-/// `items` holds an item code per row (`None` = null item).
+/// `items` holds an item code per row (`None` = null item). The sessions' transition counts
+/// are kept only with `transitions`.
 pub fn session_features(
     users: &Groups,
     times: &[i64],
     kinds: &[EventKind],
     items: &[Option<u32>],
     config: &SessionConfig,
+    transitions: bool,
 ) -> Result<SessionBatch> {
+    EcomkitError::check_length("time", "user", users.len(), times.len())?;
     EcomkitError::check_length("event", "user", users.len(), kinds.len())?;
     EcomkitError::check_length("item", "user", users.len(), items.len())?;
-    let events: Vec<RowEvent> = kinds
-        .iter()
-        .zip(items)
-        .map(|(&kind, item)| RowEvent {
-            kind,
-            has_item: item.is_some(),
-        })
+    let events: Vec<RowEvent> = (kinds.iter().zip(items))
+        .map(|(&kind, item)| RowEvent::new(kind, item.is_some()))
         .collect();
-    let keys: Vec<u32> = items.iter().map(|item| item.unwrap_or(0)).collect();
-    sessions_of(users, times, &events, &keys, config)
+    let keys: Vec<i64> = items
+        .iter()
+        .map(|item| i64::from(item.unwrap_or(0)))
+        .collect();
+    sessions_of(
+        users.partition(),
+        |row| times[row],
+        &events,
+        Some(&keys),
+        config,
+        transitions,
+    )
 }
 
-/// What the session loop reads of a row besides its time and item, moved into the layout
-/// together.
+/// What the session loop reads of a row besides its time and item: the event's kind, and
+/// whether it has an item (the top bit), in one byte.
 #[derive(Debug, Clone, Copy, Default)]
-struct RowEvent {
-    kind: EventKind,
-    has_item: bool,
+struct RowEvent(u8);
+
+impl RowEvent {
+    const HAS_ITEM: u8 = 0x80;
+
+    fn new(kind: EventKind, has_item: bool) -> Self {
+        Self(kind.index() as u8 | if has_item { Self::HAS_ITEM } else { 0 })
+    }
+
+    fn kind(self) -> EventKind {
+        match self.0 & !Self::HAS_ITEM {
+            0 => EventKind::View,
+            1 => EventKind::Cart,
+            2 => EventKind::Purchase,
+            _ => EventKind::Other,
+        }
+    }
+
+    fn has_item(self) -> bool {
+        self.0 & Self::HAS_ITEM != 0
+    }
 }
 
-/// [`session_features`] over any item key (`items[row]` is read only where the row has an
-/// item). Outputs are written straight at each event's input row.
-fn sessions_of<K>(
-    users: &Groups,
-    times: &[i64],
+/// One event in the session layout, 24 bytes. The loop reads its time and item, then
+/// stores its results for the event in their place, where the gather back into row order
+/// reads them: one record per row is all that moves, in each direction.
+#[derive(Debug, Clone, Copy, Default)]
+struct EventRecord {
+    /// The time (ns); once the loop has passed, the bits of `seconds_since_item_view`.
+    time_or_since: i64,
+    /// The item key; once the loop has passed, `session id << 32 | item views`.
+    item_or_ids: i64,
+    row: u32,
+    event: RowEvent,
+}
+
+impl EventRecord {
+    fn time(&self) -> i64 {
+        self.time_or_since
+    }
+
+    fn item(&self) -> Option<i64> {
+        self.event.has_item().then_some(self.item_or_ids)
+    }
+
+    /// Replaces the time and item by the event's session id and features.
+    fn store(&mut self, session: u32, features: &EventFeatures) {
+        self.time_or_since = features.seconds_since_item_view.to_bits() as i64;
+        self.item_or_ids = (u64::from(session) << 32 | u64::from(features.item_views)) as i64;
+    }
+
+    /// What [`EventRecord::store`] stored: session id, item views, seconds since the
+    /// item's previous view.
+    fn stored(&self) -> (u32, u32, f64) {
+        let ids = self.item_or_ids as u64;
+        (
+            (ids >> 32) as u32,
+            ids as u32,
+            f64::from_bits(self.time_or_since as u64),
+        )
+    }
+}
+
+/// [`session_features`] with the item keys (`None`: no item column; a key is read only
+/// where the row has an item). The events are laid out user by user in time order as
+/// [`EventRecord`]s; the loop leaves each event's results in its record, and a last pass
+/// gathers them back into row order. Each session's columns are written once, when it
+/// closes.
+fn sessions_of(
+    users: Partition,
+    time: impl Fn(usize) -> i64 + Sync,
     events: &[RowEvent],
-    items: &[K],
+    items: Option<&[i64]>,
     config: &SessionConfig,
-) -> Result<SessionBatch>
-where
-    K: Copy + Default + Hash + Eq + Send + Sync,
-{
-    let n = users.len();
-    EcomkitError::check_length("time", "user", n, times.len())?;
+    transitions: bool,
+) -> Result<SessionBatch> {
+    let n = users.n_rows();
     check_durations(config.timeout, config.max_duration)?;
-    let layout = TimeOrder::new(users, times);
-    let offsets = &layout.offsets;
-    let (events, items) = (layout.arrange(events), layout.arrange(items));
-    let blocks = SessionBlocks::new(&layout, config);
-    let mut sessions = vec![SessionSummary::default(); blocks.total()];
-    let mut first_rows = vec![0u32; blocks.total()];
-    let session_slices = split_lengths(&mut sessions, blocks.counts.iter().copied());
-    let first_row_slices = split_lengths(&mut first_rows, blocks.counts.iter().copied());
-    let mut ids = vec![0i64; n];
-    let mut views = vec![0i64; n];
-    let mut since = vec![f64::NAN; n];
-    let (id_writer, view_writer, since_writer) = (
-        RowWriter::new(&mut ids),
-        RowWriter::new(&mut views),
-        RowWriter::new(&mut since),
+    let mut layout = Records::new(
+        users,
+        |row| EventRecord {
+            time_or_since: time(row),
+            item_or_ids: items.map_or(0, |items| items[row]),
+            row: row as u32,
+            event: events[row],
+        },
+        EventRecord::time,
+        |record| record.row,
     );
-    (blocks.blocks.into_par_iter())
+    let offsets = &layout.offsets;
+    let blocks = SessionBlocks::new(offsets, |k| layout.records[k].time(), config);
+    let total = blocks.total();
+    let mut sessions = SessionTable::with_capacity(total, transitions);
+    let block_slots = sessions.slots(&blocks.counts, transitions);
+    let block_lengths = blocks
+        .blocks
+        .iter()
+        .map(|b| offsets[b.end] - offsets[b.start]);
+    let block_records = split_lengths(&mut layout.records, block_lengths);
+    (blocks.blocks.par_iter())
         .zip(blocks.first_ids)
-        .zip(session_slices)
-        .zip(first_row_slices)
-        .try_for_each(|(((groups, first_id), sessions), first_rows)| {
+        .zip(block_slots)
+        .zip(block_records)
+        .try_for_each(|(((groups, first_id), mut slots), records)| {
+            let base = offsets[groups.start];
             let mut state = SessionState::new(*config);
             let mut opened = 0;
-            for g in groups {
+            for g in groups.clone() {
                 state.reset();
-                for k in offsets[g]..offsets[g + 1] {
-                    let (time, row) = (layout.times[k], layout.rows[k]);
-                    if let Some(&ahead) = layout.rows.get(k + PREFETCH_DISTANCE) {
-                        id_writer.prefetch(ahead as usize);
-                        view_writer.prefetch(ahead as usize);
-                        since_writer.prefetch(ahead as usize);
-                    }
+                for record in &mut records[offsets[g] - base..offsets[g + 1] - base] {
+                    let time = record.time();
                     // A session is stored once, when the next one opens or the user ends.
                     let current = state.current();
                     if current.is_none_or(|s| config.starts_new(s.start, s.end, time)) {
                         if let Some(done) = current {
-                            sessions[opened - 1] = *done;
+                            slots.write(opened - 1, done);
                         }
-                        first_rows[opened] = row;
+                        slots.first_rows[opened].write(record.row);
                         opened += 1;
                     }
-                    let event = events[k];
-                    let item = event.has_item.then_some(items[k]);
-                    let features = state.update(time, event.kind, item)?;
-                    let (row, id) = (row as usize, first_id + opened as i64 - 1);
-                    // SAFETY: `rows[k]` of this block's `k` only (see `RowWriter::write`).
-                    unsafe {
-                        id_writer.write(row, id);
-                        view_writer.write(row, i64::from(features.item_views));
-                        since_writer.write(row, features.seconds_since_item_view);
-                    }
+                    let features = state.update(time, record.event.kind(), record.item())?;
+                    // Ids are below the number of rows, which fits in a u32.
+                    record.store((first_id as usize + opened - 1) as u32, &features);
                 }
                 if let Some(done) = state.current() {
-                    sessions[opened - 1] = *done;
+                    slots.write(opened - 1, done);
                 }
             }
-            debug_assert_eq!(opened, sessions.len());
+            // The block's session count came from the same cuts (`SessionBlocks`).
+            assert_eq!(opened, slots.len(), "sessions counted and written differ");
             Ok::<(), EcomkitError>(())
         })?;
+    // SAFETY: the loop wrote every session of every block (checked above); on an error or
+    // a panic the columns drop unwritten, empty.
+    unsafe { sessions.assume_written(total, transitions) };
+    let (mut ids, mut views, mut since) = (
+        Vec::<i64>::with_capacity(n),
+        Vec::<i64>::with_capacity(n),
+        Vec::<f64>::with_capacity(n),
+    );
+    let pieces = (ids.spare_capacity_mut()[..n].par_chunks_mut(GATHER_PIECE))
+        .zip(views.spare_capacity_mut()[..n].par_chunks_mut(GATHER_PIECE))
+        .zip(since.spare_capacity_mut()[..n].par_chunks_mut(GATHER_PIECE));
+    gather_pieces(
+        &layout.records,
+        layout.positions(),
+        pieces,
+        |((ids, views), since), record| {
+            for (i, ((id, views), since)) in ids.iter_mut().zip(views).zip(since).enumerate() {
+                let (session, item_views, seconds) = record(i).stored();
+                id.write(i64::from(session));
+                views.write(i64::from(item_views));
+                since.write(seconds);
+            }
+        },
+    );
+    // SAFETY: the pieces cover every row, and each piece wrote all its slots.
+    unsafe {
+        ids.set_len(n);
+        views.set_len(n);
+        since.set_len(n);
+    }
     Ok(SessionBatch {
         session_ids: ids,
         item_views: views,
         seconds_since_item_view: since,
         sessions,
-        first_rows,
     })
 }
 
@@ -518,6 +885,7 @@ pub fn event_kinds(
     names: [&str; 3],
     argument: &str,
 ) -> Result<Vec<EventKind>> {
+    const PIECE: usize = 1 << 18;
     let argument = format!("{argument} (column '{}')", column.name());
     let kind = |value: Option<&str>| match value {
         Some(v) if v == names[0] => EventKind::View,
@@ -525,10 +893,33 @@ pub fn event_kinds(
         Some(v) if v == names[2] => EventKind::Purchase,
         _ => EventKind::Other,
     };
-    let mut out = Vec::with_capacity(column.len());
-    for chunk in column.chunks() {
-        strings(chunk, &argument, &mut |value| out.push(kind(value)))?;
-    }
+    // Pieces of the chunks (slices share their buffers) go to the threads.
+    let pieces: Vec<ArrayRef> = (column.chunks().iter())
+        .flat_map(|chunk| {
+            (0..chunk.len())
+                .step_by(PIECE)
+                .map(|start| chunk.slice(start, PIECE.min(chunk.len() - start)))
+        })
+        .collect();
+    let n = column.len();
+    let mut out = Vec::with_capacity(n);
+    let slots = split_lengths(
+        &mut out.spare_capacity_mut()[..n],
+        pieces.iter().map(|piece| piece.len()),
+    );
+    (pieces.par_iter().zip(slots)).try_for_each(|(piece, slots)| {
+        let mut slots = slots.iter_mut();
+        strings(piece, &argument, &mut |value| {
+            if let Some(slot) = slots.next() {
+                slot.write(kind(value));
+            }
+        })?;
+        assert!(slots.next().is_none(), "one value per row");
+        Ok::<(), EcomkitError>(())
+    })?;
+    // SAFETY: the pieces cover the column and `strings` calls back once per value, so
+    // every slot was written; on an error `out` drops empty.
+    unsafe { out.set_len(n) };
     Ok(out)
 }
 
@@ -632,53 +1023,6 @@ fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
     Ok((Cow::Owned(keys), missing))
 }
 
-/// The per-session table's columns, filled in one pass over the summaries.
-struct SessionColumns {
-    start: Vec<i64>,
-    end: Vec<i64>,
-    duration_seconds: Vec<f64>,
-    n_events: Vec<i64>,
-    n_views: Vec<i64>,
-    n_carts: Vec<i64>,
-    n_purchases: Vec<i64>,
-    n_items: Vec<i64>,
-    purchased: BooleanBufferBuilder,
-    start_hour: Vec<i32>,
-    is_weekend: BooleanBufferBuilder,
-}
-
-impl SessionColumns {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            start: Vec::with_capacity(n),
-            end: Vec::with_capacity(n),
-            duration_seconds: Vec::with_capacity(n),
-            n_events: Vec::with_capacity(n),
-            n_views: Vec::with_capacity(n),
-            n_carts: Vec::with_capacity(n),
-            n_purchases: Vec::with_capacity(n),
-            n_items: Vec::with_capacity(n),
-            purchased: BooleanBufferBuilder::new(n),
-            start_hour: Vec::with_capacity(n),
-            is_weekend: BooleanBufferBuilder::new(n),
-        }
-    }
-
-    fn push(&mut self, s: &SessionSummary) {
-        self.start.push(s.start);
-        self.end.push(s.end);
-        self.duration_seconds.push(s.duration_seconds());
-        self.n_events.push(i64::from(s.n_events));
-        self.n_views.push(i64::from(s.n_views));
-        self.n_carts.push(i64::from(s.n_carts));
-        self.n_purchases.push(i64::from(s.n_purchases));
-        self.n_items.push(i64::from(s.n_items));
-        self.purchased.append(s.purchased());
-        self.start_hour.push(s.start_hour as i32);
-        self.is_weekend.append(s.is_weekend());
-    }
-}
-
 /// Column names of a click-stream frame, and the event values that mean view, add-to-cart
 /// and purchase.
 #[derive(Debug, Clone)]
@@ -707,6 +1051,20 @@ impl Default for ClickColumns {
     }
 }
 
+/// What [`session_features_frame`] returns: the per-row outputs of [`SessionBatch`] and the
+/// per-session table.
+#[derive(Debug, Clone)]
+pub struct SessionFrame {
+    /// Session id of each row (as [`sessionize`]).
+    pub session_ids: Vec<i64>,
+    /// Per row: [`EventFeatures::item_views`].
+    pub item_views: Vec<i64>,
+    /// Per row: [`EventFeatures::seconds_since_item_view`].
+    pub seconds_since_item_view: Vec<f64>,
+    /// One row per session id (see [`session_features_frame`]).
+    pub sessions: arrow_array::RecordBatch,
+}
+
 /// [`session_features`] on a frame, with the per-session table: `session_id`, the user
 /// column, `start`, `end` (timestamps in the time column's zone), `duration_seconds`,
 /// `n_events`, `n_<view>`, `n_<cart>`, `n_<purchase>` (named after the event values),
@@ -718,7 +1076,7 @@ pub fn session_features_frame(
     columns: &ClickColumns,
     config: &SessionConfig,
     transitions: bool,
-) -> Result<(SessionBatch, arrow_array::RecordBatch)> {
+) -> Result<SessionFrame> {
     use arrow_array::{BooleanArray, Float64Array, Int32Array, Int64Array};
     use arrow_array::{RecordBatch, TimestampNanosecondArray};
     use arrow_schema::{Field, Schema, TimeUnit};
@@ -730,36 +1088,48 @@ pub fn session_features_frame(
         DataType::Timestamp(_, zone) => zone.clone(),
         _ => None,
     };
-    let times = super::time::epoch_nanos(&time_column, "time")?;
+    let times = EpochTimes::new(&time_column, "time")?;
     let names = [
         columns.event_names[0].as_str(),
         columns.event_names[1].as_str(),
         columns.event_names[2].as_str(),
     ];
     let kinds = event_kinds(&frame.column(&columns.event, "event")?, names, "event")?;
-    let mut events: Vec<RowEvent> = kinds
-        .into_iter()
-        .map(|kind| RowEvent {
-            kind,
-            has_item: columns.item.is_some(),
-        })
+    let has_items = columns.item.is_some();
+    // One byte each, as the kinds: collected in their place.
+    let mut events: Vec<RowEvent> = (kinds.into_iter())
+        .map(|kind| RowEvent::new(kind, has_items))
         .collect();
+    let time = |row| times.get(row);
     let batch = match &columns.item {
-        // No item column: zero-sized keys, nothing to move.
-        None => sessions_of(&users, &times, &events, &vec![(); events.len()], config)?,
+        None => sessions_of(
+            users.into_partition(),
+            time,
+            &events,
+            None,
+            config,
+            transitions,
+        )?,
         Some(name) => {
             let column = frame.column(name, "item")?;
             let (keys, missing) = item_keys(&column)?;
             for row in missing {
-                events[row].has_item = false;
+                events[row] = RowEvent::new(events[row].kind(), false);
             }
-            sessions_of(&users, &times, &events, &keys, config)?
+            sessions_of(
+                users.into_partition(),
+                time,
+                &events,
+                Some(&keys),
+                config,
+                transitions,
+            )?
         }
     };
-    let s = &batch.sessions;
-    let (user_field, user_values) = frame.take(&columns.user, &batch.first_rows, "user")?;
+    let (user_field, user_values) =
+        frame.take(&columns.user, &batch.sessions.first_rows, "user")?;
     let timestamp = DataType::Timestamp(TimeUnit::Nanosecond, zone.clone());
-    let fields = vec![
+    let mut fields = vec![
         Field::new("session_id", DataType::Int64, false),
         user_field.as_ref().clone(),
         Field::new("start", timestamp.clone(), false),
@@ -774,33 +1144,22 @@ pub fn session_features_frame(
         Field::new("start_hour", DataType::Int32, false),
         Field::new("is_weekend", DataType::Boolean, false),
     ];
-    // One pass over the summaries fills every column (they are 112 bytes each: a pass per
-    // column would read them all thirteen times).
-    let mut c = SessionColumns::with_capacity(s.len());
-    for x in s {
-        c.push(x);
-    }
+    let SessionBatch {
+        session_ids,
+        item_views,
+        seconds_since_item_view,
+        sessions: s,
+    } = batch;
     let stamps = |values: Vec<i64>| -> ArrayRef {
         Arc::new(TimestampNanosecondArray::from(values).with_timezone_opt(zone.clone()))
     };
     let ints = |values: Vec<i64>| -> ArrayRef { Arc::new(Int64Array::from(values)) };
-    let arrays: Vec<ArrayRef> = vec![
-        ints((0..s.len() as i64).collect()),
-        user_values,
-        stamps(c.start),
-        stamps(c.end),
-        Arc::new(Float64Array::from(c.duration_seconds)),
-        ints(c.n_events),
-        ints(c.n_views),
-        ints(c.n_carts),
-        ints(c.n_purchases),
-        ints(c.n_items),
-        Arc::new(BooleanArray::new(c.purchased.finish(), None)),
-        Arc::new(Int32Array::from(c.start_hour)),
-        Arc::new(BooleanArray::new(c.is_weekend.finish(), None)),
-    ];
-    let (mut fields, mut arrays) = (fields, arrays);
-    if transitions {
+    let n_sessions = s.len();
+    let duration = s.duration_seconds();
+    let purchased = BooleanBuffer::collect_bool(n_sessions, |i| s.n_purchases[i] > 0);
+    let is_weekend = BooleanBuffer::collect_bool(n_sessions, |i| s.start_weekday[i] >= 5);
+    let probabilities: Vec<ArrayRef> = if transitions {
+        let mut out: Vec<ArrayRef> = Vec::with_capacity(9);
         for from in EventKind::NAMED {
             for to in EventKind::NAMED {
                 fields.push(Field::new(
@@ -808,12 +1167,39 @@ pub fn session_features_frame(
                     DataType::Float64,
                     false,
                 ));
-                arrays.push(Arc::new(Float64Array::from_iter_values(
-                    s.iter().map(|x| x.transition_probability(from, to)),
+                out.push(Arc::new(Float64Array::from_iter_values(
+                    s.transitions
+                        .iter()
+                        .map(|counts| transition_probability(counts, from, to)),
                 )));
             }
         }
-    }
+        out
+    } else {
+        Vec::new()
+    };
+    // The columns move into Arrow arrays as they are: no copy.
+    let mut arrays: Vec<ArrayRef> = vec![
+        ints((0..n_sessions as i64).collect()),
+        user_values,
+        stamps(s.start),
+        stamps(s.end),
+        Arc::new(Float64Array::from(duration)),
+        ints(s.n_events),
+        ints(s.n_views),
+        ints(s.n_carts),
+        ints(s.n_purchases),
+        ints(s.n_items),
+        Arc::new(BooleanArray::new(purchased, None)),
+        Arc::new(Int32Array::from(s.start_hour)),
+        Arc::new(BooleanArray::new(is_weekend, None)),
+    ];
+    arrays.extend(probabilities);
     let table = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
-    Ok((batch, table))
+    Ok(SessionFrame {
+        session_ids,
+        item_views,
+        seconds_since_item_view,
+        sessions: table,
+    })
 }

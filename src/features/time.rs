@@ -4,6 +4,8 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrowPrimitiveType};
+use std::borrow::Cow;
+
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
@@ -96,16 +98,75 @@ pub fn epoch_nanos(column: &Column<'_>, argument: &str) -> Result<Vec<i64>> {
     Ok(out)
 }
 
-fn scaled<T>(out: &mut Vec<i64>, array: &dyn Array, factor: i64, argument: &str) -> Result<()>
-where
-    T: ArrowPrimitiveType,
-    T::Native: Into<i64>,
-{
-    let values = array.as_primitive::<T>().values();
-    // The factor is positive: if the extremes scale without overflow, every value does,
-    // and the multiplication runs as one tight loop.
+/// A time column as nanoseconds since the epoch, read where it lies when it can be: one
+/// chunk of 64-bit timestamps without nulls is kept as it is with its factor to
+/// nanoseconds (its extremes checked for overflow, so every value scales), which saves a
+/// converted copy of the column; anything else is converted by [`epoch_nanos`].
+#[derive(Debug, Clone)]
+pub struct EpochTimes<'a> {
+    values: Cow<'a, [i64]>,
+    factor: i64,
+}
+
+impl<'a> EpochTimes<'a> {
+    /// The column's times; errors as [`epoch_nanos`].
+    pub fn new(column: &Column<'a>, argument: &str) -> Result<Self> {
+        if let &[chunk] = column.chunks() {
+            let chunk: &'a dyn Array = chunk.as_ref();
+            let raw = match chunk.data_type() {
+                DataType::Timestamp(TimeUnit::Second, _) => {
+                    Some((chunk.as_primitive::<TimestampSecondType>().values(), SECOND))
+                }
+                DataType::Timestamp(TimeUnit::Millisecond, _) => Some((
+                    chunk.as_primitive::<TimestampMillisecondType>().values(),
+                    1_000_000,
+                )),
+                DataType::Timestamp(TimeUnit::Microsecond, _) => Some((
+                    chunk.as_primitive::<TimestampMicrosecondType>().values(),
+                    1_000,
+                )),
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    Some((chunk.as_primitive::<TimestampNanosecondType>().values(), 1))
+                }
+                DataType::Date64 => Some((chunk.as_primitive::<Date64Type>().values(), 1_000_000)),
+                _ => None,
+            };
+            if let Some((values, factor)) = raw.filter(|_| chunk.null_count() == 0) {
+                let argument = format!("{argument} (column '{}')", column.name());
+                check_scales(values, factor, &argument)?;
+                return Ok(Self {
+                    values: Cow::Borrowed(values),
+                    factor,
+                });
+            }
+        }
+        Ok(Self {
+            values: Cow::Owned(epoch_nanos(column, argument)?),
+            factor: 1,
+        })
+    }
+
+    /// Time of `row` in nanoseconds since the epoch.
+    #[inline]
+    pub fn get(&self, row: usize) -> i64 {
+        self.values[row] * self.factor
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Checks that every value times the (positive) factor fits in an `i64`: it is enough
+/// that the extremes do, and then the scaling runs as one tight loop.
+fn check_scales(values: &[i64], factor: i64, argument: &str) -> Result<()> {
     let (low, high) = values.iter().fold((i64::MAX, i64::MIN), |(low, high), &v| {
-        let v: i64 = v.into();
         (low.min(v), high.max(v))
     });
     for value in [low, high] {
@@ -115,6 +176,22 @@ where
                 format!("time {value} is outside the range of nanosecond timestamps"),
             ));
         }
+    }
+    Ok(())
+}
+
+fn scaled<T>(out: &mut Vec<i64>, array: &dyn Array, factor: i64, argument: &str) -> Result<()>
+where
+    T: ArrowPrimitiveType,
+    T::Native: Into<i64>,
+{
+    let values = array.as_primitive::<T>().values();
+    let (low, high) = values.iter().fold((i64::MAX, i64::MIN), |(low, high), &v| {
+        let v: i64 = v.into();
+        (low.min(v), high.max(v))
+    });
+    if !values.is_empty() {
+        check_scales(&[low, high], factor, argument)?;
     }
     out.extend(values.iter().map(|&v| v.into() * factor));
     Ok(())

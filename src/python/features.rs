@@ -154,7 +154,7 @@ fn session_features<'py>(
         event_names,
     };
     let frame = to_frame(py, frame)?;
-    let (batch, table) = run(py, || {
+    let batch = run(py, || {
         features::session_features_frame(&frame, &columns, &config, transitions)
     })?;
     let out = PyDict::new(py);
@@ -166,7 +166,7 @@ fn session_features<'py>(
     )?;
     out.set_item(
         "sessions",
-        PyTable::try_new(vec![table.clone()], table.schema())?,
+        PyTable::try_new(vec![batch.sessions.clone()], batch.sessions.schema())?,
     )?;
     Ok(out)
 }
