@@ -272,6 +272,21 @@ impl<'a> Column<'a> {
         if rows.is_empty() {
             return Ok(arrow_array::new_empty_array(self.data_type));
         }
+        if let [chunk] = self.chunks[..] {
+            // Pieces of the rows on all threads; the row numbers are the indices.
+            const PIECE: usize = 1 << 20;
+            let pieces = (rows.par_chunks(PIECE))
+                .map(|rows| {
+                    let indices = arrow_array::UInt32Array::from(rows.to_vec());
+                    arrow_select::take::take(chunk.as_ref(), &indices, None)
+                })
+                .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
+            if let [piece] = &pieces[..] {
+                return Ok(piece.clone());
+            }
+            let pieces: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
+            return Ok(arrow_select::concat::concat(&pieces)?);
+        }
         let arrays: Vec<&dyn Array> = self.chunks.iter().map(|c| c.as_ref()).collect();
         let mut starts = Vec::with_capacity(arrays.len());
         let mut start = 0usize;
@@ -695,8 +710,22 @@ where
             (array.null_count() == 0).then(|| array.values().as_ref())
         })
         .collect::<Option<_>>()?;
-    let values = || arrays.iter().flat_map(|a| a.iter().copied());
-    let (min, max) = (values().min()?, values().max()?);
+    let (min, max) = (arrays.par_iter())
+        .flat_map(|array| array.par_chunks(1 << 16))
+        .map(|chunk| {
+            let low = chunk.iter().copied().min()?;
+            let high = chunk.iter().copied().max()?;
+            Some((low, high))
+        })
+        .reduce(
+            || None,
+            |a, b| match (a, b) {
+                (Some((a_low, a_high)), Some((b_low, b_high))) => {
+                    Some((a_low.min(b_low), a_high.max(b_high)))
+                }
+                (one, None) | (None, one) => one,
+            },
+        )?;
     // `as_usize` sign-extends narrow types and keeps 64-bit ones: the wrapping difference is
     // the key's offset from `min` in every case.
     let span = max.as_usize().wrapping_sub(min.as_usize());
@@ -704,12 +733,19 @@ where
         return None;
     }
     let origin = min.as_usize();
+    let slot = |key: T::Native| key.as_usize().wrapping_sub(origin);
+    let threads = rayon::current_num_threads();
+    if threads > 1 && (span + 1) * 16 <= n_rows {
+        return Some(narrow_groups_in_pieces(
+            &arrays, n_rows, span, threads, slot,
+        ));
+    }
     let mut table = vec![u32::MAX; span + 1];
     let mut next = 0u32;
     let mut ids = Vec::with_capacity(n_rows);
     for array in &arrays {
         ids.extend(array.iter().map(|&key| {
-            let slot = &mut table[key.as_usize().wrapping_sub(origin)];
+            let slot = &mut table[slot(key)];
             if *slot == u32::MAX {
                 *slot = next;
                 next += 1;
@@ -718,6 +754,66 @@ where
         }));
     }
     Some(Groups::from_first_appearance(ids, next as usize))
+}
+
+/// [`narrow_groups`] on all threads, when the key table is small next to the rows: each
+/// piece of rows numbers its keys by first appearance in a table of its own; the pieces'
+/// keys are then numbered in row order, and each piece's ids renumbered in place.
+fn narrow_groups_in_pieces<N: Copy + Sync>(
+    arrays: &[&[N]],
+    n_rows: usize,
+    span: usize,
+    n_pieces: usize,
+    slot: impl Fn(N) -> usize + Sync,
+) -> Groups {
+    let piece_rows = n_rows.div_ceil(n_pieces).max(1);
+    let pieces: Vec<&[N]> = arrays.iter().flat_map(|a| a.chunks(piece_rows)).collect();
+    let mut ids: Vec<u32> = Vec::with_capacity(n_rows);
+    let slices = split_lengths(
+        &mut ids.spare_capacity_mut()[..n_rows],
+        pieces.iter().map(|piece| piece.len()),
+    );
+    // Each piece's keys (as table slots) in order of first appearance in the piece.
+    let firsts: Vec<Vec<u32>> = (pieces.par_iter().zip(slices))
+        .map(|(piece, out)| {
+            let mut table = vec![u32::MAX; span + 1];
+            let mut firsts = Vec::new();
+            for (&key, id) in piece.iter().zip(out.iter_mut()) {
+                let slot = slot(key);
+                if table[slot] == u32::MAX {
+                    table[slot] = firsts.len() as u32;
+                    firsts.push(slot as u32);
+                }
+                id.write(table[slot]);
+            }
+            firsts
+        })
+        .collect();
+    // SAFETY: the pieces cover the rows and each wrote an id for every one of its rows.
+    unsafe { ids.set_len(n_rows) };
+    let mut table = vec![u32::MAX; span + 1];
+    let mut next = 0u32;
+    let renumbering: Vec<Vec<u32>> = (firsts.iter())
+        .map(|firsts| {
+            (firsts.iter())
+                .map(|&slot| {
+                    let id = &mut table[slot as usize];
+                    if *id == u32::MAX {
+                        *id = next;
+                        next += 1;
+                    }
+                    *id
+                })
+                .collect()
+        })
+        .collect();
+    let slices = split_lengths(&mut ids, pieces.iter().map(|piece| piece.len()));
+    (slices.into_par_iter().zip(&renumbering)).for_each(|(ids, renumbering)| {
+        for id in ids.iter_mut() {
+            *id = renumbering[*id as usize];
+        }
+    });
+    Groups::from_first_appearance(ids, next as usize)
 }
 
 fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPiece<'a>> {
@@ -896,6 +992,31 @@ mod tests {
     use arrow_array::{DictionaryArray, Float64Array, Int64Array, StringArray};
 
     #[test]
+    fn narrow_integer_keys_in_pieces_number_groups_by_first_appearance() {
+        // Keys in a range small next to the rows, in two chunks: coded piece by piece on
+        // several threads, the ids must be those of one pass in row order.
+        let keys: Vec<i64> = (0..300_000i64)
+            .map(|i| (i * 7919) % 9_001 - 4_000)
+            .collect();
+        let chunks = [
+            Int64Array::from(keys[..123_457].to_vec()),
+            Int64Array::from(keys[123_457..].to_vec()),
+        ];
+        let arrays: Vec<&dyn Array> = chunks.iter().map(|c| c as &dyn Array).collect();
+        let expected = Groups::from_keys(&keys).unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let groups = pool
+                .install(|| narrow_int_groups(&arrays, keys.len()))
+                .unwrap();
+            assert_eq!(groups, expected, "{threads} threads");
+        }
+    }
+
+    #[test]
     fn dictionary_and_plain_strings_group_alike() {
         let plain = StringArray::from(vec![Some("b"), None, Some("a"), Some("b"), None]);
         let dict: DictionaryArray<Int32Type> = vec![Some("b"), None, Some("a"), Some("b"), None]
@@ -1022,6 +1143,34 @@ mod tests {
             .to_f64("features")
             .unwrap();
         assert!(matches!(y, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn take_of_many_rows_goes_by_pieces_and_keeps_the_type() {
+        let n = 3_000_000usize;
+        let values: Vec<i64> = (0..n as i64).map(|v| v * 3).collect();
+        let names: Vec<String> = (0..n).map(|v| format!("u{}", v % 997)).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("x", Arc::new(Int64Array::from(values.clone())) as ArrayRef),
+            ("s", Arc::new(StringArray::from(names.clone())) as ArrayRef),
+        ])
+        .unwrap();
+        let frame = Frame::from(batch);
+        let rows: Vec<u32> = (0..2_500_000u32).map(|i| (i * 7) % n as u32).collect();
+        let (field, x) = frame.take("x", &rows, "x").unwrap();
+        assert_eq!(field.name(), "x");
+        let x = x.as_primitive::<Int64Type>();
+        assert!(rows
+            .iter()
+            .zip(x.values())
+            .all(|(&r, &v)| v == values[r as usize]));
+        let (_, s) = frame.take("s", &rows, "s").unwrap();
+        let s = s.as_string::<i32>();
+        assert_eq!(s.len(), rows.len());
+        assert!(rows
+            .iter()
+            .enumerate()
+            .all(|(i, &r)| s.value(i) == names[r as usize]));
     }
 
     #[test]

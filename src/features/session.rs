@@ -508,7 +508,8 @@ impl SessionTable {
     /// Seconds from each session's first to its latest event.
     pub fn duration_seconds(&self) -> Vec<f64> {
         let second = SECOND as f64;
-        (self.start.iter().zip(&self.end))
+        (self.start.par_iter().zip(&self.end))
+            .with_min_len(1 << 16)
             .map(|(&start, &end)| (end - start) as f64 / second)
             .collect()
     }
@@ -1180,7 +1181,7 @@ pub fn session_features_frame(
     };
     // The columns move into Arrow arrays as they are: no copy.
     let mut arrays: Vec<ArrayRef> = vec![
-        ints((0..n_sessions as i64).collect()),
+        ints((0..n_sessions as i64).into_par_iter().collect()),
         user_values,
         stamps(s.start),
         stamps(s.end),
