@@ -157,26 +157,35 @@ impl<S: Copy + Send + Sync> Records<S> {
 pub(crate) const GATHER_PIECE: usize = 1 << 16;
 
 /// For each piece of [`GATHER_PIECE`] consecutive rows, in parallel, calls
-/// `gather(piece, records)` where `records(i)` is the record of the piece's `i`-th row;
-/// `pieces` holds one item per piece (typically the output slices for those rows). The
-/// records are fetched a few rows ahead, as they are read at random.
-pub(crate) fn gather_pieces<'a, S: Sync, P: Send>(
-    records: &'a [S],
+/// `gather(piece, rows)`, where `rows.record(i)` is the record of the piece's `i`-th row
+/// and `pieces` holds one item per piece (typically the output slices for those rows).
+pub(crate) fn gather_pieces<S: Sync, P: Send>(
+    records: &[S],
     positions: &[u32],
     pieces: impl IndexedParallelIterator<Item = P>,
-    gather: impl Fn(P, &dyn Fn(usize) -> &'a S) + Sync,
+    gather: impl Fn(P, PieceRecords<'_, S>) + Sync,
 ) {
     pieces
         .zip(positions.par_chunks(GATHER_PIECE))
-        .for_each(|(piece, positions)| {
-            let record = |i: usize| {
-                if let Some(&ahead) = positions.get(i + PREFETCH_DISTANCE) {
-                    prefetch(records.as_ptr().wrapping_add(ahead as usize));
-                }
-                &records[positions[i] as usize]
-            };
-            gather(piece, &record);
-        });
+        .for_each(|(piece, positions)| gather(piece, PieceRecords { records, positions }));
+}
+
+/// The records of one piece of consecutive rows (see [`gather_pieces`]).
+pub(crate) struct PieceRecords<'a, S> {
+    records: &'a [S],
+    positions: &'a [u32],
+}
+
+impl<S> PieceRecords<'_, S> {
+    /// The record of the piece's `i`-th row. Records are read at random: the one a few
+    /// rows ahead is fetched meanwhile.
+    #[inline]
+    pub(crate) fn record(&self, i: usize) -> &S {
+        if let Some(&ahead) = self.positions.get(i + PREFETCH_DISTANCE) {
+            prefetch(self.records.as_ptr().wrapping_add(ahead as usize));
+        }
+        &self.records[self.positions[i] as usize]
+    }
 }
 
 /// Where each group's rows start (and, last, the number of rows) when the rows already

@@ -841,9 +841,9 @@ fn sessions_of(
         &layout.records,
         layout.positions(),
         pieces,
-        |((ids, views), since), record| {
+        |((ids, views), since), rows| {
             for (i, ((id, views), since)) in ids.iter_mut().zip(views).zip(since).enumerate() {
-                let (session, item_views, seconds) = record(i).stored();
+                let (session, item_views, seconds) = rows.record(i).stored();
                 id.write(i64::from(session));
                 views.write(i64::from(item_views));
                 since.write(seconds);

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
+use rayon::prelude::*;
 
 use crate::error::{EcomkitError, Result};
 use crate::frame::Column;
@@ -166,9 +167,14 @@ impl<'a> EpochTimes<'a> {
 /// Checks that every value times the (positive) factor fits in an `i64`: it is enough
 /// that the extremes do, and then the scaling runs as one tight loop.
 fn check_scales(values: &[i64], factor: i64, argument: &str) -> Result<()> {
-    let (low, high) = values.iter().fold((i64::MAX, i64::MIN), |(low, high), &v| {
-        (low.min(v), high.max(v))
-    });
+    let extremes = |(low, high): (i64, i64), (a, b): (i64, i64)| (low.min(a), high.max(b));
+    let (low, high) = (values.par_chunks(1 << 16))
+        .map(|chunk| {
+            chunk
+                .iter()
+                .fold((i64::MAX, i64::MIN), |e, &v| extremes(e, (v, v)))
+        })
+        .reduce(|| (i64::MAX, i64::MIN), extremes);
     for value in [low, high] {
         if !values.is_empty() && value.checked_mul(factor).is_none() {
             return Err(EcomkitError::invalid_value(
