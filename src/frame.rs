@@ -710,22 +710,7 @@ where
             (array.null_count() == 0).then(|| array.values().as_ref())
         })
         .collect::<Option<_>>()?;
-    let (min, max) = (arrays.par_iter())
-        .flat_map(|array| array.par_chunks(1 << 16))
-        .map(|chunk| {
-            let low = chunk.iter().copied().min()?;
-            let high = chunk.iter().copied().max()?;
-            Some((low, high))
-        })
-        .reduce(
-            || None,
-            |a, b| match (a, b) {
-                (Some((a_low, a_high)), Some((b_low, b_high))) => {
-                    Some((a_low.min(b_low), a_high.max(b_high)))
-                }
-                (one, None) | (None, one) => one,
-            },
-        )?;
+    let (min, max) = extremes(&arrays)?;
     // `as_usize` sign-extends narrow types and keeps 64-bit ones: the wrapping difference is
     // the key's offset from `min` in every case.
     let span = max.as_usize().wrapping_sub(min.as_usize());
@@ -754,6 +739,23 @@ where
         }));
     }
     Some(Groups::from_first_appearance(ids, next as usize))
+}
+
+/// The smallest and largest of all `slices`' values (`None` when there is none), in one
+/// pass on all threads.
+pub(crate) fn extremes<T: Ord + Copy + Send + Sync>(slices: &[&[T]]) -> Option<(T, T)> {
+    (slices.par_iter())
+        .flat_map(|slice| slice.par_chunks(1 << 16))
+        .map(|chunk| Some((*chunk.iter().min()?, *chunk.iter().max()?)))
+        .reduce(
+            || None,
+            |a, b| match (a, b) {
+                (Some((a_low, a_high)), Some((b_low, b_high))) => {
+                    Some((a_low.min(b_low), a_high.max(b_high)))
+                }
+                (one, None) | (None, one) => one,
+            },
+        )
 }
 
 /// [`narrow_groups`] on all threads, when the key table is small next to the rows: each

@@ -128,7 +128,7 @@ impl SessionSummary {
 
     /// Seconds from the first to the latest event.
     pub fn duration_seconds(&self) -> f64 {
-        (self.end - self.start) as f64 / SECOND as f64
+        seconds_between(self.start, self.end)
     }
 
     /// Whether the session holds a purchase (the label of purchase-intent models).
@@ -138,8 +138,18 @@ impl SessionSummary {
 
     /// Whether the session started on a Saturday or Sunday, local time.
     pub fn is_weekend(&self) -> bool {
-        self.start_weekday >= 5
+        is_weekend_day(self.start_weekday)
     }
+}
+
+/// Seconds from `start` to `end` (nanoseconds).
+fn seconds_between(start: i64, end: i64) -> f64 {
+    (end - start) as f64 / SECOND as f64
+}
+
+/// Whether a weekday (Monday = 0 … Sunday = 6) is a Saturday or a Sunday.
+fn is_weekend_day(weekday: u32) -> bool {
+    weekday >= 5
 }
 
 /// Share of the `transitions` (`[from][to]` counts) out of `from` that go to `to`; NaN
@@ -507,10 +517,9 @@ impl SessionTable {
 
     /// Seconds from each session's first to its latest event.
     pub fn duration_seconds(&self) -> Vec<f64> {
-        let second = SECOND as f64;
         (self.start.par_iter().zip(&self.end))
             .with_min_len(1 << 16)
-            .map(|(&start, &end)| (end - start) as f64 / second)
+            .map(|(&start, &end)| seconds_between(start, end))
             .collect()
     }
 
@@ -553,50 +562,39 @@ impl SessionTable {
         } else {
             counts.iter().map(|_| None).collect()
         };
-        let columns = cut(&mut self.start, counts, total)
-            .into_iter()
-            .zip(cut(&mut self.end, counts, total))
-            .zip(cut(&mut self.n_events, counts, total))
-            .zip(cut(&mut self.n_views, counts, total))
-            .zip(cut(&mut self.n_carts, counts, total))
-            .zip(cut(&mut self.n_purchases, counts, total))
-            .zip(cut(&mut self.n_items, counts, total))
-            .zip(cut(&mut self.start_hour, counts, total))
-            .zip(cut(&mut self.start_weekday, counts, total))
-            .zip(cut(&mut self.first_rows, counts, total))
-            .zip(transitions);
-        columns
-            .map(
-                |(
-                    (
-                        (
-                            (
-                                (
-                                    (((((start, end), n_events), n_views), n_carts), n_purchases),
-                                    n_items,
-                                ),
-                                start_hour,
-                            ),
-                            start_weekday,
-                        ),
-                        first_rows,
-                    ),
-                    transitions,
-                )| SessionSlots {
-                    start,
-                    end,
-                    n_events,
-                    n_views,
-                    n_carts,
-                    n_purchases,
-                    n_items,
-                    start_hour,
-                    start_weekday,
-                    first_rows,
-                    transitions,
-                },
-            )
-            .collect()
+        let mut start = cut(&mut self.start, counts, total).into_iter();
+        let mut end = cut(&mut self.end, counts, total).into_iter();
+        let mut n_events = cut(&mut self.n_events, counts, total).into_iter();
+        let mut n_views = cut(&mut self.n_views, counts, total).into_iter();
+        let mut n_carts = cut(&mut self.n_carts, counts, total).into_iter();
+        let mut n_purchases = cut(&mut self.n_purchases, counts, total).into_iter();
+        let mut n_items = cut(&mut self.n_items, counts, total).into_iter();
+        let mut start_hour = cut(&mut self.start_hour, counts, total).into_iter();
+        let mut start_weekday = cut(&mut self.start_weekday, counts, total).into_iter();
+        let mut first_rows = cut(&mut self.first_rows, counts, total).into_iter();
+        let mut transitions = transitions.into_iter();
+        let mut next = move || -> Option<SessionSlots<'_>> {
+            Some(SessionSlots {
+                start: start.next()?,
+                end: end.next()?,
+                n_events: n_events.next()?,
+                n_views: n_views.next()?,
+                n_carts: n_carts.next()?,
+                n_purchases: n_purchases.next()?,
+                n_items: n_items.next()?,
+                start_hour: start_hour.next()?,
+                start_weekday: start_weekday.next()?,
+                first_rows: first_rows.next()?,
+                transitions: transitions.next()?,
+            })
+        };
+        let slots: Vec<SessionSlots<'_>> = std::iter::from_fn(&mut next).collect();
+        assert_eq!(
+            slots.len(),
+            counts.len(),
+            "one stretch of every column per block"
+        );
+        slots
     }
 
     /// Marks the first `n` sessions of every column written.
@@ -1101,32 +1099,27 @@ pub fn session_features_frame(
     let mut events: Vec<RowEvent> = (kinds.into_iter())
         .map(|kind| RowEvent::new(kind, has_items))
         .collect();
-    let time = |row| times.get(row);
-    let batch = match &columns.item {
-        None => sessions_of(
-            users.into_partition(),
-            time,
-            &events,
-            None,
-            config,
-            transitions,
-        )?,
-        Some(name) => {
-            let column = frame.column(name, "item")?;
-            let (keys, missing) = item_keys(&column)?;
+    let item_column = (columns.item.as_ref())
+        .map(|name| frame.column(name, "item"))
+        .transpose()?;
+    let keys = match &item_column {
+        None => None,
+        Some(column) => {
+            let (keys, missing) = item_keys(column)?;
             for row in missing {
                 events[row] = RowEvent::new(events[row].kind(), false);
             }
-            sessions_of(
-                users.into_partition(),
-                time,
-                &events,
-                Some(&keys),
-                config,
-                transitions,
-            )?
+            Some(keys)
         }
     };
+    let batch = sessions_of(
+        users.into_partition(),
+        |row| times.get(row),
+        &events,
+        keys.as_deref(),
+        config,
+        transitions,
+    )?;
     let (user_field, user_values) =
         frame.take(&columns.user, &batch.sessions.first_rows, "user")?;
     let timestamp = DataType::Timestamp(TimeUnit::Nanosecond, zone.clone());
@@ -1158,7 +1151,9 @@ pub fn session_features_frame(
     let n_sessions = s.len();
     let duration = s.duration_seconds();
     let purchased = BooleanBuffer::collect_bool(n_sessions, |i| s.n_purchases[i] > 0);
-    let is_weekend = BooleanBuffer::collect_bool(n_sessions, |i| s.start_weekday[i] >= 5);
+    let is_weekend = BooleanBuffer::collect_bool(n_sessions, |i| {
+        is_weekend_day(u32::from(s.start_weekday[i]))
+    });
     let probabilities: Vec<ArrayRef> = if transitions {
         let mut out: Vec<ArrayRef> = Vec::with_capacity(9);
         for from in EventKind::NAMED {

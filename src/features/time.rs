@@ -1,18 +1,17 @@
 //! Time columns and durations: every kernel works on `i64` nanoseconds since the Unix epoch
 //! (UTC), whatever unit the column had, and on durations parsed from "30m", "7d", ….
 
+use std::borrow::Cow;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrowPrimitiveType};
-use std::borrow::Cow;
-
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
-use rayon::prelude::*;
 
 use crate::error::{EcomkitError, Result};
-use crate::frame::Column;
+use crate::frame::{extremes, Column};
 
 /// Nanoseconds in one second, minute, hour, day and week.
 pub const SECOND: i64 = 1_000_000_000;
@@ -133,8 +132,10 @@ impl<'a> EpochTimes<'a> {
                 _ => None,
             };
             if let Some((values, factor)) = raw.filter(|_| chunk.null_count() == 0) {
-                let argument = format!("{argument} (column '{}')", column.name());
-                check_scales(values, factor, &argument)?;
+                if let Some((low, high)) = extremes(&[values]) {
+                    let argument = format!("{argument} (column '{}')", column.name());
+                    check_scales(low, high, factor, &argument)?;
+                }
                 return Ok(Self {
                     values: Cow::Borrowed(values),
                     factor,
@@ -164,19 +165,11 @@ impl<'a> EpochTimes<'a> {
     }
 }
 
-/// Checks that every value times the (positive) factor fits in an `i64`: it is enough
-/// that the extremes do, and then the scaling runs as one tight loop.
-fn check_scales(values: &[i64], factor: i64, argument: &str) -> Result<()> {
-    let extremes = |(low, high): (i64, i64), (a, b): (i64, i64)| (low.min(a), high.max(b));
-    let (low, high) = (values.par_chunks(1 << 16))
-        .map(|chunk| {
-            chunk
-                .iter()
-                .fold((i64::MAX, i64::MIN), |e, &v| extremes(e, (v, v)))
-        })
-        .reduce(|| (i64::MAX, i64::MIN), extremes);
+/// Checks that every value between `low` and `high` times the (positive) factor fits in an
+/// `i64`: it is enough that the extremes do, and then the scaling runs as one tight loop.
+fn check_scales(low: i64, high: i64, factor: i64, argument: &str) -> Result<()> {
     for value in [low, high] {
-        if !values.is_empty() && value.checked_mul(factor).is_none() {
+        if value.checked_mul(factor).is_none() {
             return Err(EcomkitError::invalid_value(
                 argument,
                 format!("time {value} is outside the range of nanosecond timestamps"),
@@ -189,15 +182,11 @@ fn check_scales(values: &[i64], factor: i64, argument: &str) -> Result<()> {
 fn scaled<T>(out: &mut Vec<i64>, array: &dyn Array, factor: i64, argument: &str) -> Result<()>
 where
     T: ArrowPrimitiveType,
-    T::Native: Into<i64>,
+    T::Native: Into<i64> + Ord,
 {
     let values = array.as_primitive::<T>().values();
-    let (low, high) = values.iter().fold((i64::MAX, i64::MIN), |(low, high), &v| {
-        let v: i64 = v.into();
-        (low.min(v), high.max(v))
-    });
-    if !values.is_empty() {
-        check_scales(&[low, high], factor, argument)?;
+    if let Some((low, high)) = extremes(&[values]) {
+        check_scales(low.into(), high.into(), factor, argument)?;
     }
     out.extend(values.iter().map(|&v| v.into() * factor));
     Ok(())
