@@ -201,7 +201,9 @@ def exact_window_moments(days: np.ndarray, x: np.ndarray, width: float):
 def test_long_drifting_series_with_outliers_match_two_pass_sums(complete):
     """Running sums against the hard cases: a level that drifts over orders of magnitude,
     outliers a million times the level leaving the window, a long constant stretch, and
-    values far from zero. Both scans (with and without missing values)."""
+    values far from zero. Both scans (with and without missing values); complete, the two
+    columns are scanned together, and the second one (the first reversed) has its constant
+    stretch and outliers where the first has none, so each rebuilds its sums on its own."""
     rng = np.random.default_rng(5)
     n = 2000
     level = 1e6 * np.exp(np.cumsum(rng.normal(0, 0.05, n)))
@@ -213,24 +215,57 @@ def test_long_drifting_series_with_outliers_match_two_pass_sums(complete):
     if not complete:
         x[rng.choice(n, 100, replace=False)] = np.nan
     df = pd.DataFrame(
-        {"k": "a", "t": pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D"), "v": x}
+        {
+            "k": "a",
+            "t": pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D"),
+            "v": x,
+            "w": x[::-1],
+        }
     )
-    out = rolling(df, "k", "t", "v", ["7d", "30d"], ["mean", "std", "slope"])
-    for width in (7, 30):
-        mean, std, slope = exact_window_moments(days, x, width)
-        # A slope whose window holds an outlier at its centre in time is a difference of
-        # terms a million times larger than itself: allowed 1e-12 of the window's largest
-        # value (per day) besides the 1e-9 relative.
-        largest = df.set_index("t")["v"].abs().rolling(f"{width}D").max().to_numpy()
-        for stat, expected in (("mean", mean), ("std", std), ("slope", slope)):
-            actual = out[f"v_{stat}_{width}d"].to_numpy()
-            atol = 1e-12 * largest if stat == "slope" else 0.0
-            assert np.array_equal(np.isnan(actual), np.isnan(expected)), stat
-            bound = 1e-9 * np.abs(expected) + atol
-            finite = ~np.isnan(expected)
-            assert (np.abs(actual - expected)[finite] <= bound[finite]).all(), stat
-        constant = out[f"v_std_{width}d"].to_numpy()[900 + width : 1000]
-        assert (constant == 0.0).all()
+    out = rolling(df, "k", "t", ["v", "w"], ["7d", "30d"], ["mean", "std", "slope"])
+    for column in ("v", "w"):
+        values = df[column].to_numpy()
+        for width in (7, 30):
+            mean, std, slope = exact_window_moments(days, values, width)
+            # A slope whose window holds an outlier at its centre in time is a difference
+            # of terms a million times larger than itself: allowed 1e-12 of the window's
+            # largest value (per day) besides the 1e-9 relative.
+            largest = df.set_index("t")[column].abs().rolling(f"{width}D").max().to_numpy()
+            for stat, expected in (("mean", mean), ("std", std), ("slope", slope)):
+                actual = out[f"{column}_{stat}_{width}d"].to_numpy()
+                atol = 1e-12 * largest if stat == "slope" else 0.0
+                assert np.array_equal(np.isnan(actual), np.isnan(expected)), stat
+                bound = 1e-9 * np.abs(expected) + atol
+                finite = ~np.isnan(expected)
+                assert (np.abs(actual - expected)[finite] <= bound[finite]).all(), stat
+            # The windows inside the constant stretch have a std of exactly 0.
+            start = 900 + width if column == "v" else n - 1000 + width
+            constant = out[f"{column}_std_{width}d"].to_numpy()[start : start + 100 - width]
+            assert (constant == 0.0).all()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_columns_results_do_not_depend_on_the_columns_beside_it(seed):
+    """Complete columns are scanned together, up to four at a time; columns with missing
+    values, or asking for min / max / ewm_mean, alone. Each column's results are exactly
+    those it gets when asked for alone, and a complete column's are exactly those of the
+    scan for columns with missing values (taken when min is asked for too)."""
+    rng = np.random.default_rng(900 + seed)
+    df = random_frame(rng, int(rng.integers(1, 300)), int(rng.integers(1, 6)))
+    for extra in range(4):
+        df[f"y{extra}"] = rng.normal(10 ** (extra * 2), 3, len(df)).round(int(rng.integers(0, 3)))
+    df.loc[rng.random(len(df)) < 0.3, "y3"] = 5.0  # stretches of equal values
+    columns = ["y", "x", "y0", "y1", "y2", "y3"]  # x has NaN; five complete: a group of 4 + 1
+    stats = ["mean", "sum", "std", "slope", "count", "change"]
+    together = rolling(df, "entity", "time", columns, ["1D", "3D"], stats)
+    with_min = rolling(df, "entity", "time", columns, ["1D", "3D"], stats + ["min"])
+    for column in columns:
+        alone = rolling(df, "entity", "time", column, ["1D", "3D"], stats)
+        for window in ("1d", "3d"):
+            for stat in stats:
+                name = f"{column}_{stat}_{window}"
+                np.testing.assert_array_equal(together[name], alone[name], err_msg=name)
+                np.testing.assert_array_equal(with_min[name], alone[name], err_msg=name)
 
 
 def test_daily_windows_follow_pandas_closure_and_gaps():

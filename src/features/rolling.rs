@@ -4,16 +4,19 @@
 //! Missing days are simply absent; NaN and ±inf values are skipped (pandas reads ±inf as
 //! missing in rolling windows too).
 //!
-//! Every (column, window) is one pass over the entity's rows in time order with O(1)
-//! updates: sums of deviations from an anchor row inside the window give `sum`, `mean`,
-//! `std` and the least-squares `slope`, rebuilt from the window's rows whenever every row
-//! they were built from has left (and whenever their rounding could show); monotone
-//! queues give `min` / `max`. The scan records each row's window, then each statistic is
+//! Every window is one pass over the entity's rows in time order with O(1) updates: sums
+//! of deviations from an anchor row inside the window give `sum`, `mean`, `std` and the
+//! least-squares `slope`, rebuilt from the window's rows whenever every row they were built
+//! from has left (and whenever their rounding could show); monotone queues give `min` /
+//! `max`. Columns with no missing value whose statistics come from the sums alone are
+//! scanned together, sharing the window's rows, counts and time sums; each gets exactly the
+//! results it would get alone. The scan records each row's window, then each statistic is
 //! computed over all rows in one loop of its own.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
+use std::ops::Range;
 use std::str::FromStr;
 
 use rayon::prelude::*;
@@ -194,51 +197,112 @@ pub fn rolling(
         }
     }
 
+    let kernel = Kernel {
+        offsets,
+        times: sorted_times,
+        columns: arranged_columns.iter().map(|c| &c[..]).collect(),
+        specs: columns,
+        windows,
+        first_output: &first_output,
+        min_periods,
+    };
     per_block
         .into_par_iter()
         .enumerate()
-        .for_each(|(b, mut outs)| {
-            let mut days = Vec::new();
-            let mut starts = Vec::new();
-            let mut scratch = (WindowRows::default(), Queues::default());
-            let block_start = offsets[blocks[b].start];
-            for g in blocks[b].clone() {
-                let range = offsets[g]..offsets[g + 1];
-                let base = range.start - block_start;
-                let t = &sorted_times[range.clone()];
-                let Some(&t0) = t.first() else { continue };
-                days.clear();
-                days.extend(t.iter().map(|&ti| (ti - t0) as f64 / DAY as f64));
-                for (w, window) in windows.iter().enumerate() {
-                    window_starts(t, window.nanos, &mut starts);
-                    for (c, column) in columns.iter().enumerate() {
-                        let first = first_output[c] + w * column.stats.len();
-                        let pass = Pass {
-                            x: &arranged_columns[c][range.clone()],
-                            t,
-                            days: &days,
-                            starts: &starts,
-                            half_life: window.nanos,
-                            stats: &column.stats,
-                            min_periods,
-                        };
-                        let mut entity_outs: Vec<&mut [MaybeUninit<f64>]> = outs
-                            [first..first + column.stats.len()]
-                            .iter_mut()
-                            .map(|out| &mut out[base..base + t.len()])
-                            .collect();
-                        pass.run(&mut entity_outs, &mut scratch);
-                    }
-                }
-            }
-        });
+        .for_each(|(b, mut outs)| kernel.block(blocks[b].clone(), &mut outs));
     for out in arranged.iter_mut() {
-        // SAFETY: the blocks cover every entity, hence every row, and `Pass::run` writes
+        // SAFETY: the blocks cover every entity, hence every row, and `Kernel::block` writes
         // each of its outputs at every row of its entity.
         unsafe { out.set_len(n) };
     }
 
     Ok(layout.unarrange(arranged))
+}
+
+/// What the blocks of entities read: the rows in the layout and what to compute.
+struct Kernel<'a> {
+    offsets: &'a [usize],
+    times: &'a [i64],
+    /// Each column's values in the layout.
+    columns: Vec<&'a [f64]>,
+    specs: &'a [RollingColumn<'a>],
+    windows: &'a [Window],
+    /// Output (column c, window w, stat s) is number `first_output[c] + w · stats + s`.
+    first_output: &'a [usize],
+    min_periods: usize,
+}
+
+impl Kernel<'_> {
+    /// Writes every statistic of the `entities` (consecutive) to `outs`, each output's
+    /// rows of these entities.
+    fn block(&self, entities: Range<usize>, outs: &mut [&mut [MaybeUninit<f64>]]) {
+        let mut days = Vec::new();
+        let mut rows = WindowRows::default();
+        let mut column_rows: Vec<ColumnRows> =
+            (0..TOGETHER).map(|_| ColumnRows::default()).collect();
+        let mut queues = Queues::default();
+        // Per entity: groups of columns scanned together (same needs, no missing value),
+        // and the columns scanned alone.
+        let mut together: Vec<(Needs, Vec<usize>)> = Vec::new();
+        let mut alone: Vec<usize> = Vec::new();
+        let block_start = self.offsets[entities.start];
+        for g in entities {
+            let range = self.offsets[g]..self.offsets[g + 1];
+            let base = range.start - block_start;
+            let t = &self.times[range.clone()];
+            let Some(&t0) = t.first() else { continue };
+            let x_of = |c: usize| &self.columns[c][range.clone()];
+            days.clear();
+            days.extend(t.iter().map(|&ti| (ti - t0) as f64 / DAY as f64));
+            together.clear();
+            alone.clear();
+            for (c, column) in self.specs.iter().enumerate() {
+                let needs = Needs::of(&column.stats);
+                if needs.sums_suffice() && x_of(c).iter().all(|v| v.is_finite()) {
+                    match together
+                        .iter_mut()
+                        .find(|(n, cs)| *n == needs && cs.len() < TOGETHER)
+                    {
+                        Some((_, cs)) => cs.push(c),
+                        None => together.push((needs, vec![c])),
+                    }
+                } else {
+                    alone.push(c);
+                }
+            }
+            for (w, window) in self.windows.iter().enumerate() {
+                let pass = Pass {
+                    t,
+                    days: &days,
+                    window: window.nanos,
+                    min_periods: self.min_periods,
+                };
+                // Statistic s of column c in this window goes to output
+                // first_output[c] + w · stats + s, at this entity's rows.
+                let mut write = |c: usize, rows: &WindowRows, column_rows: &ColumnRows| {
+                    let stats = &self.specs[c].stats;
+                    let first = self.first_output[c] + w * stats.len();
+                    for (s, &stat) in stats.iter().enumerate() {
+                        let out = &mut outs[first + s][base..base + t.len()];
+                        pass.write(stat, x_of(c), rows, column_rows, out);
+                    }
+                };
+                for (needs, group) in &together {
+                    let xs: Vec<&[f64]> = group.iter().map(|&c| x_of(c)).collect();
+                    pass.scan_together(&xs, *needs, &mut rows, &mut column_rows);
+                    for (&c, column) in group.iter().zip(&column_rows) {
+                        write(c, &rows, column);
+                    }
+                }
+                for &c in &alone {
+                    let needs = Needs::of(&self.specs[c].stats);
+                    let column = &mut column_rows[0];
+                    pass.scan(x_of(c), needs, &mut rows, column, &mut queues);
+                    write(c, &rows, column);
+                }
+            }
+        }
+    }
 }
 
 /// The rows entity by entity in time order: the input itself when it comes so (a daily
@@ -281,114 +345,200 @@ impl Layout {
     }
 }
 
-/// For each row `i`, the first row of its window `(t[i] − window, t[i]]` (times sorted).
-fn window_starts(t: &[i64], window: i64, starts: &mut Vec<usize>) {
-    starts.clear();
-    let mut left = 0;
-    for (i, &ti) in t.iter().enumerate() {
-        let start = ti.saturating_sub(window);
-        while left < i && t[left] <= start {
-            left += 1;
-        }
-        starts.push(left);
-    }
-}
-
 /// The sums are rebuilt once the window's spread falls below this fraction of the largest
 /// sums seen since the last rebuild: each update rounds by about 1e-16 of that size, so
 /// about 2e-12 of the spread, over the at most two windows of updates between rebuilds.
 const SPREAD_GUARD: f64 = 1e-4;
 
-/// Sums of deviations of (x = day, y = value) from an anchor row inside the window, added
-/// to and removed from as rows enter and leave: no division per update, and, with the
-/// anchor near the values, none of the cancellation of raw power sums.
-#[derive(Debug, Default, Clone, Copy)]
-struct AnchoredSums {
-    anchor_x: f64,
-    anchor_y: f64,
-    sx: f64,
-    sy: f64,
-    sxx: f64,
-    sxy: f64,
-    syy: f64,
-    /// Largest `sxx` and `syy` since the anchor: the size of the rounding they may carry.
-    peak_xx: f64,
-    peak_yy: f64,
+/// Whether the spread about the mean of `n` values (n·Σd² − (Σd)², from the sums of their
+/// deviations `s` and `ss`) has fallen so far below the sums' largest size `peak` that the
+/// rounding they carry could show.
+#[inline(always)]
+fn rounding_could_show(n: f64, s: f64, ss: f64, peak: f64) -> bool {
+    n * ss - s * s < SPREAD_GUARD * n * peak
 }
 
-impl AnchoredSums {
-    fn at(x: f64, y: f64) -> Self {
-        Self {
-            anchor_x: x,
-            anchor_y: y,
-            ..Self::default()
-        }
+/// Sums of the window's days as deviations dx = day − anchor from a day inside the window:
+/// Σ dx and Σ dx². They depend on the window's rows only, so the columns scanned together
+/// share them.
+#[derive(Debug, Default, Clone, Copy)]
+struct TimeSums {
+    anchor: f64,
+    sx: f64,
+    sxx: f64,
+    /// Largest `sxx` since the anchor: the size of the rounding it may carry.
+    peak: f64,
+}
+
+impl TimeSums {
+    #[inline(always)]
+    fn add(&mut self, dx: f64) {
+        self.sx += dx;
+        self.sxx += dx * dx;
+        self.peak = self.peak.max(self.sxx);
     }
 
-    #[inline]
-    fn add(&mut self, x: f64, y: f64, moments: bool) {
-        let dy = y - self.anchor_y;
+    #[inline(always)]
+    fn remove(&mut self, dx: f64) {
+        self.sx -= dx;
+        self.sxx -= dx * dx;
+    }
+}
+
+/// Sums of one column's values as deviations dy = value − anchor from a value inside the
+/// window: Σ dy, and for the moments Σ dy² and Σ dx·dy. With the anchors near the values
+/// there is no division per update and none of the cancellation of raw power sums.
+#[derive(Debug, Default, Clone, Copy)]
+struct ValueSums {
+    anchor: f64,
+    sy: f64,
+    syy: f64,
+    sxy: f64,
+    /// Largest `syy` since the anchor.
+    peak: f64,
+}
+
+impl ValueSums {
+    #[inline(always)]
+    fn add(&mut self, dx: f64, y: f64, moments: bool) {
+        let dy = y - self.anchor;
         self.sy += dy;
         if moments {
-            let dx = x - self.anchor_x;
-            self.sx += dx;
-            self.sxx += dx * dx;
-            self.sxy += dx * dy;
             self.syy += dy * dy;
-            self.peak_xx = self.peak_xx.max(self.sxx);
-            self.peak_yy = self.peak_yy.max(self.syy);
+            self.sxy += dx * dy;
+            self.peak = self.peak.max(self.syy);
         }
     }
 
-    #[inline]
-    fn remove(&mut self, x: f64, y: f64, moments: bool) {
-        let dy = y - self.anchor_y;
+    #[inline(always)]
+    fn remove(&mut self, dx: f64, y: f64, moments: bool) {
+        let dy = y - self.anchor;
         self.sy -= dy;
         if moments {
-            let dx = x - self.anchor_x;
-            self.sx -= dx;
-            self.sxx -= dx * dx;
-            self.sxy -= dx * dy;
             self.syy -= dy * dy;
+            self.sxy -= dx * dy;
+        }
+    }
+}
+
+/// The running sums of a window over `K` columns that have values at the same rows: the
+/// time sums, shared, and each column's value sums. Added to and removed from as rows enter
+/// and leave, and rebuilt from the window's rows (a few additions per row overall):
+/// - all of them once every row they were built from has left the window (so the anchors
+///   stay near the values and the sums hold few updates), or when the time sums' rounding
+///   could show;
+/// - one column's value sums alone when theirs could (a column's results never depend on
+///   the other columns scanned with it).
+#[derive(Debug, Clone, Copy)]
+struct Sums<const K: usize> {
+    time: TimeSums,
+    values: [ValueSums; K],
+    /// The row the time sums were last rebuilt at.
+    anchored_through: usize,
+}
+
+impl<const K: usize> Sums<K> {
+    /// Empty sums anchored at row `row`.
+    #[inline(always)]
+    fn at(days: &[f64], xs: [&[f64]; K], row: usize) -> Self {
+        Self {
+            time: TimeSums {
+                anchor: days[row],
+                ..TimeSums::default()
+            },
+            values: std::array::from_fn(|k| ValueSums {
+                anchor: xs[k][row],
+                ..ValueSums::default()
+            }),
+            anchored_through: row,
         }
     }
 
-    /// Whether the sums of a window that starts at row `left` and holds `count` values,
-    /// last built at row `built_through`, should be rebuilt: when every row they were built
-    /// from has left the window (so the anchor stays near the values and the sums hold few
-    /// updates), and when their rounding could show. (The scans keep that row: as a field of
-    /// the sums it made the scan 3–4% slower.)
-    fn due_for_rebuild(
-        &self,
-        left: usize,
-        built_through: usize,
+    #[inline(always)]
+    fn add(&mut self, days: &[f64], xs: [&[f64]; K], row: usize, moments: bool) {
+        let dx = days[row] - self.time.anchor;
+        if moments {
+            self.time.add(dx);
+        }
+        for (sums, x) in self.values.iter_mut().zip(xs) {
+            sums.add(dx, x[row], moments);
+        }
+    }
+
+    #[inline(always)]
+    fn remove(&mut self, days: &[f64], xs: [&[f64]; K], row: usize, moments: bool) {
+        let dx = days[row] - self.time.anchor;
+        if moments {
+            self.time.remove(dx);
+        }
+        for (sums, x) in self.values.iter_mut().zip(xs) {
+            sums.remove(dx, x[row], moments);
+        }
+    }
+
+    /// Rebuilds what needs it, for the window whose valid rows run from `first` (its first
+    /// row is `left`) to `last` and number `count`.
+    #[inline(always)]
+    fn keep_accurate(
+        &mut self,
+        days: &[f64],
+        xs: [&[f64]; K],
+        (left, first, last): (usize, usize, usize),
         count: usize,
         moments: bool,
-    ) -> bool {
-        left > built_through || (moments && self.rounding_could_show(count))
-    }
-
-    /// Whether the spread about the mean of these `count` values (n·Σdy² − (Σdy)², and
-    /// the same for dx) has fallen so far below the sums' largest size that the rounding
-    /// they carry could show.
-    fn rounding_could_show(&self, count: usize) -> bool {
+    ) {
         let n = count as f64;
-        n * self.syy - self.sy * self.sy < SPREAD_GUARD * n * self.peak_yy
-            || n * self.sxx - self.sx * self.sx < SPREAD_GUARD * n * self.peak_xx
-    }
-
-    /// The sums of the valid rows `first..=last`, anchored at `first`.
-    #[cold]
-    #[inline(never)]
-    fn rebuild(x: &[f64], days: &[f64], first: usize, last: usize, moments: bool) -> Self {
-        let mut sums = Self::at(days[first], x[first]);
-        for j in first..=last {
-            if x[j].is_finite() {
-                sums.add(days[j], x[j], moments);
+        let time = &self.time;
+        if left > self.anchored_through
+            || (moments && rounding_could_show(n, time.sx, time.sxx, time.peak))
+        {
+            *self = Self::rebuild(days, xs, first, last, moments);
+        } else if moments {
+            for (sums, x) in self.values.iter_mut().zip(xs) {
+                if rounding_could_show(n, sums.sy, sums.syy, sums.peak) {
+                    *sums = rebuild_values(days, x, &self.time, first, last);
+                }
             }
         }
+    }
+
+    /// The sums of the rows `first..=last` where every column has a value, anchored at
+    /// `first`.
+    #[cold]
+    #[inline(never)]
+    fn rebuild(days: &[f64], xs: [&[f64]; K], first: usize, last: usize, moments: bool) -> Self {
+        let mut sums = Self::at(days, xs, first);
+        for j in first..=last {
+            if xs.iter().all(|x| x[j].is_finite()) {
+                sums.add(days, xs, j, moments);
+            }
+        }
+        sums.anchored_through = last;
         sums
     }
+}
+
+/// One column's value sums (with the moments) over its valid rows `first..=last`, anchored
+/// at `first`, against the window's `time` sums.
+#[cold]
+#[inline(never)]
+fn rebuild_values(
+    days: &[f64],
+    x: &[f64],
+    time: &TimeSums,
+    first: usize,
+    last: usize,
+) -> ValueSums {
+    let mut sums = ValueSums {
+        anchor: x[first],
+        ..ValueSums::default()
+    };
+    for j in first..=last {
+        if x[j].is_finite() {
+            sums.add(days[j] - time.anchor, x[j], true);
+        }
+    }
+    sums
 }
 
 /// Monotone queues of row numbers for the window's min and max (reused between passes).
@@ -406,10 +556,11 @@ struct Ewm {
     count: usize,
 }
 
-/// The window ending at each row of one entity, for one column: filled row by row by
-/// [`Pass::scan`], then read statistic by statistic by [`Pass::write`] (where the divisions
-/// and square roots, free of the scan's running sums, overlap). Kept between passes for
-/// its memory; only what the statistics need is filled.
+/// The window ending at each row of one entity: filled row by row by a scan, then read
+/// statistic by statistic by [`Pass::write`] (where the divisions and square roots, free
+/// of the scan's running sums, overlap). Kept between passes for its memory; only what the
+/// statistics need is filled. These are the window's own quantities, shared by the columns
+/// scanned together; [`ColumnRows`] holds each column's.
 #[derive(Debug, Default)]
 struct WindowRows {
     /// Rows in the window, NaN or not (`count`'s `min_periods`).
@@ -422,94 +573,48 @@ struct WindowRows {
     inv_n1: Vec<f64>,
     /// Whether the window's valid values span more than one time (a slope is defined).
     spans_time: Vec<bool>,
-    /// The sums' anchor value, Σ dy and Σ dy² (dy = value − anchor).
-    anchor: Vec<f64>,
-    sy: Vec<f64>,
-    syy: Vec<f64>,
-    /// Σ dx, Σ dx² and Σ dx·dy (dx = day − the anchor's day).
+    /// Σ dx and Σ dx² (dx = day − the anchor day).
     sx: Vec<f64>,
     sxx: Vec<f64>,
-    sxy: Vec<f64>,
     /// Rows of the window's first and latest valid values.
     first: Vec<usize>,
     last: Vec<usize>,
-    min: Vec<f64>,
-    max: Vec<f64>,
-    /// The exponentially weighted mean (NaN before `min_periods` values).
-    ewm: Vec<f64>,
     /// 1 / k at k (divisions are the scan's slowest operations).
     reciprocals: Vec<f64>,
 }
 
 impl WindowRows {
-    /// Room for `m` rows (every row is then overwritten by the scan; growing and shrinking
-    /// to similar entity sizes costs next to nothing).
-    fn resize(&mut self, m: usize) {
+    /// The first `m` rows to fill, for a scan whose statistics need `needs` (growing and
+    /// shrinking to similar entity sizes costs next to nothing; every row is then
+    /// overwritten).
+    fn slots(&mut self, m: usize, needs: Needs, min_periods: usize) -> WindowSlots<'_> {
         for column in [
             &mut self.rows,
             &mut self.count,
             &mut self.inv_n,
             &mut self.inv_n1,
-            &mut self.anchor,
-            &mut self.sy,
-            &mut self.syy,
             &mut self.sx,
             &mut self.sxx,
-            &mut self.sxy,
-            &mut self.min,
-            &mut self.max,
-            &mut self.ewm,
         ] {
             column.resize(m, 0.0);
         }
         self.first.resize(m, 0);
         self.last.resize(m, 0);
         self.spans_time.resize(m, false);
-    }
-
-    /// The window ending at row `i`: `count` valid values among `window_rows` rows, the
-    /// first and latest at rows `first` and `last`, with `sums`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &mut self,
-        needs: Needs,
-        min_periods: usize,
-        i: usize,
-        sums: &AnchoredSums,
-        count: usize,
-        window_rows: usize,
-        (first, last): (usize, usize),
-        spans_time: bool,
-    ) {
-        self.count[i] = count as f64;
-        let enough = count >= min_periods;
-        self.inv_n[i] = if enough {
-            self.reciprocals[count]
-        } else {
-            f64::NAN
-        };
-        self.anchor[i] = sums.anchor_y;
-        self.sy[i] = sums.sy;
-        if needs.rows {
-            self.rows[i] = window_rows as f64;
-        }
-        if needs.moments {
-            let two = enough && count >= 2;
-            self.inv_n1[i] = if two {
-                self.reciprocals[count - 1]
-            } else {
-                f64::NAN
-            };
-            self.spans_time[i] = spans_time;
-            self.syy[i] = sums.syy;
-            self.sx[i] = sums.sx;
-            self.sxx[i] = sums.sxx;
-            self.sxy[i] = sums.sxy;
-        }
-        if needs.ends {
-            self.first[i] = first;
-            self.last[i] = last;
+        self.reciprocals_up_to(m);
+        WindowSlots {
+            needs,
+            min_periods,
+            rows: &mut self.rows[..m],
+            count: &mut self.count[..m],
+            inv_n: &mut self.inv_n[..m],
+            inv_n1: &mut self.inv_n1[..m],
+            spans_time: &mut self.spans_time[..m],
+            sx: &mut self.sx[..m],
+            sxx: &mut self.sxx[..m],
+            first: &mut self.first[..m],
+            last: &mut self.last[..m],
+            reciprocals: &self.reciprocals[..=m],
         }
     }
 
@@ -525,8 +630,128 @@ impl WindowRows {
     }
 }
 
-/// Which parts of [`WindowRows`] the statistics of a pass need.
-#[derive(Debug, Clone, Copy)]
+/// One entity's rows of [`WindowRows`], as the scans fill them (slices rather than
+/// vectors, so their addresses stay in registers through the scan).
+struct WindowSlots<'a> {
+    needs: Needs,
+    min_periods: usize,
+    rows: &'a mut [f64],
+    count: &'a mut [f64],
+    inv_n: &'a mut [f64],
+    inv_n1: &'a mut [f64],
+    spans_time: &'a mut [bool],
+    sx: &'a mut [f64],
+    sxx: &'a mut [f64],
+    first: &'a mut [usize],
+    last: &'a mut [usize],
+    reciprocals: &'a [f64],
+}
+
+impl WindowSlots<'_> {
+    /// The window ending at row `i`: `count` valid values among `window_rows` rows, the
+    /// first and latest at rows `first` and `last`, with time sums `time`.
+    #[inline(always)]
+    fn record(
+        &mut self,
+        i: usize,
+        time: &TimeSums,
+        (count, window_rows): (usize, usize),
+        (first, last): (usize, usize),
+        spans_time: bool,
+    ) {
+        self.count[i] = count as f64;
+        let enough = count >= self.min_periods;
+        self.inv_n[i] = if enough {
+            self.reciprocals[count]
+        } else {
+            f64::NAN
+        };
+        if self.needs.rows {
+            self.rows[i] = window_rows as f64;
+        }
+        if self.needs.moments {
+            let two = enough && count >= 2;
+            self.inv_n1[i] = if two {
+                self.reciprocals[count - 1]
+            } else {
+                f64::NAN
+            };
+            self.spans_time[i] = spans_time;
+            self.sx[i] = time.sx;
+            self.sxx[i] = time.sxx;
+        }
+        if self.needs.ends {
+            self.first[i] = first;
+            self.last[i] = last;
+        }
+    }
+}
+
+/// One column's part of the window ending at each row (see [`WindowRows`]).
+#[derive(Debug, Default)]
+struct ColumnRows {
+    /// The sums' anchor value, Σ dy, Σ dy² and Σ dx·dy (dy = value − anchor).
+    anchor: Vec<f64>,
+    sy: Vec<f64>,
+    syy: Vec<f64>,
+    sxy: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+    /// The exponentially weighted mean (NaN before `min_periods` values).
+    ewm: Vec<f64>,
+}
+
+impl ColumnRows {
+    /// The first `m` rows to fill (as [`WindowRows::slots`]).
+    fn slots(&mut self, m: usize) -> ColumnSlots<'_> {
+        for column in [
+            &mut self.anchor,
+            &mut self.sy,
+            &mut self.syy,
+            &mut self.sxy,
+            &mut self.min,
+            &mut self.max,
+            &mut self.ewm,
+        ] {
+            column.resize(m, 0.0);
+        }
+        ColumnSlots {
+            anchor: &mut self.anchor[..m],
+            sy: &mut self.sy[..m],
+            syy: &mut self.syy[..m],
+            sxy: &mut self.sxy[..m],
+            min: &mut self.min[..m],
+            max: &mut self.max[..m],
+            ewm: &mut self.ewm[..m],
+        }
+    }
+}
+
+/// One entity's rows of [`ColumnRows`] (as [`WindowSlots`]).
+struct ColumnSlots<'a> {
+    anchor: &'a mut [f64],
+    sy: &'a mut [f64],
+    syy: &'a mut [f64],
+    sxy: &'a mut [f64],
+    min: &'a mut [f64],
+    max: &'a mut [f64],
+    ewm: &'a mut [f64],
+}
+
+impl ColumnSlots<'_> {
+    #[inline(always)]
+    fn record(&mut self, i: usize, sums: &ValueSums, moments: bool) {
+        self.anchor[i] = sums.anchor;
+        self.sy[i] = sums.sy;
+        if moments {
+            self.syy[i] = sums.syy;
+            self.sxy[i] = sums.sxy;
+        }
+    }
+}
+
+/// Which parts of [`WindowRows`] and [`ColumnRows`] the statistics of a column need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Needs {
     rows: bool,
     moments: bool,
@@ -542,62 +767,119 @@ impl Needs {
         Self {
             rows: any(&[Stat::Count]),
             moments: any(&[Stat::Std, Stat::Slope]),
-            ends: any(&[Stat::Slope, Stat::PctChange, Stat::Velocity, Stat::Change]),
+            ends: any(&[Stat::PctChange, Stat::Velocity, Stat::Change]),
             min: any(&[Stat::Min]),
             max: any(&[Stat::Max]),
             ewm: any(&[Stat::EwmMean]),
         }
     }
+
+    /// Whether the statistics come from the sums and the window's ends alone (no queue
+    /// or weights), so that columns can be scanned together.
+    fn sums_suffice(self) -> bool {
+        !(self.min || self.max || self.ewm)
+    }
 }
 
-/// One column's statistics over one entity's rows (in time order) and one window.
+/// Columns scanned together at most (their sums stay in registers).
+const TOGETHER: usize = 4;
+
+/// The scans over one entity's rows (in time order) and one window.
 struct Pass<'a> {
-    x: &'a [f64],
     t: &'a [i64],
     days: &'a [f64],
-    starts: &'a [usize],
     /// The window's length (ns), also the half-life of `ewm_mean`.
-    half_life: i64,
-    stats: &'a [Stat],
+    window: i64,
     min_periods: usize,
 }
 
 impl Pass<'_> {
-    /// Writes statistic `s` of the window ending at row `i` to `outs[s][i]`, for every row
-    /// `i` of the entity (`scratch` only lends its memory).
-    fn run(&self, outs: &mut [&mut [MaybeUninit<f64>]], scratch: &mut (WindowRows, Queues)) {
-        let needs = Needs::of(self.stats);
-        let (rows, queues) = scratch;
-        let has_missing = self
-            .x
-            .iter()
-            .fold(false, |missing, v| missing | !v.is_finite());
-        if has_missing || needs.min || needs.max || needs.ewm {
-            self.scan(needs, rows, queues);
-        } else {
-            self.scan_complete(needs, rows);
-        }
-        for (out, &stat) in outs.iter_mut().zip(self.stats) {
-            self.write(stat, rows, out);
+    /// Fills `rows` and `columns[k]` with the windows of the columns `xs` (at most
+    /// [`TOGETHER`]), which have no missing value and statistics that need neither queues
+    /// nor weights: one scan for all of them, sharing the window's own quantities and time
+    /// sums; a column's results are those it gets alone.
+    fn scan_together(
+        &self,
+        xs: &[&[f64]],
+        needs: Needs,
+        rows: &mut WindowRows,
+        columns: &mut [ColumnRows],
+    ) {
+        match (xs.len(), needs.moments) {
+            (1, false) => self.scan_columns::<1, false>(xs, needs, rows, columns),
+            (1, true) => self.scan_columns::<1, true>(xs, needs, rows, columns),
+            (2, false) => self.scan_columns::<2, false>(xs, needs, rows, columns),
+            (2, true) => self.scan_columns::<2, true>(xs, needs, rows, columns),
+            (3, false) => self.scan_columns::<3, false>(xs, needs, rows, columns),
+            (3, true) => self.scan_columns::<3, true>(xs, needs, rows, columns),
+            (4, false) => self.scan_columns::<4, false>(xs, needs, rows, columns),
+            (4, true) => self.scan_columns::<4, true>(xs, needs, rows, columns),
+            (k, _) => unreachable!("{k} columns scanned together; at most {TOGETHER}"),
         }
     }
 
-    /// Fills `rows` with the window ending at each row.
-    fn scan(&self, needs: Needs, rows: &mut WindowRows, queues: &mut Queues) {
-        let (x, t, days) = (self.x, self.t, self.days);
+    /// [`Pass::scan_together`] for `K` columns: with no missing value the window is just
+    /// its first row, which keeps the running sums in registers.
+    fn scan_columns<const K: usize, const MOMENTS: bool>(
+        &self,
+        xs: &[&[f64]],
+        needs: Needs,
+        rows: &mut WindowRows,
+        columns: &mut [ColumnRows],
+    ) {
+        let xs: [&[f64]; K] = xs.try_into().expect("K columns");
+        let (t, days) = (self.t, self.days);
+        let m = t.len();
+        let mut window_slots = rows.slots(m, needs, self.min_periods);
+        let mut columns = columns.iter_mut();
+        let mut column_slots: [ColumnSlots<'_>; K] =
+            std::array::from_fn(|_| columns.next().expect("K column rows").slots(m));
+        let mut sums = Sums::at(days, xs, 0);
+        let mut left = 0;
+        for i in 0..m {
+            sums.add(days, xs, i, MOMENTS);
+            // The window (t − window, t] always holds row i.
+            let start = t[i].saturating_sub(self.window);
+            while left < i && t[left] <= start {
+                sums.remove(days, xs, left, MOMENTS);
+                left += 1;
+            }
+            let count = i + 1 - left;
+            sums.keep_accurate(days, xs, (left, left, i), count, MOMENTS);
+            let spans_time = t[left] != t[i];
+            window_slots.record(i, &sums.time, (count, count), (left, i), spans_time);
+            for (column, values) in column_slots.iter_mut().zip(&sums.values) {
+                column.record(i, values, MOMENTS);
+            }
+        }
+    }
+
+    /// Fills `rows` and `column` with the windows of column `x`, which may have missing
+    /// values and may want any statistic (the same sums in the same order as
+    /// [`Pass::scan_together`] where it has none, so the same results).
+    fn scan(
+        &self,
+        x: &[f64],
+        needs: Needs,
+        rows: &mut WindowRows,
+        column: &mut ColumnRows,
+        queues: &mut Queues,
+    ) {
+        let (t, days) = (self.t, self.days);
+        let xs = [x];
         let moments = needs.moments;
         let m = x.len();
-        rows.resize(m);
-        rows.reciprocals_up_to(m);
-        let min_periods = self.min_periods;
+        let mut window_slots = rows.slots(m, needs, self.min_periods);
+        let mut column = column.slots(m);
         queues.min.clear();
         queues.max.clear();
         let mut window = WindowState::default();
+        let mut sums = Sums::at(days, xs, 0);
         let mut ewm = Ewm::default();
         for i in 0..m {
             let value = x[i];
             if needs.ewm && i > 0 && t[i] != t[i - 1] {
-                let decay = (-((t[i] - t[i - 1]) as f64) / self.half_life as f64).exp2();
+                let decay = (-((t[i] - t[i - 1]) as f64) / self.window as f64).exp2();
                 ewm.sum *= decay;
                 ewm.weight *= decay;
             }
@@ -609,12 +891,11 @@ impl Pass<'_> {
                 }
                 if window.count == 0 {
                     window.first = i;
-                    window.sums = AnchoredSums::at(days[i], value);
-                    window.anchored_through = i;
+                    sums = Sums::at(days, xs, i);
                 }
                 window.count += 1;
                 window.last = i;
-                window.sums.add(days[i], value, moments);
+                sums.add(days, xs, i, moments);
                 if needs.min {
                     while queues.min.back().is_some_and(|&j| x[j] >= value) {
                         queues.min.pop_back();
@@ -628,11 +909,12 @@ impl Pass<'_> {
                     queues.max.push_back(i);
                 }
             }
-            while window.left < self.starts[i] {
+            let start = t[i].saturating_sub(self.window);
+            while window.left < i && t[window.left] <= start {
                 let left = window.left;
                 if x[left].is_finite() {
                     window.count -= 1;
-                    window.sums.remove(days[left], x[left], moments);
+                    sums.remove(days, xs, left, moments);
                     if queues.min.front() == Some(&left) {
                         queues.min.pop_front();
                     }
@@ -647,37 +929,24 @@ impl Pass<'_> {
                 while !x[window.first].is_finite() {
                     window.first += 1;
                 }
-                let (left, count) = (window.left, window.count);
-                if window
-                    .sums
-                    .due_for_rebuild(left, window.anchored_through, count, moments)
-                {
-                    window.sums = AnchoredSums::rebuild(x, days, window.first, i, moments);
-                    window.anchored_through = i;
-                }
+                let rows_of_window = (window.left, window.first, i);
+                sums.keep_accurate(days, xs, rows_of_window, window.count, moments);
             }
             let spans_time = t[window.first] != t[window.last];
             let ends = (window.first, window.last);
             let window_rows = i + 1 - window.left;
-            rows.record(
-                needs,
-                min_periods,
-                i,
-                &window.sums,
-                window.count,
-                window_rows,
-                ends,
-                spans_time,
-            );
+            let counts = (window.count, window_rows);
+            window_slots.record(i, &sums.time, counts, ends, spans_time);
+            column.record(i, &sums.values[0], moments);
             if needs.min {
-                rows.min[i] = queues.min.front().map_or(f64::NAN, |&j| x[j]);
+                column.min[i] = queues.min.front().map_or(f64::NAN, |&j| x[j]);
             }
             if needs.max {
-                rows.max[i] = queues.max.front().map_or(f64::NAN, |&j| x[j]);
+                column.max[i] = queues.max.front().map_or(f64::NAN, |&j| x[j]);
             }
             if needs.ewm {
                 let defined = ewm.count >= self.min_periods;
-                rows.ewm[i] = if defined {
+                column.ewm[i] = if defined {
                     ewm.sum / ewm.weight
                 } else {
                     f64::NAN
@@ -686,49 +955,20 @@ impl Pass<'_> {
         }
     }
 
-    /// [`Pass::scan`] for an entity with no missing value and statistics that need no
-    /// queue or weights: the same sums in the same order (so the same results), with the
-    /// window reduced to its first row, which keeps the running sums in registers.
-    fn scan_complete(&self, needs: Needs, rows: &mut WindowRows) {
-        let (x, t, days) = (self.x, self.t, self.days);
-        let m = x.len();
-        rows.resize(m);
-        rows.reciprocals_up_to(m);
-        let moments = needs.moments;
-        let mut sums = AnchoredSums::at(days[0], x[0]);
-        let (mut left, mut anchored_through) = (0, 0);
-        for i in 0..m {
-            sums.add(days[i], x[i], moments);
-            while left < self.starts[i] {
-                sums.remove(days[left], x[left], moments);
-                left += 1;
-            }
-            let count = i + 1 - left;
-            if sums.due_for_rebuild(left, anchored_through, count, moments) {
-                sums = AnchoredSums::rebuild(x, days, left, i, moments);
-                anchored_through = i;
-            }
-            let spans_time = t[left] != t[i];
-            rows.record(
-                needs,
-                self.min_periods,
-                i,
-                &sums,
-                count,
-                count,
-                (left, i),
-                spans_time,
-            );
-        }
-    }
-
-    /// Writes `stat` of every row's window to `out`.
-    fn write(&self, stat: Stat, rows: &WindowRows, out: &mut [MaybeUninit<f64>]) {
+    /// Writes `stat` of every row's window of column `x` to `out`.
+    fn write(
+        &self,
+        stat: Stat,
+        x: &[f64],
+        rows: &WindowRows,
+        column: &ColumnRows,
+        out: &mut [MaybeUninit<f64>],
+    ) {
         let m = out.len();
-        let (x, t) = (&self.x[..m], &self.t[..m]);
+        let (x, t) = (&x[..m], &self.t[..m]);
         let min_periods = self.min_periods as f64;
         let (count, inv_n) = (&rows.count[..m], &rows.inv_n[..m]);
-        let (anchor, sy) = (&rows.anchor[..m], &rows.sy[..m]);
+        let (anchor, sy) = (&column.anchor[..m], &column.sy[..m]);
         // Where a window has too few values, `inv_n` (and `inv_n1`) is NaN, and so is
         // every statistic made from it.
         match stat {
@@ -737,21 +977,21 @@ impl Pass<'_> {
                 true => count[i],
                 false => f64::NAN,
             }),
-            Stat::EwmMean => fill(out, |i| rows.ewm[i]),
+            Stat::EwmMean => fill(out, |i| column.ewm[i]),
             Stat::Mean => fill(out, |i| anchor[i] + sy[i] * inv_n[i]),
             Stat::Sum => fill(out, |i| match inv_n[i].is_nan() {
                 false => sy[i] + count[i] * anchor[i],
                 true => f64::NAN,
             }),
             Stat::Std => {
-                let (syy, inv_n1) = (&rows.syy[..m], &rows.inv_n1[..m]);
+                let (syy, inv_n1) = (&column.syy[..m], &rows.inv_n1[..m]);
                 fill(out, |i| {
                     let cyy = syy[i] - sy[i] * (sy[i] * inv_n[i]);
                     (cyy.max(0.0) * inv_n1[i]).sqrt()
                 })
             }
             Stat::Slope => {
-                let (sx, sxx, sxy) = (&rows.sx[..m], &rows.sxx[..m], &rows.sxy[..m]);
+                let (sx, sxx, sxy) = (&rows.sx[..m], &rows.sxx[..m], &column.sxy[..m]);
                 let spans_time = &rows.spans_time[..m];
                 fill(out, |i| {
                     let cxx = sxx[i] - sx[i] * (sx[i] * inv_n[i]);
@@ -766,14 +1006,14 @@ impl Pass<'_> {
                 if inv_n[i].is_nan() {
                     f64::NAN
                 } else {
-                    rows.min[i]
+                    column.min[i]
                 }
             }),
             Stat::Max => fill(out, |i| {
                 if inv_n[i].is_nan() {
                     f64::NAN
                 } else {
-                    rows.max[i]
+                    column.max[i]
                 }
             }),
             Stat::PctChange | Stat::Velocity | Stat::Change => {
@@ -802,17 +1042,14 @@ fn fill(out: &mut [MaybeUninit<f64>], value: impl Fn(usize) -> f64) {
     }
 }
 
-/// The window of one pass: its rows `left..=i`, its `count` valid values (the first and
-/// the latest at rows `first` and `last`), and their sums.
+/// The rows of [`Pass::scan`]'s window: `left..=i`, with `count` valid values, the first
+/// and the latest at rows `first` and `last`.
 #[derive(Debug, Default, Clone, Copy)]
 struct WindowState {
     left: usize,
     count: usize,
     first: usize,
     last: usize,
-    sums: AnchoredSums,
-    /// The latest row the sums were rebuilt (anchored) at.
-    anchored_through: usize,
 }
 
 /// Column names and values of a rolling computation on a frame.
