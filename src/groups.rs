@@ -116,6 +116,16 @@ impl Groups {
 
     /// [`Groups::partition`], the ids' memory becoming the positions' (no fresh block to
     /// fault in).
+    ///
+    /// ```
+    /// use ecomkit::groups::Groups;
+    /// let partition = Groups::from_keys(&["b", "a", "b", "c"])?.into_partition();
+    /// assert_eq!((partition.n_groups(), partition.n_rows()), (3, 4));
+    /// // Group 0 ("b") first, then "a", then "c"; each group's rows in row order.
+    /// assert_eq!(partition.rows(), [0, 2, 1, 3]);
+    /// assert_eq!(partition.range(1), 2..3);
+    /// # Ok::<(), ecomkit::EcomkitError>(())
+    /// ```
     pub fn into_partition(self) -> Partition {
         const BLOCK: usize = 1 << 20;
         let (n, n_groups) = (self.ids.len(), self.n_groups);

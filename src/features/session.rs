@@ -456,6 +456,27 @@ pub struct SessionBatch {
 /// The [`SessionSummary`] of every session, by id, column by column: the per-session
 /// table's columns, which become Arrow arrays without a copy. (A `Vec<SessionSummary>` would
 /// be 112 bytes a session, written once and then copied column by column.)
+///
+/// ```
+/// use ecomkit::features::{session_features, EventKind, SessionConfig};
+/// use ecomkit::groups::Groups;
+/// let minute = 60 * 1_000_000_000i64;
+/// let config = SessionConfig { timeout: 30 * minute, max_duration: None,
+///                              time_zone: chrono_tz::UTC };
+/// // User "a" views item 7 twice, then buys it after an hour; user "b" views item 8.
+/// let users = Groups::from_keys(&["a", "b", "a", "a"])?;
+/// let times = [0, 5 * minute, 10 * minute, 70 * minute];
+/// let kinds = [EventKind::View, EventKind::View, EventKind::View, EventKind::Purchase];
+/// let items = [Some(7), Some(8), Some(7), Some(7)];
+/// let batch = session_features(&users, &times, &kinds, &items, &config, false)?;
+/// assert_eq!(batch.session_ids, [0, 2, 0, 1]); // by user's first appearance, then start
+/// assert_eq!(batch.item_views, [1, 1, 2, 0]); // a purchase is not a view
+/// let table = &batch.sessions;
+/// assert_eq!((table.len(), table.n_events.as_slice()), (3, &[2, 1, 1][..]));
+/// assert!(table.summary(1).purchased() && !table.summary(0).purchased());
+/// assert_eq!(table.first_rows, [0, 3, 1]);
+/// # Ok::<(), ecomkit::EcomkitError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SessionTable {
     /// [`SessionSummary::start`].
@@ -1052,6 +1073,28 @@ impl Default for ClickColumns {
 
 /// What [`session_features_frame`] returns: the per-row outputs of [`SessionBatch`] and the
 /// per-session table.
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{Int64Array, RecordBatch, StringArray, TimestampSecondArray};
+/// use ecomkit::features::{session_features_frame, ClickColumns, SessionConfig};
+/// use ecomkit::frame::Frame;
+/// let batch = RecordBatch::try_from_iter([
+///     ("visitorid", Arc::new(Int64Array::from(vec![1, 1, 2])) as _),
+///     ("timestamp", Arc::new(TimestampSecondArray::from(vec![0, 600, 0])) as _),
+///     ("event", Arc::new(StringArray::from(vec!["view", "addtocart", "view"])) as _),
+///     ("itemid", Arc::new(Int64Array::from(vec![Some(5), Some(5), None])) as _),
+/// ])?;
+/// let config = SessionConfig { timeout: 1_800_000_000_000, max_duration: None,
+///                              time_zone: chrono_tz::UTC };
+/// let out = session_features_frame(&Frame::from(batch), &ClickColumns::default(), &config,
+///                                  false)?;
+/// assert_eq!(out.session_ids, [0, 0, 1]);
+/// assert_eq!(out.sessions.num_rows(), 2);
+/// let names: Vec<_> = out.sessions.schema().fields().iter().map(|f| f.name().clone()).collect();
+/// assert_eq!(&names[..4], ["session_id", "visitorid", "start", "end"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SessionFrame {
     /// Session id of each row (as [`sessionize`]).

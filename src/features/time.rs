@@ -102,6 +102,20 @@ pub fn epoch_nanos(column: &Column<'_>, argument: &str) -> Result<Vec<i64>> {
 /// chunk of 64-bit timestamps without nulls is kept as it is with its factor to
 /// nanoseconds (its extremes checked for overflow, so every value scales), which saves a
 /// converted copy of the column; anything else is converted by [`epoch_nanos`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use arrow_array::{RecordBatch, TimestampMillisecondArray};
+/// use ecomkit::features::time::EpochTimes;
+/// use ecomkit::frame::Frame;
+/// let batch = RecordBatch::try_from_iter([
+///     ("t", Arc::new(TimestampMillisecondArray::from(vec![1_500, -2])) as _),
+/// ])?;
+/// let frame = Frame::from(batch);
+/// let times = EpochTimes::new(&frame.column("t", "time")?, "time")?;
+/// assert_eq!((times.len(), times.get(0), times.get(1)), (2, 1_500_000_000, -2_000_000));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct EpochTimes<'a> {
     values: Cow<'a, [i64]>,
