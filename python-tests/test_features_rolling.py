@@ -304,6 +304,28 @@ def test_unsorted_input_gives_the_same_rows_in_input_order():
         assert_close(a[name][no_ties], c[name][no_ties])
 
 
+def test_many_unsorted_rows_are_put_back_in_input_order():
+    """More rows than one piece of the parallel gathers (65,536), partly sorted groups
+    (taken in place) and shuffled ones (sorted, their rows' positions rewritten): every
+    output equals, row for row, the one of the same rows sorted."""
+    rng = np.random.default_rng(11)
+    daily = ecomkit.datasets.asin_daily(400, 400).drop(columns=["site", "category"])
+    daily = daily.sort_values(["asin", "date"], kind="stable").reset_index(drop=True)
+    # Shuffle the rows of every other ASIN among themselves, then the ASINs' order.
+    codes = daily["asin"].astype("category").cat.codes.to_numpy()
+    order = np.arange(len(daily))
+    for code in range(0, codes.max() + 1, 2):
+        rows = np.flatnonzero(codes == code)
+        order[rows] = rng.permutation(rows)
+    shuffled = daily.iloc[order]
+    shuffled = shuffled.iloc[rng.permutation(len(shuffled))]
+    assert len(shuffled) > 2 * 65_536
+    columns, stats = ["bsr", "price"], ["mean", "std", "slope", "max"]
+    expected = rolling(daily, "asin", "date", columns, ["7d", "30d"], stats)
+    actual = rolling(shuffled, "asin", "date", columns, ["7d", "30d"], stats)
+    pd.testing.assert_frame_equal(actual.loc[daily.index], expected)
+
+
 def test_frame_kinds_agree(kind):
     rng = np.random.default_rng(11)
     df = random_frame(rng, 200, 5)

@@ -9,89 +9,81 @@ use crate::groups::{prefetch, Groups, Partition, PREFETCH_DISTANCE};
 pub(crate) use crate::groups::{split_lengths, RowWriter};
 
 /// Rows laid out group by group (groups in first-appearance order), sorted by time within
-/// each group (stable: equal times keep input order).
+/// each group (stable: equal times keep input order), with where each row went.
 ///
-/// Columns are moved into this layout by reading them in row order and writing one stream
-/// per group ([`Partition::arrange`]): on event logs sorted by time, a user's rows are
-/// spread over the whole input, and gathering them row by row would wait on memory at
-/// every read. Only the groups that were not already in time order are gathered.
+/// The rows are laid out by the groups' [`Partition`] (which reads them in row order and
+/// writes one stream per group: on event logs sorted by time, a user's rows are spread
+/// over the whole input); only the groups that were not already in time order are then
+/// sorted, and their rows' positions rewritten, so that putting results back in row order
+/// is one parallel gather whatever the input order (as for [`Records`]).
 pub(crate) struct TimeOrder {
-    partition: Partition,
     /// Row numbers in the layout.
     pub rows: Vec<u32>,
     /// Start of each group in the layout, and the number of rows at the end.
     pub offsets: Vec<usize>,
     /// Times in the layout.
     pub times: Vec<i64>,
-    /// Groups whose rows had to be sorted.
-    resorted: Vec<usize>,
+    /// Where each row stands in the layout.
+    positions: Vec<u32>,
 }
 
 impl TimeOrder {
     pub(crate) fn new(groups: &Groups, times: &[i64]) -> Self {
         let partition = groups.partition();
-        let mut rows = partition.rows();
+        let mut rows = partition.arrange_rows(|row| row as u32);
         let mut arranged_times = partition.arrange(times);
-        let mut offsets: Vec<usize> = (0..partition.n_groups())
-            .map(|g| partition.range(g).start)
-            .collect();
-        offsets.push(times.len());
-        let resorted: Vec<usize> = partition
-            .split_mut(&mut rows)
-            .into_par_iter()
-            .zip(partition.split_mut(&mut arranged_times))
-            .enumerate()
+        let offsets = partition.offsets().to_vec();
+        let group_rows = partition.split_mut(&mut rows);
+        let group_times = partition.split_mut(&mut arranged_times);
+        let mut positions = partition.into_positions();
+        let writer = RowWriter::new(&mut positions);
+        (group_rows.into_par_iter().zip(group_times))
+            .zip(&offsets[..offsets.len() - 1])
             .with_min_len(64)
-            .filter_map(|(g, (rows, group_times))| {
+            .for_each(|((rows, group_times), &start)| {
                 if group_times.windows(2).all(|w| w[0] <= w[1]) {
-                    return None;
+                    return;
                 }
                 rows.sort_by_key(|&r| times[r as usize]);
-                for (t, &r) in group_times.iter_mut().zip(rows.iter()) {
+                for ((k, t), &r) in (start..).zip(group_times.iter_mut()).zip(rows.iter()) {
                     *t = times[r as usize];
+                    // SAFETY: a group's rows belong to no other group.
+                    unsafe { writer.write(r as usize, k as u32) };
                 }
-                Some(g)
-            })
-            .collect();
+            });
         Self {
-            partition,
             rows,
             offsets,
             times: arranged_times,
-            resorted,
+            positions,
         }
     }
 
-    /// `values` (one per row) in the layout.
-    pub(crate) fn arrange<T: Copy + Default + Send + Sync>(&self, values: &[T]) -> Vec<T> {
-        let mut out = self.partition.arrange(values);
-        for &g in &self.resorted {
-            for k in self.offsets[g]..self.offsets[g + 1] {
-                out[k] = values[self.rows[k] as usize];
-            }
-        }
-        out
+    /// `values` (one per row) in the layout: a parallel gather.
+    pub(crate) fn arrange<T: Copy + Send + Sync>(&self, values: &[T]) -> Vec<T> {
+        gather(values, &self.rows)
     }
 
-    /// Values in the layout back in row order.
-    pub(crate) fn unarrange<T: Copy + Default>(&self, arranged: &[T]) -> Vec<T> {
-        if self.is_identity() {
-            return arranged.to_vec();
-        }
-        let mut out = vec![T::default(); arranged.len()];
-        for (&row, &value) in self.rows.iter().zip(arranged) {
-            out[row as usize] = value;
-        }
-        out
+    /// Values in the layout back in row order: a parallel gather.
+    pub(crate) fn unarrange<T: Copy + Send + Sync>(&self, arranged: &[T]) -> Vec<T> {
+        gather(arranged, &self.positions)
     }
+}
 
-    /// Whether the layout is the input order (input sorted by group, then time).
-    pub(crate) fn is_identity(&self) -> bool {
-        self.rows
-            .iter()
-            .enumerate()
-            .all(|(k, &row)| k == row as usize)
-    }
+/// `values[at[i]]` for every `i`, by pieces of [`GATHER_PIECE`] on all threads (the reads
+/// are at random: each piece fetches a few ahead).
+fn gather<T: Copy + Send + Sync>(values: &[T], at: &[u32]) -> Vec<T> {
+    let n = at.len();
+    let mut out = Vec::with_capacity(n);
+    let pieces = out.spare_capacity_mut()[..n].par_chunks_mut(GATHER_PIECE);
+    gather_pieces(values, at, pieces, |piece, values| {
+        for (i, slot) in piece.iter_mut().enumerate() {
+            slot.write(*values.record(i));
+        }
+    });
+    // SAFETY: the pieces cover the first n slots, and each piece wrote all of its own.
+    unsafe { out.set_len(n) };
+    out
 }
 
 /// One record per row, laid out group by group (groups in first-appearance order) and in

@@ -340,7 +340,8 @@ impl Layout {
     fn unarrange(&self, outputs: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
         match self {
             Layout::Presorted { .. } => outputs,
-            Layout::Arranged(order) => outputs.iter().map(|a| order.unarrange(a)).collect(),
+            // Each arranged output is freed once put back.
+            Layout::Arranged(order) => outputs.into_iter().map(|a| order.unarrange(&a)).collect(),
         }
     }
 }
