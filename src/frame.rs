@@ -446,6 +446,9 @@ struct StrTable<'a> {
     words: Vec<(u64, u64, usize)>,
     hashes: Vec<u64>,
     null: Option<u32>,
+    /// The words, length and code of the latest string coded: key columns often come in
+    /// runs of one value (a table sorted by product), which then skip the hash table.
+    latest: (u64, u64, usize, u32),
 }
 
 impl<'a> StrTable<'a> {
@@ -459,6 +462,7 @@ impl<'a> StrTable<'a> {
             words: Vec::new(),
             hashes: Vec::new(),
             null: None,
+            latest: (0, 0, usize::MAX, 0),
         }
     }
 
@@ -474,6 +478,18 @@ impl<'a> StrTable<'a> {
         let bytes = s.as_bytes();
         let (w0, w1) = words(bytes);
         let n = bytes.len();
+        let (l0, l1, ln, latest) = self.latest;
+        if (ln, l0, l1) == (n, w0, w1) && (n <= 16 || self.keys[latest as usize] == Key::Str(s)) {
+            return latest;
+        }
+        let code = self.code_in_table(s, (w0, w1, n));
+        self.latest = (w0, w1, n, code);
+        code
+    }
+
+    /// The code of string `s`, whose words and length are `(w0, w1, n)`, from the table.
+    fn code_in_table(&mut self, s: &'a str, (w0, w1, n): (u64, u64, usize)) -> u32 {
+        let bytes = s.as_bytes();
         let mut hash = folded_multiply(
             w0 ^ 0x243F_6A88_85A3_08D3,
             w1 ^ (n as u64) ^ 0x1319_8A2E_0370_7344,
@@ -1116,6 +1132,31 @@ mod tests {
         assert_eq!(table.code(None), null);
         assert_eq!(table.code(Some("")), null + 1);
         assert_eq!(table.code(Some("a")), 0);
+    }
+
+    #[test]
+    fn string_table_runs_of_one_value_skip_nothing_they_should_not() {
+        // Runs of equal strings take the shortcut past the table; long strings that share
+        // their first and last 8 bytes and their length must still differ, and a null
+        // between equal strings must not join them.
+        let long = |middle: &str| format!("prefix__{middle}__suffix");
+        let rows = [
+            Some(long("a")),
+            Some(long("a")),
+            Some(long("b")),
+            Some(long("b")),
+            Some(long("a")),
+            None,
+            None,
+            Some(long("a")),
+            Some("".to_string()),
+            Some("".to_string()),
+            Some("x".to_string()),
+            Some(long("b")),
+        ];
+        let mut table = StrTable::new();
+        let codes: Vec<u32> = rows.iter().map(|s| table.code(s.as_deref())).collect();
+        assert_eq!(codes, [0, 0, 1, 1, 0, 2, 2, 0, 3, 3, 4, 1]);
     }
 
     #[test]
