@@ -353,6 +353,42 @@ def test_time_zones_dates_and_units():
     assert out.column("v_sum_7d").to_pylist() == [1.0, 3.0, 3.0]
 
 
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_integer_columns_and_time_units_read_in_place_agree(shuffled):
+    """int64 columns without nulls and 64-bit timestamps of any unit are read as they lie
+    (converted entity by entity); with nulls, of another width, or as float64 and
+    nanoseconds they are converted up front: the results are the same to the bit."""
+    rng = np.random.default_rng(21)
+    n = 5_000
+    entity = np.sort(rng.integers(0, 40, n))
+    seconds = np.sort(rng.integers(0, 90 * 86_400, n)) + 1_700_000_000
+    values = rng.integers(-(10**15), 10**15, n)
+    base = pd.DataFrame({"k": entity, "s": seconds, "v": values})
+    base = base.sort_values(["k", "s"], kind="stable").reset_index(drop=True)
+    if shuffled:
+        base = base.iloc[rng.permutation(n)].reset_index(drop=True)
+    stats = ["mean", "std", "slope", "max", "change", "pct_change", "velocity", "ewm_mean"]
+
+    def run(times, column):
+        table = pa.table({"k": base["k"].to_numpy(), "t": times, "v": column})
+        out = rolling(table, "k", "t", "v", ["3d", "20d"], stats).to_pandas()
+        return out.drop(columns=["k", "t", "v"])
+
+    ns = pa.array(base["s"].to_numpy() * 10**9, pa.timestamp("ns"))
+    expected = run(ns, pa.array(base["v"].to_numpy(dtype=float)))
+    for unit in ("s", "ms", "us", "ns"):
+        scaled = base["s"].to_numpy() * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+        times = pa.array(scaled, pa.timestamp(unit, tz="UTC" if unit == "ms" else None))
+        pd.testing.assert_frame_equal(run(times, pa.array(base["v"].to_numpy())), expected)
+    first = np.arange(n) == 0
+    with_null = pa.array(base["v"].to_numpy(), mask=first)
+    with_nan = pa.array(np.where(first, np.nan, base["v"].to_numpy(dtype=float)))
+    pd.testing.assert_frame_equal(run(ns, with_null), run(ns, with_nan))
+    narrow = pa.array((base["v"].to_numpy() // 10**6).astype(np.int32))
+    wide = pa.array((base["v"].to_numpy() // 10**6).astype(np.int64))
+    pd.testing.assert_frame_equal(run(ns, narrow), run(ns, wide))
+
+
 def test_edge_cases():
     one = pd.DataFrame({"k": ["a"], "t": pd.to_datetime(["2024-01-01"]), "v": [3.0]})
     out = rolling(one, "k", "t", "v", "365d", ["mean", "std", "slope", "pct_change", "count"])

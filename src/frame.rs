@@ -153,6 +153,16 @@ impl<'a> Column<'a> {
         self.len() == 0
     }
 
+    /// The values of a column of one chunk of 64-bit integers without nulls, as they lie.
+    pub fn int64_values(&self) -> Option<&'a [i64]> {
+        match self.chunks.as_slice() {
+            [chunk] if chunk.null_count() == 0 => {
+                Some(chunk.as_primitive_opt::<Int64Type>()?.values())
+            }
+            _ => None,
+        }
+    }
+
     /// The values as `f64`, nulls as NaN. Borrowed without a copy when the column is one
     /// chunk of `float64` with no nulls.
     pub fn to_f64(&self, argument: &str) -> Result<Cow<'a, [f64]>> {

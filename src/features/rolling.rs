@@ -22,7 +22,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 use super::layout::{blocks, presorted_offsets, split_lengths, TimeOrder};
-use super::time::{parse_duration, DAY};
+use super::time::{parse_duration, EpochTimes, DAY};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
 use crate::groups::Groups;
@@ -146,6 +146,47 @@ pub fn rolling(
     windows: &[Window],
     min_periods: usize,
 ) -> Result<Vec<Vec<f64>>> {
+    let inputs: Vec<ColumnInput<'_>> = columns
+        .iter()
+        .map(|c| ColumnInput {
+            values: Values::Floats(Cow::Borrowed(c.values)),
+            stats: &c.stats,
+        })
+        .collect();
+    rolling_inputs(groups, (times, 1), &inputs, windows, min_periods)
+}
+
+/// A value column as the kernel takes it: its values and the statistics wanted of it.
+struct ColumnInput<'a> {
+    values: Values<'a>,
+    stats: &'a [Stat],
+}
+
+/// Values as `f64`, or as 64-bit integers that the kernel converts entity by entity as it
+/// reads them (no converted copy of the column to allocate and fault in).
+enum Values<'a> {
+    Floats(Cow<'a, [f64]>),
+    Integers(Cow<'a, [i64]>),
+}
+
+impl Values<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Values::Floats(values) => values.len(),
+            Values::Integers(values) => values.len(),
+        }
+    }
+}
+
+/// [`rolling`] on times counted in units of `time_factor` nanoseconds (every product
+/// fitting in an `i64`), which are scaled entity by entity as the kernel reads them.
+fn rolling_inputs(
+    groups: &Groups,
+    (times, time_factor): (&[i64], i64),
+    columns: &[ColumnInput<'_>],
+    windows: &[Window],
+    min_periods: usize,
+) -> Result<Vec<Vec<f64>>> {
     let n = groups.len();
     EcomkitError::check_length("time", "the frame", n, times.len())?;
     for column in columns {
@@ -164,10 +205,11 @@ pub fn rolling(
         ));
     }
     let min_periods = min_periods.max(1);
+    // Times in any unit order the rows alike.
     let layout = Layout::new(groups, times);
     let (offsets, sorted_times) = layout.offsets_and_times(times);
-    let arranged_columns: Vec<Cow<'_, [f64]>> =
-        columns.iter().map(|c| layout.arrange(c.values)).collect();
+    let arranged_columns: Vec<Values<'_>> =
+        columns.iter().map(|c| layout.arrange(&c.values)).collect();
 
     // Output (column c, window w, stat s) is number first_output[c] + w · stats + s.
     let mut first_output = Vec::with_capacity(columns.len());
@@ -200,8 +242,9 @@ pub fn rolling(
     let kernel = Kernel {
         offsets,
         times: sorted_times,
-        columns: arranged_columns.iter().map(|c| &c[..]).collect(),
-        specs: columns,
+        time_factor,
+        columns: &arranged_columns,
+        stats: columns.iter().map(|c| c.stats).collect(),
         windows,
         first_output: &first_output,
         min_periods,
@@ -222,10 +265,12 @@ pub fn rolling(
 /// What the blocks of entities read: the rows in the layout and what to compute.
 struct Kernel<'a> {
     offsets: &'a [usize],
+    /// Times in the layout, in units of `time_factor` nanoseconds.
     times: &'a [i64],
-    /// Each column's values in the layout.
-    columns: Vec<&'a [f64]>,
-    specs: &'a [RollingColumn<'a>],
+    time_factor: i64,
+    /// Each column's values in the layout, and its statistics.
+    columns: &'a [Values<'a>],
+    stats: Vec<&'a [Stat]>,
     windows: &'a [Window],
     /// Output (column c, window w, stat s) is number `first_output[c] + w · stats + s`.
     first_output: &'a [usize],
@@ -237,6 +282,9 @@ impl Kernel<'_> {
     /// rows of these entities.
     fn block(&self, entities: Range<usize>, outs: &mut [&mut [MaybeUninit<f64>]]) {
         let mut days = Vec::new();
+        // An entity's times in nanoseconds and integer columns as f64, where converted.
+        let mut scaled_times = Vec::new();
+        let mut converted: Vec<Vec<f64>> = self.columns.iter().map(|_| Vec::new()).collect();
         let mut rows = WindowRows::default();
         let mut column_rows: Vec<ColumnRows> =
             (0..TOGETHER).map(|_| ColumnRows::default()).collect();
@@ -250,14 +298,34 @@ impl Kernel<'_> {
             let range = self.offsets[g]..self.offsets[g + 1];
             let base = range.start - block_start;
             let t = &self.times[range.clone()];
+            let t = match self.time_factor {
+                1 => t,
+                factor => {
+                    scaled_times.clear();
+                    scaled_times.extend(t.iter().map(|&ti| ti * factor));
+                    &scaled_times[..]
+                }
+            };
             let Some(&t0) = t.first() else { continue };
-            let x_of = |c: usize| &self.columns[c][range.clone()];
+            for (values, converted) in self.columns.iter().zip(&mut converted) {
+                if let Values::Integers(integers) = values {
+                    converted.clear();
+                    converted.extend(integers[range.clone()].iter().map(|&v| v as f64));
+                }
+            }
+            let xs: Vec<&[f64]> = (self.columns.iter().zip(&converted))
+                .map(|(values, converted)| match values {
+                    Values::Floats(floats) => &floats[range.clone()],
+                    Values::Integers(_) => &converted[..],
+                })
+                .collect();
+            let x_of = |c: usize| xs[c];
             days.clear();
             days.extend(t.iter().map(|&ti| (ti - t0) as f64 / DAY as f64));
             together.clear();
             alone.clear();
-            for (c, column) in self.specs.iter().enumerate() {
-                let needs = Needs::of(&column.stats);
+            for (c, stats) in self.stats.iter().enumerate() {
+                let needs = Needs::of(stats);
                 if needs.sums_suffice() && x_of(c).iter().all(|v| v.is_finite()) {
                     match together
                         .iter_mut()
@@ -280,7 +348,7 @@ impl Kernel<'_> {
                 // Statistic s of column c in this window goes to output
                 // first_output[c] + w · stats + s, at this entity's rows.
                 let mut write = |c: usize, rows: &WindowRows, column_rows: &ColumnRows| {
-                    let stats = &self.specs[c].stats;
+                    let stats = self.stats[c];
                     let first = self.first_output[c] + w * stats.len();
                     for (s, &stat) in stats.iter().enumerate() {
                         let out = &mut outs[first + s][base..base + t.len()];
@@ -295,7 +363,7 @@ impl Kernel<'_> {
                     }
                 }
                 for &c in &alone {
-                    let needs = Needs::of(&self.specs[c].stats);
+                    let needs = Needs::of(self.stats[c]);
                     let column = &mut column_rows[0];
                     pass.scan(x_of(c), needs, &mut rows, column, &mut queues);
                     write(c, &rows, column);
@@ -329,10 +397,14 @@ impl Layout {
         }
     }
 
-    fn arrange<'a>(&self, values: &'a [f64]) -> Cow<'a, [f64]> {
-        match self {
-            Layout::Presorted { .. } => Cow::Borrowed(values),
-            Layout::Arranged(order) => Cow::Owned(order.arrange(values)),
+    fn arrange<'a>(&self, values: &'a Values<'_>) -> Values<'a> {
+        match (self, values) {
+            (Layout::Presorted { .. }, Values::Floats(v)) => Values::Floats(Cow::Borrowed(v)),
+            (Layout::Presorted { .. }, Values::Integers(v)) => Values::Integers(Cow::Borrowed(v)),
+            (Layout::Arranged(order), Values::Floats(v)) => Values::Floats(order.arrange(v).into()),
+            (Layout::Arranged(order), Values::Integers(v)) => {
+                Values::Integers(order.arrange(v).into())
+            }
         }
     }
 
@@ -1094,19 +1166,21 @@ pub fn rolling_frame(
     } else {
         frame.groups(by, "by")?
     };
-    let times = super::time::epoch_nanos(&frame.column(time, "time")?, "time")?;
-    let values = columns
+    let time_column = frame.column(time, "time")?;
+    let times = EpochTimes::new(&time_column, "time")?;
+    // 64-bit integers are read in place; anything else converted to f64.
+    let inputs = columns
         .iter()
-        .map(|c| frame.column(c, "columns")?.to_f64("columns"))
-        .collect::<Result<Vec<_>>>()?;
-    let specs: Vec<RollingColumn<'_>> = values
-        .iter()
-        .map(|v| RollingColumn {
-            values: v,
-            stats: stats.to_vec(),
+        .map(|c| {
+            let column = frame.column(c, "columns")?;
+            let values = match column.int64_values() {
+                Some(integers) => Values::Integers(Cow::Borrowed(integers)),
+                None => Values::Floats(column.to_f64("columns")?),
+            };
+            Ok(ColumnInput { values, stats })
         })
-        .collect();
-    let out = rolling(&groups, &times, &specs, &windows, min_periods)?;
+        .collect::<Result<Vec<_>>>()?;
+    let out = rolling_inputs(&groups, times.parts(), &inputs, &windows, min_periods)?;
     let mut names = Vec::with_capacity(out.len());
     for column in columns {
         for window in &windows {

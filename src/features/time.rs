@@ -168,6 +168,12 @@ impl<'a> EpochTimes<'a> {
         self.values[row] * self.factor
     }
 
+    /// The times as stored, and the factor that makes them nanoseconds (every product
+    /// fits in an `i64`).
+    pub fn parts(&self) -> (&[i64], i64) {
+        (&self.values, self.factor)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.values.len()
