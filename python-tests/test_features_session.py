@@ -420,6 +420,40 @@ def test_many_rows_and_users_against_pandas(unit):
     np.testing.assert_allclose(events["seconds_since_item_view"], since, rtol=0, atol=1e-9)
 
 
+def test_item_ids_past_32_bits_give_the_same_sessions():
+    """Events are laid out in 16-byte records when item ids fit in 32 bits (and fewer than
+    2^29 rows), else in 24-byte ones: the same events with ids shifted past 2^32, or
+    negative, give the same sessions and features as with small ids, on enough rows for
+    every parallel piece, shuffled."""
+    rng = np.random.default_rng(8)
+    n_rows = 300_000
+    df = pd.DataFrame(
+        {
+            "visitorid": rng.integers(0, 20_000, size=n_rows),
+            "timestamp": pd.Timestamp("2024-03-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 60 * 24 * 10, size=n_rows) * 60, "s"),
+            "event": rng.choice(EVENTS, size=n_rows, p=[0.7, 0.15, 0.1, 0.05]),
+            "itemid": rng.integers(0, 50, size=n_rows),
+        }
+    )
+    sessions, events = session_features(df)
+    for shift in (2**40, -(2**31)):
+        wide_sessions, wide_events = session_features(df.assign(itemid=df["itemid"] + shift))
+        assert_same_outputs(wide_events, events)
+        pd.testing.assert_frame_equal(wide_sessions, sessions)
+    # Nulls (a nullable integer column) in both layouts.
+    nullable = df["itemid"].astype("Int64").mask(rng.random(n_rows) < 0.05)
+    small = session_features(df.assign(itemid=nullable))
+    wide = session_features(df.assign(itemid=nullable + 2**40))
+    assert_same_outputs(wide[1], small[1])
+    pd.testing.assert_frame_equal(wide[0], small[0])
+
+
+def assert_same_outputs(events: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """The per-row outputs equal (the input columns aside: the item ids differ)."""
+    pd.testing.assert_frame_equal(events.drop(columns="itemid"), expected.drop(columns="itemid"))
+
+
 def test_time_columns_of_any_unit_or_chunking_give_the_same_sessions():
     df = random_events(np.random.default_rng(21), 500, 7)
     expected_sessions, expected_events = session_features(df)
