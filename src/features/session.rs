@@ -877,9 +877,9 @@ impl LaidOutEvent for CompactRecord {
 
 /// [`session_features`] with the item keys (`None`: no item column; a key is read only
 /// where the row has an item). The events are laid out user by user in time order as
-/// [`EventRecord`]s; the loop leaves each event's results in its record, and a last pass
-/// gathers them back into row order. Each session's columns are written once, when it
-/// closes.
+/// [`CompactRecord`]s where they fit, else [`EventRecord`]s; the loop leaves each event's
+/// results in its record, and a last pass gathers them back into row order. Each session's
+/// columns are written once, when it closes.
 fn sessions_of(
     users: Partition,
     time: impl Fn(usize) -> i64 + Sync,
@@ -889,32 +889,36 @@ fn sessions_of(
     transitions: bool,
 ) -> Result<SessionBatch> {
     check_durations(config.timeout, config.max_duration)?;
+    let event = |row: usize| {
+        let item = items.map_or(0, |items| items[row]);
+        (time(row), item, row as u32, events[row])
+    };
     if CompactRecord::fits(users.n_rows(), items) {
-        sessions_in::<CompactRecord>(users, time, events, items, config, transitions)
+        sessions_in(laid_out::<CompactRecord>(users, event), config, transitions)
     } else {
-        sessions_in::<EventRecord>(users, time, events, items, config, transitions)
+        sessions_in(laid_out::<EventRecord>(users, event), config, transitions)
     }
 }
 
-/// [`sessions_of`] with the events laid out as `R`s.
-fn sessions_in<R: LaidOutEvent>(
+/// Each row's event (time, item key, row, event) as an `R`, laid out by `users`.
+fn laid_out<R: LaidOutEvent>(
     users: Partition,
-    time: impl Fn(usize) -> i64 + Sync,
-    events: &[RowEvent],
-    items: Option<&[i64]>,
+    event: impl Fn(usize) -> (i64, i64, u32, RowEvent) + Sync,
+) -> Records<R> {
+    let make = |row| {
+        let (time, item, row, event) = event(row);
+        R::new(time, item, row, event)
+    };
+    Records::new(users, make, R::time, R::row)
+}
+
+/// The session loop over the laid-out events, then the gather back into row order.
+fn sessions_in<R: LaidOutEvent>(
+    mut layout: Records<R>,
     config: &SessionConfig,
     transitions: bool,
 ) -> Result<SessionBatch> {
-    let n = users.n_rows();
-    let mut layout = Records::new(
-        users,
-        |row| {
-            let item = items.map_or(0, |items| items[row]);
-            R::new(time(row), item, row as u32, events[row])
-        },
-        R::time,
-        R::row,
-    );
+    let n = layout.records.len();
     let offsets = &layout.offsets;
     let blocks = SessionBlocks::new(offsets, |k| layout.records[k].time(), config);
     let total = blocks.total();
@@ -1362,7 +1366,12 @@ mod tests {
 
     /// Both record layouts give back what they were made of, then what was stored.
     fn round_trip<R: LaidOutEvent>(item: i64, row: u32) {
-        for kind in [EventKind::View, EventKind::Cart, EventKind::Purchase, EventKind::Other] {
+        for kind in [
+            EventKind::View,
+            EventKind::Cart,
+            EventKind::Purchase,
+            EventKind::Other,
+        ] {
             for has_item in [false, true] {
                 let mut record = R::new(-5, item, row, RowEvent::new(kind, has_item));
                 assert_eq!((record.time(), record.row()), (-5, row));
