@@ -154,6 +154,21 @@ impl<'a> Column<'a> {
     }
 
     /// The values of a column of one chunk of 64-bit integers without nulls, as they lie.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{Int32Array, Int64Array, RecordBatch};
+    /// use ecomkit::frame::Frame;
+    /// let frame = Frame::from(RecordBatch::try_from_iter([
+    ///     ("wide", Arc::new(Int64Array::from(vec![3, -1])) as _),
+    ///     ("nulls", Arc::new(Int64Array::from(vec![Some(3), None])) as _),
+    ///     ("narrow", Arc::new(Int32Array::from(vec![3, -1])) as _),
+    /// ])?);
+    /// assert_eq!(frame.column("wide", "columns")?.int64_values(), Some(&[3, -1][..]));
+    /// assert_eq!(frame.column("nulls", "columns")?.int64_values(), None);
+    /// assert_eq!(frame.column("narrow", "columns")?.int64_values(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn int64_values(&self) -> Option<&'a [i64]> {
         match self.chunks.as_slice() {
             [chunk] if chunk.null_count() == 0 => {

@@ -114,6 +114,8 @@ pub fn epoch_nanos(column: &Column<'_>, argument: &str) -> Result<Vec<i64>> {
 /// let frame = Frame::from(batch);
 /// let times = EpochTimes::new(&frame.column("t", "time")?, "time")?;
 /// assert_eq!((times.len(), times.get(0), times.get(1)), (2, 1_500_000_000, -2_000_000));
+/// // Read in place: the milliseconds as stored, and their factor to nanoseconds.
+/// assert_eq!(times.parts(), (&[1_500, -2][..], 1_000_000));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
