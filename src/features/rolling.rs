@@ -245,6 +245,7 @@ fn rolling_inputs(
         time_factor,
         columns: &arranged_columns,
         stats: columns.iter().map(|c| c.stats).collect(),
+        needs: columns.iter().map(|c| Needs::of(c.stats)).collect(),
         windows,
         first_output: &first_output,
         min_periods,
@@ -271,6 +272,8 @@ struct Kernel<'a> {
     /// Each column's values in the layout, and its statistics.
     columns: &'a [Values<'a>],
     stats: Vec<&'a [Stat]>,
+    /// What each column's statistics need (the same for every entity and window).
+    needs: Vec<Needs>,
     windows: &'a [Window],
     /// Output (column c, window w, stat s) is number `first_output[c] + w · stats + s`.
     first_output: &'a [usize],
@@ -324,8 +327,7 @@ impl Kernel<'_> {
             days.extend(t.iter().map(|&ti| (ti - t0) as f64 / DAY as f64));
             together.clear();
             alone.clear();
-            for (c, stats) in self.stats.iter().enumerate() {
-                let needs = Needs::of(stats);
+            for (c, &needs) in self.needs.iter().enumerate() {
                 if needs.sums_suffice() && x_of(c).iter().all(|v| v.is_finite()) {
                     match together
                         .iter_mut()
@@ -363,9 +365,8 @@ impl Kernel<'_> {
                     }
                 }
                 for &c in &alone {
-                    let needs = Needs::of(self.stats[c]);
                     let column = &mut column_rows[0];
-                    pass.scan(x_of(c), needs, &mut rows, column, &mut queues);
+                    pass.scan(x_of(c), self.needs[c], &mut rows, column, &mut queues);
                     write(c, &rows, column);
                 }
             }
