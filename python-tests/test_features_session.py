@@ -281,8 +281,8 @@ def test_edge_cases():
     "item_type", ["int64", "int32", "uint64", "float32", "str", "category", "pyarrow_chunks"]
 )
 def test_item_ids_of_any_type_give_the_same_features(item_type):
-    """Integer ids are keyed as they are, floats by their bits (-0.0 is 0.0), other types by
-    a code: the item features must not depend on which."""
+    """Integer ids are keyed as they are, floats as whole numbers or by their bits (-0.0 is
+    0.0), other types by a code: the item features must not depend on which."""
     df = random_events(np.random.default_rng(11), 400, 4)
     expected_sessions, expected_events = session_features(df)
     items = df["itemid"]
@@ -447,6 +447,41 @@ def test_item_ids_past_32_bits_give_the_same_sessions():
     wide = session_features(df.assign(itemid=nullable + 2**40))
     assert_same_outputs(wide[1], small[1])
     pd.testing.assert_frame_equal(wide[0], small[0])
+
+
+def test_float_item_ids_whole_or_not_give_the_same_sessions():
+    """Float ids that are all whole numbers (pandas' integer ids with a missing one) are
+    keyed as those integers, and take the compact records when they fit 32 bits; any other
+    float column is keyed by the bits. Either way, the same items give the same outputs as
+    integer ids, with -0.0 and 0.0 one id, on enough rows for every parallel piece."""
+    rng = np.random.default_rng(12)
+    n_rows = 300_000
+    ids = rng.integers(0, 50, size=n_rows)
+    df = pd.DataFrame(
+        {
+            "visitorid": rng.integers(0, 20_000, size=n_rows),
+            "timestamp": pd.Timestamp("2024-03-01", tz="UTC")
+            + pd.to_timedelta(rng.integers(0, 60 * 24 * 10, size=n_rows) * 60, "s"),
+            "event": rng.choice(EVENTS, size=n_rows, p=[0.7, 0.15, 0.1, 0.05]),
+            "itemid": pd.array(ids, dtype="Int64").copy(),
+        }
+    )
+    missing = rng.random(n_rows) < 0.05
+    df.loc[missing, "itemid"] = pd.NA
+    expected_sessions, expected_events = session_features(df)
+    whole = np.where(missing, np.nan, ids.astype(float))
+    for name, floats in {
+        "whole numbers": whole,
+        "-0.0 for 0": np.where(whole == 0, -0.0, whole),
+        "whole, past 32 bits": whole + 2.0**40,
+        "whole, negative": whole - 2.0**31,
+        "halves": whole + 0.5,
+        "one id of 1e19": np.where(whole == 7, 1e19, whole),
+        "float32": whole.astype(np.float32),
+    }.items():
+        sessions, events = session_features(df.assign(itemid=floats))
+        pd.testing.assert_frame_equal(sessions, expected_sessions, obj=name)
+        assert_same_outputs(events, expected_events)
 
 
 def assert_same_outputs(events: pd.DataFrame, expected: pd.DataFrame) -> None:

@@ -1102,8 +1102,10 @@ pub(crate) fn strings(
 }
 
 /// The item of each row as a key the session loop can hash: integer ids as they are, float
-/// ids by their bits, anything else (strings, categoricals) by a dense code; and the rows
-/// without an item (null, or NaN).
+/// ids as the integers they hold when they all do (pandas turns integer ids with a missing
+/// one into floats) and else by their bits, anything else (strings, categoricals) by a dense
+/// code; and the rows without an item (null, or NaN). Keys that fit 32 bits let the loop
+/// take the compact records.
 fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
     use arrow_array::types::*;
     let missing = column.missing_rows();
@@ -1123,10 +1125,17 @@ fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
                 .map(|v| v.as_usize() as i64),
         );
     }
-    fn floats(values: impl Iterator<Item = f64>, keys: &mut Vec<i64>) {
-        keys.extend(values.map(|v| (v + 0.0).to_bits() as i64)); // -0.0 and 0.0 are one id
+    /// Keys by their bits for now; `integral` stays true while every id is a whole number
+    /// below 2^63 in size (NaN rows have no item).
+    fn floats(values: impl Iterator<Item = f64>, keys: &mut Vec<i64>, integral: &mut bool) {
+        keys.extend(values.map(|v| {
+            *integral &= v.is_nan() || (v.trunc() == v && v.abs() < TWO_POW_63);
+            (v + 0.0).to_bits() as i64 // -0.0 and 0.0 are one id
+        }));
     }
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
     let mut keys = Vec::with_capacity(column.len());
+    let mut integral = true;
     for chunk in column.chunks() {
         let chunk = chunk.as_ref();
         match chunk.data_type() {
@@ -1145,10 +1154,12 @@ fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
                     .iter()
                     .map(|&v| f64::from(v)),
                 &mut keys,
+                &mut integral,
             ),
             DataType::Float64 => floats(
                 chunk.as_primitive::<Float64Type>().values().iter().copied(),
                 &mut keys,
+                &mut integral,
             ),
             _ => {
                 let codes = column.groups("item")?;
@@ -1156,6 +1167,10 @@ fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
                 return Ok((Cow::Owned(keys), missing));
             }
         }
+    }
+    if integral && matches!(column.data_type(), DataType::Float32 | DataType::Float64) {
+        // Whole numbers as themselves: one key per id still, and small ids fit 32 bits.
+        (keys.par_iter_mut()).for_each(|key| *key = f64::from_bits(*key as u64) as i64);
     }
     Ok((Cow::Owned(keys), missing))
 }
