@@ -463,7 +463,7 @@ def test_float_item_ids_whole_or_not_give_the_same_sessions():
             "timestamp": pd.Timestamp("2024-03-01", tz="UTC")
             + pd.to_timedelta(rng.integers(0, 60 * 24 * 10, size=n_rows) * 60, "s"),
             "event": rng.choice(EVENTS, size=n_rows, p=[0.7, 0.15, 0.1, 0.05]),
-            "itemid": pd.array(ids, dtype="Int64").copy(),
+            "itemid": pd.array(ids, dtype="Int64"),
         }
     )
     missing = rng.random(n_rows) < 0.05
