@@ -420,14 +420,10 @@ def test_many_rows_and_users_against_pandas(unit):
     np.testing.assert_allclose(events["seconds_since_item_view"], since, rtol=0, atol=1e-9)
 
 
-def test_item_ids_past_32_bits_give_the_same_sessions():
-    """Events are laid out in 16-byte records when item ids fit in 32 bits (and fewer than
-    2^29 rows), else in 24-byte ones: the same events with ids shifted past 2^32, or
-    negative, give the same sessions and features as with small ids, on enough rows for
-    every parallel piece, shuffled."""
-    rng = np.random.default_rng(8)
-    n_rows = 300_000
-    df = pd.DataFrame(
+def many_events(rng: np.random.Generator, n_rows: int = 300_000) -> pd.DataFrame:
+    """Unsorted events with item ids 0..49, on enough rows for every parallel piece of the
+    session kernel (its layout, loop and gather)."""
+    return pd.DataFrame(
         {
             "visitorid": rng.integers(0, 20_000, size=n_rows),
             "timestamp": pd.Timestamp("2024-03-01", tz="UTC")
@@ -436,6 +432,16 @@ def test_item_ids_past_32_bits_give_the_same_sessions():
             "itemid": rng.integers(0, 50, size=n_rows),
         }
     )
+
+
+def test_item_ids_past_32_bits_give_the_same_sessions():
+    """Events are laid out in 16-byte records when item ids fit in 32 bits (and fewer than
+    2^29 rows), else in 24-byte ones: the same events with ids shifted past 2^32, or
+    negative, give the same sessions and features as with small ids, on enough rows for
+    every parallel piece, shuffled."""
+    rng = np.random.default_rng(8)
+    df = many_events(rng)
+    n_rows = len(df)
     sessions, events = session_features(df)
     for shift in (2**40, -(2**31)):
         wide_sessions, wide_events = session_features(df.assign(itemid=df["itemid"] + shift))
@@ -455,17 +461,10 @@ def test_float_item_ids_whole_or_not_give_the_same_sessions():
     float column is keyed by the bits. Either way, the same items give the same outputs as
     integer ids, with -0.0 and 0.0 one id, on enough rows for every parallel piece."""
     rng = np.random.default_rng(12)
-    n_rows = 300_000
-    ids = rng.integers(0, 50, size=n_rows)
-    df = pd.DataFrame(
-        {
-            "visitorid": rng.integers(0, 20_000, size=n_rows),
-            "timestamp": pd.Timestamp("2024-03-01", tz="UTC")
-            + pd.to_timedelta(rng.integers(0, 60 * 24 * 10, size=n_rows) * 60, "s"),
-            "event": rng.choice(EVENTS, size=n_rows, p=[0.7, 0.15, 0.1, 0.05]),
-            "itemid": pd.array(ids, dtype="Int64"),
-        }
-    )
+    df = many_events(rng)
+    n_rows = len(df)
+    ids = df["itemid"].to_numpy()
+    df["itemid"] = pd.array(ids, dtype="Int64")
     missing = rng.random(n_rows) < 0.05
     df.loc[missing, "itemid"] = pd.NA
     expected_sessions, expected_events = session_features(df)
