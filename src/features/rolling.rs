@@ -4,11 +4,11 @@
 //! Missing days are simply absent; NaN and ±inf values are skipped (pandas reads ±inf as
 //! missing in rolling windows too).
 //!
-//! Every window is one pass over the entity's rows in time order with O(1) updates: sums
-//! of deviations from an anchor row inside the window give `sum`, `mean`, `std` and the
-//! least-squares `slope`, rebuilt from the window's rows whenever every row they were built
-//! from has left (and whenever their rounding could show); monotone queues give `min` /
-//! `max`. Columns with no missing value whose statistics come from the sums alone are
+//! Every window is one pass over the entity's rows in time order with O(1) work per row:
+//! sums of deviations from an anchor row inside the window give `sum`, `mean`, `std` and
+//! the least-squares `slope`, each window's sums being the suffix sums of its rows up to the
+//! anchor plus the sums of the rows after it (no row is ever subtracted); monotone queues
+//! give `min` / `max`. Columns with no missing value whose statistics come from the sums alone are
 //! scanned together, sharing the window's rows, counts and time sums; each gets exactly the
 //! results it would get alone. The scan records each row's window, then each statistic is
 //! computed over all rows in one loop of its own.
@@ -419,200 +419,170 @@ impl Layout {
     }
 }
 
-/// The sums are rebuilt once the window's spread falls below this fraction of the largest
-/// sums seen since the last rebuild: each update rounds by about 1e-16 of that size, so
-/// about 2e-12 of the spread, over the at most two windows of updates between rebuilds.
-const SPREAD_GUARD: f64 = 1e-4;
-
-/// Whether the spread about the mean of `n` values (n·Σd² − (Σd)², from the sums of their
-/// deviations `s` and `ss`) has fallen so far below the sums' largest size `peak` that the
-/// rounding they carry could show.
-#[inline(always)]
-fn rounding_could_show(n: f64, s: f64, ss: f64, peak: f64) -> bool {
-    n * ss - s * s < SPREAD_GUARD * n * peak
-}
-
-/// Sums of the window's days as deviations dx = day − anchor from a day inside the window:
-/// Σ dx and Σ dx². They depend on the window's rows only, so the columns scanned together
-/// share them.
+/// Sums of days as deviations dx = day − the anchor's day: Σ dx and Σ dx². They depend on
+/// the rows only, so the columns scanned together share them.
 #[derive(Debug, Default, Clone, Copy)]
 struct TimeSums {
-    anchor: f64,
     sx: f64,
     sxx: f64,
-    /// Largest `sxx` since the anchor: the size of the rounding it may carry.
-    peak: f64,
 }
 
-impl TimeSums {
-    #[inline(always)]
-    fn add(&mut self, dx: f64) {
-        self.sx += dx;
-        self.sxx += dx * dx;
-        self.peak = self.peak.max(self.sxx);
-    }
-
-    #[inline(always)]
-    fn remove(&mut self, dx: f64) {
-        self.sx -= dx;
-        self.sxx -= dx * dx;
-    }
-}
-
-/// Sums of one column's values as deviations dy = value − anchor from a value inside the
-/// window: Σ dy, and for the moments Σ dy² and Σ dx·dy. With the anchors near the values
-/// there is no division per update and none of the cancellation of raw power sums.
+/// Sums of one column's values as deviations dy = value − the anchor's value: Σ dy, and for
+/// the moments Σ dy² and Σ dx·dy. With the anchor inside the window there is no division
+/// per row and none of the cancellation of raw power sums.
 #[derive(Debug, Default, Clone, Copy)]
 struct ValueSums {
-    anchor: f64,
     sy: f64,
     syy: f64,
     sxy: f64,
-    /// Largest `syy` since the anchor.
-    peak: f64,
 }
 
-impl ValueSums {
-    #[inline(always)]
-    fn add(&mut self, dx: f64, y: f64, moments: bool) {
-        let dy = y - self.anchor;
-        self.sy += dy;
-        if moments {
-            self.syy += dy * dy;
-            self.sxy += dx * dy;
-            self.peak = self.peak.max(self.syy);
-        }
-    }
-
-    #[inline(always)]
-    fn remove(&mut self, dx: f64, y: f64, moments: bool) {
-        let dy = y - self.anchor;
-        self.sy -= dy;
-        if moments {
-            self.syy -= dy * dy;
-            self.sxy -= dx * dy;
-        }
-    }
-}
-
-/// The running sums of a window over `K` columns that have values at the same rows: the
-/// time sums, shared, and each column's value sums. Added to and removed from as rows enter
-/// and leave, and rebuilt from the window's rows (a few additions per row overall):
-/// - all of them once every row they were built from has left the window (so the anchors
-///   stay near the values and the sums hold few updates), or when the time sums' rounding
-///   could show;
-/// - one column's value sums alone when theirs could (a column's results never depend on
-///   the other columns scanned with it).
+/// The sums over some rows of `K` columns that have values at the same rows: the time sums,
+/// shared, and each column's value sums.
 #[derive(Debug, Clone, Copy)]
 struct Sums<const K: usize> {
     time: TimeSums,
     values: [ValueSums; K],
-    /// The row the time sums were last rebuilt at.
-    anchored_through: usize,
+}
+
+impl<const K: usize> Default for Sums<K> {
+    fn default() -> Self {
+        Self {
+            time: TimeSums::default(),
+            values: [ValueSums::default(); K],
+        }
+    }
 }
 
 impl<const K: usize> Sums<K> {
-    /// Empty sums anchored at row `row`.
+    /// Adds row `row`'s deviations from `anchor`.
     #[inline(always)]
-    fn at(days: &[f64], xs: [&[f64]; K], row: usize) -> Self {
-        Self {
-            time: TimeSums {
-                anchor: days[row],
-                ..TimeSums::default()
-            },
-            values: std::array::from_fn(|k| ValueSums {
-                anchor: xs[k][row],
-                ..ValueSums::default()
-            }),
-            anchored_through: row,
-        }
-    }
-
-    #[inline(always)]
-    fn add(&mut self, days: &[f64], xs: [&[f64]; K], row: usize, moments: bool) {
-        let dx = days[row] - self.time.anchor;
-        if moments {
-            self.time.add(dx);
-        }
-        for (sums, x) in self.values.iter_mut().zip(xs) {
-            sums.add(dx, x[row], moments);
-        }
-    }
-
-    #[inline(always)]
-    fn remove(&mut self, days: &[f64], xs: [&[f64]; K], row: usize, moments: bool) {
-        let dx = days[row] - self.time.anchor;
-        if moments {
-            self.time.remove(dx);
-        }
-        for (sums, x) in self.values.iter_mut().zip(xs) {
-            sums.remove(dx, x[row], moments);
-        }
-    }
-
-    /// Rebuilds what needs it, for the window whose valid rows run from `first` (its first
-    /// row is `left`) to `last` and number `count`.
-    #[inline(always)]
-    fn keep_accurate(
+    fn add(
         &mut self,
-        days: &[f64],
-        xs: [&[f64]; K],
-        (left, first, last): (usize, usize, usize),
-        count: usize,
+        anchor: &Anchor<K>,
+        (days, xs): (&[f64], [&[f64]; K]),
+        row: usize,
         moments: bool,
     ) {
-        let n = count as f64;
-        let time = &self.time;
-        if left > self.anchored_through
-            || (moments && rounding_could_show(n, time.sx, time.sxx, time.peak))
-        {
-            *self = Self::rebuild(days, xs, first, last, moments);
-        } else if moments {
-            for (sums, x) in self.values.iter_mut().zip(xs) {
-                if rounding_could_show(n, sums.sy, sums.syy, sums.peak) {
-                    *sums = rebuild_values(days, x, &self.time, first, last);
-                }
+        let dx = days[row] - anchor.day;
+        if moments {
+            self.time.sx += dx;
+            self.time.sxx += dx * dx;
+        }
+        for ((sums, x), a) in self.values.iter_mut().zip(xs).zip(anchor.values) {
+            let dy = x[row] - a;
+            sums.sy += dy;
+            if moments {
+                sums.syy += dy * dy;
+                sums.sxy += dx * dy;
             }
         }
     }
 
-    /// The sums of the rows `first..=last` where every column has a value, anchored at
-    /// `first`.
-    #[cold]
-    #[inline(never)]
-    fn rebuild(days: &[f64], xs: [&[f64]; K], first: usize, last: usize, moments: bool) -> Self {
-        let mut sums = Self::at(days, xs, first);
-        for j in first..=last {
-            if xs.iter().all(|x| x[j].is_finite()) {
-                sums.add(days, xs, j, moments);
+    /// The sums over the rows of both.
+    #[inline(always)]
+    fn plus(&self, other: &Self, moments: bool) -> Self {
+        let mut sums = *self;
+        if moments {
+            sums.time.sx += other.time.sx;
+            sums.time.sxx += other.time.sxx;
+        }
+        for (sums, other) in sums.values.iter_mut().zip(&other.values) {
+            sums.sy += other.sy;
+            if moments {
+                sums.syy += other.syy;
+                sums.sxy += other.sxy;
             }
         }
-        sums.anchored_through = last;
         sums
     }
 }
 
-/// One column's value sums (with the moments) over its valid rows `first..=last`, anchored
-/// at `first`, against the window's `time` sums.
-#[cold]
-#[inline(never)]
-fn rebuild_values(
-    days: &[f64],
-    x: &[f64],
-    time: &TimeSums,
-    first: usize,
-    last: usize,
-) -> ValueSums {
-    let mut sums = ValueSums {
-        anchor: x[first],
-        ..ValueSums::default()
-    };
-    for j in first..=last {
-        if x[j].is_finite() {
-            sums.add(days[j] - time.anchor, x[j], true);
+/// The row the sums are taken about: its day and its values.
+#[derive(Debug, Clone, Copy)]
+struct Anchor<const K: usize> {
+    day: f64,
+    values: [f64; K],
+}
+
+impl<const K: usize> Default for Anchor<K> {
+    fn default() -> Self {
+        Self {
+            day: 0.0,
+            values: [0.0; K],
         }
     }
-    sums
+}
+
+/// The sums of each row's window, built without subtracting anything: the window's rows
+/// up to the anchor row come from suffix sums (built backward from the anchor when it is
+/// set), the rows after it from sums they are added to as they enter. The anchor is the
+/// window's latest valid row when set, and is set anew once it has left the window, so
+/// it always lies inside the window; each row is added about twice overall. Every window
+/// sum is thus a plain sum of its own rows' deviations from one of its own values: no
+/// rounding left behind by rows that left (an outlier, a level that drifted), and a window
+/// of equal values has sums of exactly 0. `COMPLETE`: every row has all `K` values.
+#[derive(Debug, Default)]
+struct WindowSums<const K: usize, const COMPLETE: bool> {
+    /// The anchor's row (none before the first window).
+    anchor_row: Option<usize>,
+    anchor: Anchor<K>,
+    /// `suffix[k]`: the sums of the valid rows from `anchor_row − k` through `anchor_row`.
+    suffix: Vec<Sums<K>>,
+    /// The sums of the valid rows after `anchor_row`.
+    entered: Sums<K>,
+}
+
+impl<const K: usize, const COMPLETE: bool> WindowSums<K, COMPLETE> {
+    /// The sums of the window whose valid rows run from `first` to `last`, at row `i`
+    /// (whose values are valid if `i_valid`; the rows are visited in order, once each).
+    #[inline(always)]
+    fn of_window(
+        &mut self,
+        columns: (&[f64], [&[f64]; K]),
+        (first, last): (usize, usize),
+        (i, i_valid): (usize, bool),
+        moments: bool,
+    ) -> Sums<K> {
+        match self.anchor_row {
+            Some(anchor_row) if first <= anchor_row => {
+                if i_valid {
+                    self.entered.add(&self.anchor, columns, i, moments);
+                }
+                self.suffix[anchor_row - first].plus(&self.entered, moments)
+            }
+            _ => {
+                self.anchor_at(columns, first, last, moments);
+                self.suffix[last - first]
+            }
+        }
+    }
+
+    /// Anchors the sums at row `last` and builds the suffix sums back to row `first`.
+    #[cold]
+    #[inline(never)]
+    fn anchor_at(
+        &mut self,
+        (days, xs): (&[f64], [&[f64]; K]),
+        first: usize,
+        last: usize,
+        moments: bool,
+    ) {
+        self.anchor = Anchor {
+            day: days[last],
+            values: xs.map(|x| x[last]),
+        };
+        self.anchor_row = Some(last);
+        self.entered = Sums::default();
+        self.suffix.clear();
+        let mut sums = Sums::default();
+        for j in (first..=last).rev() {
+            if COMPLETE || xs.iter().all(|x| x[j].is_finite()) {
+                sums.add(&self.anchor, (days, xs), j, moments);
+            }
+            self.suffix.push(sums);
+        }
+    }
 }
 
 /// Monotone queues of row numbers for the window's min and max (reused between passes).
@@ -645,9 +615,9 @@ struct WindowRows {
     /// it is then NaN); 1 / (count − 1) likewise, also NaN below two values.
     inv_n: Vec<f64>,
     inv_n1: Vec<f64>,
-    /// Whether the window's valid values span more than one time (a slope is defined).
-    spans_time: Vec<bool>,
-    /// Σ dx and Σ dx² (dx = day − the anchor day).
+    /// Σ dx and Σ dx² (dx = day − the anchor day); Σ dx² is NaN where the window's valid
+    /// values do not span more than one time (no slope), so the slope's loop reads no
+    /// flag (and vectorizes).
     sx: Vec<f64>,
     sxx: Vec<f64>,
     /// Rows of the window's first and latest valid values.
@@ -660,7 +630,9 @@ struct WindowRows {
 impl WindowRows {
     /// The first `m` rows to fill, for a scan whose statistics need `needs` (growing and
     /// shrinking to similar entity sizes costs next to nothing; every row is then
-    /// overwritten).
+    /// overwritten). Inlined so that the scan knows every slot's length and drops the
+    /// bounds checks of its stores.
+    #[inline(always)]
     fn slots(&mut self, m: usize, needs: Needs, min_periods: usize) -> WindowSlots<'_> {
         for column in [
             &mut self.rows,
@@ -674,7 +646,6 @@ impl WindowRows {
         }
         self.first.resize(m, 0);
         self.last.resize(m, 0);
-        self.spans_time.resize(m, false);
         self.reciprocals_up_to(m);
         WindowSlots {
             needs,
@@ -683,7 +654,6 @@ impl WindowRows {
             count: &mut self.count[..m],
             inv_n: &mut self.inv_n[..m],
             inv_n1: &mut self.inv_n1[..m],
-            spans_time: &mut self.spans_time[..m],
             sx: &mut self.sx[..m],
             sxx: &mut self.sxx[..m],
             first: &mut self.first[..m],
@@ -713,7 +683,6 @@ struct WindowSlots<'a> {
     count: &'a mut [f64],
     inv_n: &'a mut [f64],
     inv_n1: &'a mut [f64],
-    spans_time: &'a mut [bool],
     sx: &'a mut [f64],
     sxx: &'a mut [f64],
     first: &'a mut [usize],
@@ -750,9 +719,8 @@ impl WindowSlots<'_> {
             } else {
                 f64::NAN
             };
-            self.spans_time[i] = spans_time;
             self.sx[i] = time.sx;
-            self.sxx[i] = time.sxx;
+            self.sxx[i] = if spans_time { time.sxx } else { f64::NAN };
         }
         if self.needs.ends {
             self.first[i] = first;
@@ -777,6 +745,7 @@ struct ColumnRows {
 
 impl ColumnRows {
     /// The first `m` rows to fill (as [`WindowRows::slots`]).
+    #[inline(always)]
     fn slots(&mut self, m: usize) -> ColumnSlots<'_> {
         for column in [
             &mut self.anchor,
@@ -814,8 +783,8 @@ struct ColumnSlots<'a> {
 
 impl ColumnSlots<'_> {
     #[inline(always)]
-    fn record(&mut self, i: usize, sums: &ValueSums, moments: bool) {
-        self.anchor[i] = sums.anchor;
+    fn record(&mut self, i: usize, anchor: f64, sums: &ValueSums, moments: bool) {
+        self.anchor[i] = anchor;
         self.sy[i] = sums.sy;
         if moments {
             self.syy[i] = sums.syy;
@@ -908,22 +877,21 @@ impl Pass<'_> {
         let mut columns = columns.iter_mut();
         let mut column_slots: [ColumnSlots<'_>; K] =
             std::array::from_fn(|_| columns.next().expect("K column rows").slots(m));
-        let mut sums = Sums::at(days, xs, 0);
+        let mut window = WindowSums::<K, true>::default();
         let mut left = 0;
         for i in 0..m {
-            sums.add(days, xs, i, MOMENTS);
             // The window (t − window, t] always holds row i.
             let start = t[i].saturating_sub(self.window);
             while left < i && t[left] <= start {
-                sums.remove(days, xs, left, MOMENTS);
                 left += 1;
             }
             let count = i + 1 - left;
-            sums.keep_accurate(days, xs, (left, left, i), count, MOMENTS);
+            let sums = window.of_window((days, xs), (left, i), (i, true), MOMENTS);
             let spans_time = t[left] != t[i];
             window_slots.record(i, &sums.time, (count, count), (left, i), spans_time);
-            for (column, values) in column_slots.iter_mut().zip(&sums.values) {
-                column.record(i, values, MOMENTS);
+            let columns = column_slots.iter_mut().zip(&sums.values);
+            for ((column, values), anchor) in columns.zip(window.anchor.values) {
+                column.record(i, anchor, values, MOMENTS);
             }
         }
     }
@@ -948,7 +916,10 @@ impl Pass<'_> {
         queues.min.clear();
         queues.max.clear();
         let mut window = WindowState::default();
-        let mut sums = Sums::at(days, xs, 0);
+        let mut window_sums = WindowSums::<1, false>::default();
+        // The latest window's sums (a window with no value keeps them: its statistics
+        // are NaN).
+        let mut sums = Sums::<1>::default();
         let mut ewm = Ewm::default();
         for i in 0..m {
             let value = x[i];
@@ -965,11 +936,9 @@ impl Pass<'_> {
                 }
                 if window.count == 0 {
                     window.first = i;
-                    sums = Sums::at(days, xs, i);
                 }
                 window.count += 1;
                 window.last = i;
-                sums.add(days, xs, i, moments);
                 if needs.min {
                     while queues.min.back().is_some_and(|&j| x[j] >= value) {
                         queues.min.pop_back();
@@ -988,7 +957,6 @@ impl Pass<'_> {
                 let left = window.left;
                 if x[left].is_finite() {
                     window.count -= 1;
-                    sums.remove(days, xs, left, moments);
                     if queues.min.front() == Some(&left) {
                         queues.min.pop_front();
                     }
@@ -1003,15 +971,16 @@ impl Pass<'_> {
                 while !x[window.first].is_finite() {
                     window.first += 1;
                 }
-                let rows_of_window = (window.left, window.first, i);
-                sums.keep_accurate(days, xs, rows_of_window, window.count, moments);
+                let ends = (window.first, window.last);
+                let row = (i, value.is_finite());
+                sums = window_sums.of_window((days, xs), ends, row, moments);
             }
             let spans_time = t[window.first] != t[window.last];
             let ends = (window.first, window.last);
             let window_rows = i + 1 - window.left;
             let counts = (window.count, window_rows);
             window_slots.record(i, &sums.time, counts, ends, spans_time);
-            column.record(i, &sums.values[0], moments);
+            column.record(i, window_sums.anchor.values[0], &sums.values[0], moments);
             if needs.min {
                 column.min[i] = queues.min.front().map_or(f64::NAN, |&j| x[j]);
             }
@@ -1066,13 +1035,14 @@ impl Pass<'_> {
             }
             Stat::Slope => {
                 let (sx, sxx, sxy) = (&rows.sx[..m], &rows.sxx[..m], &column.sxy[..m]);
-                let spans_time = &rows.spans_time[..m];
                 fill(out, |i| {
                     let cxx = sxx[i] - sx[i] * (sx[i] * inv_n[i]);
                     let cxy = sxy[i] - sx[i] * (sy[i] * inv_n[i]);
-                    match spans_time[i] && cxx > 0.0 {
-                        true => cxy / cxx,
-                        false => f64::NAN,
+                    let slope = cxy / cxx;
+                    if cxx > 0.0 {
+                        slope
+                    } else {
+                        f64::NAN
                     }
                 })
             }
