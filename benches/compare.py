@@ -393,16 +393,17 @@ SIGNALS = ["bsr", "price", "review_count"]
 
 def rolling_pandas(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """pandas groupby().rolling("7D") for mean and std; the slope from rolling means of t,
-    y, t·y and t² (the vectorised way; rolling.apply(np.polyfit) would take hours)."""
+    y, t·y and t² (the vectorised way; rolling.apply(np.polyfit) would take hours), the
+    means of t and t² shared by the three signals."""
     d = df.sort_values(["asin", "date"], kind="stable")
     days = (d["date"] - d["date"].min()).dt.days.astype(float)
     frame = d[["asin", "date"]].copy()
+    frame["t"] = days
+    frame["tt"] = days * days
     for column in SIGNALS:
         y = d[column].astype(float)
         frame[column] = y
-        frame[f"{column}_t"] = days
         frame[f"{column}_ty"] = days * y
-        frame[f"{column}_tt"] = days * days
     rolled = frame.set_index("date").groupby("asin", sort=False)
     out = {}
     for window in ("7D", "30D"):
@@ -410,9 +411,10 @@ def rolling_pandas(df: pd.DataFrame) -> dict[str, np.ndarray]:
         means = r.mean()
         stds = r[SIGNALS].std()
         label = window.lower()
+        mt = means["t"]
+        var_t = means["tt"] - mt * mt
         for column in SIGNALS:
-            mt, my = means[f"{column}_t"], means[column]
-            var_t = means[f"{column}_tt"] - mt * mt
+            my = means[column]
             slope = (means[f"{column}_ty"] - mt * my) / var_t.where(var_t > 1e-9)
             out[f"{column}_mean_{label}"] = my.to_numpy()
             out[f"{column}_std_{label}"] = stds[column].to_numpy()
