@@ -6,12 +6,12 @@
 //!
 //! Every window is one pass over the entity's rows in time order with O(1) work per row:
 //! sums of deviations from an anchor row inside the window give `sum`, `mean`, `std` and
-//! the least-squares `slope`, each window's sums being the suffix sums of its rows up to the
-//! anchor plus the sums of the rows after it (no row is ever subtracted); monotone queues
-//! give `min` / `max`. Columns with no missing value whose statistics come from the sums alone are
-//! scanned together, sharing the window's rows, counts and time sums; each gets exactly the
-//! results it would get alone. The scan records each row's window, then each statistic is
-//! computed over all rows in one loop of its own.
+//! the least-squares `slope`, each window's sums being the suffix sums of its rows up to
+//! the anchor plus the sums of the rows after it (no row is ever subtracted); monotone
+//! queues give `min` / `max`. Columns with no missing value whose statistics come from the
+//! sums alone are scanned together, sharing the window's rows, counts and time sums; each
+//! gets exactly the results it would get alone. The scan records each row's window, then
+//! each statistic is computed over all rows in one loop of its own.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -1038,6 +1038,7 @@ impl Pass<'_> {
                 fill(out, |i| {
                     let cxx = sxx[i] - sx[i] * (sx[i] * inv_n[i]);
                     let cxy = sxy[i] - sx[i] * (sy[i] * inv_n[i]);
+                    // Divided before the test: a select, so the loop vectorizes.
                     let slope = cxy / cxx;
                     if cxx > 0.0 {
                         slope
