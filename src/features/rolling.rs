@@ -971,9 +971,9 @@ impl Pass<'_> {
                 while !x[window.first].is_finite() {
                     window.first += 1;
                 }
-                let ends = (window.first, window.last);
+                let valid_rows = (window.first, window.last);
                 let row = (i, value.is_finite());
-                sums = window_sums.of_window((days, xs), ends, row, moments);
+                sums = window_sums.of_window((days, xs), valid_rows, row, moments);
             }
             let spans_time = t[window.first] != t[window.last];
             let ends = (window.first, window.last);
