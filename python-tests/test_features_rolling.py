@@ -326,6 +326,42 @@ def test_many_unsorted_rows_are_put_back_in_input_order():
     pd.testing.assert_frame_equal(actual.loc[daily.index], expected)
 
 
+def test_entities_in_runs_give_the_bits_of_coded_groups():
+    """A table sorted by a string entity is laid out from the runs of its rows, without
+    coding the groups; every other way to the same rows must give the same bits: the
+    entity as categories or integer codes (coded groups), one entity split in two runs or
+    out of time order (laid out by sorting)."""
+    daily = ecomkit.datasets.asin_daily(300, 120).drop(columns=["site", "category"])
+    daily = daily.sort_values(["asin", "date"], kind="stable").reset_index(drop=True)
+    daily["asin"] = daily["asin"].astype(str)
+    columns, stats = ["bsr", "price"], ["mean", "std", "slope", "sum", "count"]
+    windows = ["7d", "30d"]
+    expected = rolling(daily, "asin", "date", columns, windows, stats)
+    table = pa.Table.from_pandas(daily, preserve_index=False)
+    asin = table.schema.get_field_index("asin")
+    variants = {
+        "categories": daily.assign(asin=daily["asin"].astype("category")),
+        "codes": daily.assign(asin=daily["asin"].astype("category").cat.codes),
+    }
+    for string_type in [pa.string(), pa.large_string(), pa.string_view()]:
+        strings = table["asin"].cast(string_type)
+        variants[str(string_type)] = table.set_column(asin, "asin", strings)
+    first = daily.index[daily["asin"] == daily["asin"].iloc[0]]
+    split = np.r_[first[40:], daily.index[len(first) :], first[:40]]
+    variants["split run"] = daily.iloc[split]
+    swapped = daily.index.to_numpy().copy()
+    swapped[[3, 4]] = swapped[[4, 3]]
+    variants["out of time order"] = daily.iloc[swapped]
+    outputs = [c for c in expected.columns if c not in daily.columns]
+    for name, frame in variants.items():
+        actual = rolling(frame, "asin", "date", columns, windows, stats)
+        if isinstance(actual, pa.Table):
+            actual = actual.to_pandas().set_index(daily.index)
+        pd.testing.assert_frame_equal(
+            actual.loc[daily.index, outputs], expected[outputs], check_exact=True, obj=name
+        )
+
+
 def test_frame_kinds_agree(kind):
     rng = np.random.default_rng(11)
     df = random_frame(rng, 200, 5)

@@ -110,6 +110,55 @@ impl Frame {
         factorize_columns(&chunks, self.num_rows(), &arguments)
     }
 
+    /// Where each group of the rows by the one string column in `by` starts, when each
+    /// group's rows come together (a daily table sorted by product, say), and the number
+    /// of rows last; groups are numbered by first appearance, as by [`Frame::groups`].
+    /// `None` when some group's rows are apart, when `by` is not a single string column of
+    /// one chunk without nulls, or when groups average fewer than [`MIN_RUN`] rows: then
+    /// [`Frame::groups`] is the way. Finding the runs compares each string with the one
+    /// before it and hashes one string per group, where coding the groups hashes every
+    /// row's and writes and reads back a code per row.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use arrow_array::{RecordBatch, StringArray};
+    /// use ecomkit::frame::Frame;
+    /// let keys = StringArray::from(vec!["b"; 8].into_iter().chain(vec!["a"; 8]).collect::<Vec<_>>());
+    /// let batch = RecordBatch::try_from_iter([("asin", Arc::new(keys) as _)]).unwrap();
+    /// let frame = Frame::from(batch);
+    /// assert_eq!(frame.contiguous_groups(&["asin"], "by")?, Some(vec![0, 8, 16]));
+    /// # Ok::<(), ecomkit::EcomkitError>(())
+    /// ```
+    pub fn contiguous_groups<S: AsRef<str>>(
+        &self,
+        by: &[S],
+        argument: &str,
+    ) -> Result<Option<Vec<usize>>> {
+        let [name] = by else { return Ok(None) };
+        let column = self.column(name.as_ref(), argument)?;
+        let [chunk] = column.chunks.as_slice() else {
+            return Ok(None);
+        };
+        if chunk.null_count() > 0 {
+            return Ok(None);
+        }
+        Ok(match chunk.data_type() {
+            DataType::Utf8 => {
+                let strings = chunk.as_string::<i32>();
+                contiguous_runs(chunk.len(), |i| strings.value(i))
+            }
+            DataType::LargeUtf8 => {
+                let strings = chunk.as_string::<i64>();
+                contiguous_runs(chunk.len(), |i| strings.value(i))
+            }
+            DataType::Utf8View => {
+                let strings = chunk.as_string_view();
+                contiguous_runs(chunk.len(), |i| strings.value(i))
+            }
+            _ => None,
+        })
+    }
+
     /// The rows `rows` of column `name`, keeping its field (type, name, metadata).
     pub fn take(&self, name: &str, rows: &[u32], argument: &str) -> Result<(FieldRef, ArrayRef)> {
         let column = self.column(name, argument)?;
@@ -594,6 +643,50 @@ fn folded_multiply(a: u64, b: u64) -> u64 {
     (product as u64) ^ ((product >> 64) as u64)
 }
 
+/// Rows per group, on average, below which [`Frame::contiguous_groups`] leaves the rows to
+/// [`Frame::groups`] (a table sorted by some other column has runs of about one row).
+pub const MIN_RUN: usize = 8;
+
+/// The start of every run of equal keys and then `n`, when no key has two runs and the
+/// runs average at least [`MIN_RUN`] rows; pieces of rows are compared on all threads.
+fn contiguous_runs<'a>(n: usize, key: impl Fn(usize) -> &'a str + Sync) -> Option<Vec<usize>> {
+    let piece_starts: Vec<Vec<usize>> = (0..n.div_ceil(PIECE_ROWS))
+        .into_par_iter()
+        .map(|p| {
+            let rows = (p * PIECE_ROWS).max(1)..((p + 1) * PIECE_ROWS).min(n);
+            let mut starts = Vec::new();
+            let mut previous = key(rows.start.saturating_sub(1));
+            for i in rows {
+                let current = key(i);
+                if current != previous {
+                    previous = current;
+                    starts.push(i);
+                    // Too many runs for a whole piece: give up early.
+                    if starts.len() * MIN_RUN > PIECE_ROWS {
+                        return None;
+                    }
+                }
+            }
+            Some(starts)
+        })
+        .collect::<Option<_>>()?;
+    let n_runs = piece_starts.iter().map(Vec::len).sum::<usize>() + usize::from(n > 0);
+    if n_runs * MIN_RUN > n {
+        return None;
+    }
+    let mut starts = Vec::with_capacity(n_runs + 1);
+    if n > 0 {
+        starts.push(0);
+    }
+    starts.extend(piece_starts.into_iter().flatten());
+    let mut seen = rustc_hash::FxHashSet::default();
+    if !starts.iter().all(|&start| seen.insert(key(start))) {
+        return None;
+    }
+    starts.push(n);
+    Some(starts)
+}
+
 /// Rows per piece when keys are coded on several threads.
 const PIECE_ROWS: usize = 1 << 18;
 
@@ -1056,6 +1149,94 @@ mod tests {
                 .install(|| narrow_int_groups(&arrays, keys.len()))
                 .unwrap();
             assert_eq!(groups, expected, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn contiguous_groups_are_runs_of_distinct_strings() {
+        let rows = |keys: &[&str], ty: &DataType| -> Frame {
+            let plain: ArrayRef = Arc::new(StringArray::from(keys.to_vec()));
+            let array = arrow_cast_string(&plain, ty);
+            Frame::from(RecordBatch::try_from_iter([("k", array)]).unwrap())
+        };
+        let runs = |n: usize, key: &'static str| std::iter::repeat_n(key, n);
+        let sorted: Vec<&str> = runs(8, "b")
+            .chain(runs(9, "a"))
+            .chain(runs(8, "c"))
+            .collect();
+        for ty in [DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View] {
+            let frame = rows(&sorted, &ty);
+            let offsets = frame.contiguous_groups(&["k"], "by").unwrap();
+            assert_eq!(offsets, Some(vec![0, 8, 17, 25]), "{ty}");
+            // The groups agree with the coded ones.
+            let groups = frame.groups(&["k"], "by").unwrap();
+            let mut first = groups.first_rows();
+            first.push(sorted.len());
+            assert_eq!(offsets.unwrap(), first, "{ty}");
+            // A key with two runs, or runs too short on average: left to `groups`.
+            let split: Vec<&str> = runs(8, "b")
+                .chain(runs(9, "a"))
+                .chain(runs(8, "b"))
+                .collect();
+            assert_eq!(
+                rows(&split, &ty).contiguous_groups(&["k"], "by").unwrap(),
+                None
+            );
+            let short = ["a", "a", "b", "b", "c", "c", "d", "d"];
+            assert_eq!(
+                rows(&short, &ty).contiguous_groups(&["k"], "by").unwrap(),
+                None
+            );
+        }
+        // Past one piece of rows, runs across the pieces' edges.
+        let long: Vec<&str> = (0..3 * PIECE_ROWS + 7)
+            .map(|i| ["x", "y", "z", "w"][i * 4 / (3 * PIECE_ROWS + 7)])
+            .collect();
+        let offsets = rows(&long, &DataType::Utf8)
+            .contiguous_groups(&["k"], "by")
+            .unwrap();
+        let starts: Vec<usize> = (0..long.len())
+            .filter(|&i| i == 0 || long[i] != long[i - 1])
+            .chain([long.len()])
+            .collect();
+        assert_eq!(offsets, Some(starts));
+        // Nulls, other types, several columns or chunks: not for this path.
+        let with_null = StringArray::from(
+            vec![Some("a"); 8]
+                .into_iter()
+                .chain([None])
+                .collect::<Vec<_>>(),
+        );
+        let frame = Frame::from(
+            RecordBatch::try_from_iter([("k", Arc::new(with_null) as ArrayRef)]).unwrap(),
+        );
+        assert_eq!(frame.contiguous_groups(&["k"], "by").unwrap(), None);
+        let ints = Int64Array::from(vec![1; 16]);
+        let frame =
+            Frame::from(RecordBatch::try_from_iter([("k", Arc::new(ints) as ArrayRef)]).unwrap());
+        assert_eq!(frame.contiguous_groups(&["k"], "by").unwrap(), None);
+        let frame = rows(&sorted, &DataType::Utf8);
+        assert_eq!(frame.contiguous_groups(&["k", "k"], "by").unwrap(), None);
+        let batch = frame.batches()[0].clone();
+        let chunked = Frame::new(
+            frame.schema().clone(),
+            vec![batch.slice(0, 10), batch.slice(10, 15)],
+        )
+        .unwrap();
+        assert_eq!(chunked.contiguous_groups(&["k"], "by").unwrap(), None);
+        assert!(frame.contiguous_groups(&["nope"], "by").is_err());
+    }
+
+    /// `array` (strings) as type `ty`: Utf8, LargeUtf8 or Utf8View.
+    fn arrow_cast_string(array: &ArrayRef, ty: &DataType) -> ArrayRef {
+        let strings = array.as_string::<i32>();
+        match ty {
+            DataType::Utf8 => array.clone(),
+            DataType::LargeUtf8 => {
+                Arc::new(arrow_array::LargeStringArray::from_iter(strings.iter()))
+            }
+            DataType::Utf8View => Arc::new(arrow_array::StringViewArray::from_iter(strings.iter())),
+            other => unreachable!("{other}"),
         }
     }
 

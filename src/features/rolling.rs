@@ -153,7 +153,9 @@ pub fn rolling(
             stats: &c.stats,
         })
         .collect();
-    rolling_inputs(groups, (times, 1), &inputs, windows, min_periods)
+    EcomkitError::check_length("time", "the frame", groups.len(), times.len())?;
+    let layout = Layout::new(groups, times);
+    rolling_inputs(&layout, (times, 1), &inputs, windows, min_periods)
 }
 
 /// A value column as the kernel takes it: its values and the statistics wanted of it.
@@ -178,17 +180,17 @@ impl Values<'_> {
     }
 }
 
-/// [`rolling`] on times counted in units of `time_factor` nanoseconds (every product
-/// fitting in an `i64`), which are scaled entity by entity as the kernel reads them.
+/// [`rolling`] on the rows laid out by `layout`, and times counted in units of
+/// `time_factor` nanoseconds (every product fitting in an `i64`), which are scaled entity
+/// by entity as the kernel reads them.
 fn rolling_inputs(
-    groups: &Groups,
+    layout: &Layout,
     (times, time_factor): (&[i64], i64),
     columns: &[ColumnInput<'_>],
     windows: &[Window],
     min_periods: usize,
 ) -> Result<Vec<Vec<f64>>> {
-    let n = groups.len();
-    EcomkitError::check_length("time", "the frame", n, times.len())?;
+    let n = times.len();
     for column in columns {
         EcomkitError::check_length("columns", "the frame", n, column.values.len())?;
     }
@@ -205,8 +207,6 @@ fn rolling_inputs(
         ));
     }
     let min_periods = min_periods.max(1);
-    // Times in any unit order the rows alike.
-    let layout = Layout::new(groups, times);
     let (offsets, sorted_times) = layout.offsets_and_times(times);
     let arranged_columns: Vec<Values<'_>> =
         columns.iter().map(|c| layout.arrange(&c.values)).collect();
@@ -383,11 +383,33 @@ enum Layout {
 }
 
 impl Layout {
+    /// The layout of the rows grouped by `groups`, in the order of `times` (in any unit:
+    /// they order the rows alike).
     fn new(groups: &Groups, times: &[i64]) -> Self {
         match presorted_offsets(groups, times) {
             Some(offsets) => Layout::Presorted { offsets },
             None => Layout::Arranged(TimeOrder::new(groups, times)),
         }
+    }
+
+    /// The layout of the rows of `frame` grouped by `by`: straight from the runs of the
+    /// rows when each entity's come together in time order (no group ids to code; see
+    /// [`Frame::contiguous_groups`]), else from the groups.
+    fn of_frame(frame: &Frame, by: &[String], times: &[i64]) -> Result<Self> {
+        if let Some(offsets) = frame.contiguous_groups(by, "by")? {
+            let in_time_order = offsets
+                .par_windows(2)
+                .all(|run| times[run[0]..run[1]].is_sorted());
+            if in_time_order {
+                return Ok(Layout::Presorted { offsets });
+            }
+        }
+        let groups = if by.is_empty() {
+            Groups::single(frame.num_rows())?
+        } else {
+            frame.groups(by, "by")?
+        };
+        Ok(Layout::new(&groups, times))
     }
 
     /// Where each entity starts, and the times in the layout (`times` in row order).
@@ -1133,11 +1155,6 @@ pub fn rolling_frame(
         .iter()
         .map(|w| Window::parse(w))
         .collect::<Result<Vec<_>>>()?;
-    let groups = if by.is_empty() {
-        Groups::single(frame.num_rows())?
-    } else {
-        frame.groups(by, "by")?
-    };
     let time_column = frame.column(time, "time")?;
     let times = EpochTimes::new(&time_column, "time")?;
     // 64-bit integers are read in place; anything else converted to f64.
@@ -1152,7 +1169,8 @@ pub fn rolling_frame(
             Ok(ColumnInput { values, stats })
         })
         .collect::<Result<Vec<_>>>()?;
-    let out = rolling_inputs(&groups, times.parts(), &inputs, &windows, min_periods)?;
+    let layout = Layout::of_frame(frame, by, times.parts().0)?;
+    let out = rolling_inputs(&layout, times.parts(), &inputs, &windows, min_periods)?;
     let mut names = Vec::with_capacity(out.len());
     for column in columns {
         for window in &windows {
