@@ -6,7 +6,6 @@ use super::rolling::{rolling, RollingColumn, RollingOutput, Stat, Window};
 use super::time::epoch_nanos;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
-use crate::groups::Groups;
 
 /// Column names of the input that [`asin_daily_features`] reads.
 #[derive(Debug, Clone)]
@@ -61,11 +60,7 @@ pub fn asin_daily_features(
             "expected at least one window",
         ));
     }
-    let groups = if columns.by.is_empty() {
-        Groups::single(frame.num_rows())?
-    } else {
-        frame.groups(&columns.by, "by")?
-    };
+    let groups = frame.groups(&columns.by, "by")?;
     let times = epoch_nanos(&frame.column(&columns.time, "time")?, "time")?;
     let read = |name: &str, argument: &str| -> Result<Vec<f64>> {
         Ok(frame.column(name, argument)?.to_f64(argument)?.into_owned())

@@ -404,12 +404,8 @@ impl Layout {
                 return Ok(Layout::Presorted { offsets });
             }
         }
-        let groups = if by.is_empty() {
-            Groups::single(frame.num_rows())?
-        } else {
-            frame.groups(by, "by")?
-        };
-        Ok(Layout::new(&groups, times))
+        // No key column: one group (as `Frame::groups` gives it).
+        Ok(Layout::new(&frame.groups(by, "by")?, times))
     }
 
     /// Where each entity starts, and the times in the layout (`times` in row order).
