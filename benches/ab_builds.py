@@ -36,6 +36,13 @@ def call():
     return rolling(df, "asin", "date", ["bsr", "price", "review_count"], ["7d", "30d"],
                    ["mean", "std", "slope"])
 """,
+    "asin_features": """
+from ecomkit import datasets
+from ecomkit.features import asin_daily_features
+df = datasets.asin_daily(5000, 730, backend="pyarrow").to_pandas(date_as_object=False)
+def call():
+    return asin_daily_features(df)
+""",
     "sessions": """
 from ecomkit import datasets
 from ecomkit.features import session_features

@@ -512,6 +512,20 @@ def test_asin_daily_features_match_the_pandas_definitions():
     assert_close(out["listing_quality"], quality)
 
 
+def test_asin_daily_features_read_sorted_rows_in_place_with_the_same_bits():
+    # Sorted by ASIN and date, the rows are read in place from the runs of the ASIN column;
+    # shuffled, they are laid out first. Both give the same bits, in input order.
+    df = ecomkit.datasets.asin_daily(40, 90, seed=5)
+    assert df.equals(df.sort_values(["asin", "date"], kind="stable"))
+    shuffled = df.sample(frac=1.0, random_state=3)
+    in_place = asin_daily_features(df)
+    laid_out = asin_daily_features(shuffled).loc[df.index]
+    pd.testing.assert_frame_equal(in_place, laid_out, check_exact=True)
+    for window in ("7d", "30d"):
+        for name, expected in asin_reference(df, window).items():
+            assert_close(in_place[name], expected, rtol=1e-8, scale=10.0)
+
+
 def test_asin_features_rank_exploding_products_first():
     df = ecomkit.datasets.asin_daily(300, 120, seed=2)
     exploding = ecomkit.datasets.exploding_asins(300, 120, seed=2)

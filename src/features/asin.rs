@@ -2,8 +2,10 @@
 //! trend, price volatility, review velocity, rating change and a listing-quality score —
 //! the inputs of the explosive score.
 
-use super::rolling::{rolling, RollingColumn, RollingOutput, Stat, Window};
-use super::time::epoch_nanos;
+use std::borrow::Cow;
+
+use super::rolling::{rolling_by, ColumnInput, RollingOutput, Stat, Window};
+use super::time::EpochTimes;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
 
@@ -60,38 +62,30 @@ pub fn asin_daily_features(
             "expected at least one window",
         ));
     }
-    let groups = frame.groups(&columns.by, "by")?;
-    let times = epoch_nanos(&frame.column(&columns.time, "time")?, "time")?;
-    let read = |name: &str, argument: &str| -> Result<Vec<f64>> {
-        Ok(frame.column(name, argument)?.to_f64(argument)?.into_owned())
-    };
-    let log_bsr: Vec<f64> = read(&columns.bsr, "bsr")?
-        .iter()
-        .map(|&b| if b > 0.0 { b.ln() } else { f64::NAN })
-        .collect();
-    let price = read(&columns.price, "price")?;
-    let reviews = read(&columns.review_count, "review_count")?;
-    let rating = read(&columns.rating, "rating")?;
-    let specs = [
-        RollingColumn {
-            values: &log_bsr,
-            stats: vec![Stat::Slope],
-        },
-        RollingColumn {
-            values: &price,
-            stats: vec![Stat::Std, Stat::Mean],
-        },
-        RollingColumn {
-            values: &reviews,
-            stats: vec![Stat::Velocity],
-        },
-        RollingColumn {
-            values: &rating,
-            stats: vec![Stat::Change],
-        },
+    let time_column = frame.column(&columns.time, "time")?;
+    let times = EpochTimes::new(&time_column, "time")?;
+    // ln BSR in a fresh column (over the converted one when BSR is not float).
+    let mut log_bsr = frame
+        .column(&columns.bsr, "bsr")?
+        .to_f64("bsr")?
+        .into_owned();
+    for b in &mut log_bsr {
+        *b = if *b > 0.0 { b.ln() } else { f64::NAN };
+    }
+    // Float columns are read as they lie, 64-bit integers too (converted as read).
+    let inputs = [
+        ColumnInput::of_floats(Cow::Owned(log_bsr), &[Stat::Slope]),
+        ColumnInput::of_column(frame, &columns.price, "price", &[Stat::Std, Stat::Mean])?,
+        ColumnInput::of_column(
+            frame,
+            &columns.review_count,
+            "review_count",
+            &[Stat::Velocity],
+        )?,
+        ColumnInput::of_column(frame, &columns.rating, "rating", &[Stat::Change])?,
     ];
     let min_periods = min_periods.max(1);
-    let out = rolling(&groups, &times, &specs, &windows, min_periods)?;
+    let mut out = rolling_by(frame, &columns.by, &times, &inputs, &windows, min_periods)?;
     let n_windows = windows.len();
     // Layout of `out`: column, then window, then stat.
     let at = |column_offset: usize, per_window: usize, w: usize, stat: usize| {
@@ -102,27 +96,25 @@ pub fn asin_daily_features(
     for (w, window) in windows.iter().enumerate() {
         let label = &window.label;
         names.push(format!("bsr_trend_{label}"));
-        values.push(out[at(0, 1, w, 0)].clone());
-        let std = &out[at(n_windows, 2, w, 0)];
+        values.push(std::mem::take(&mut out[at(0, 1, w, 0)]));
+        // std / mean, written over the std (no fresh memory).
+        let mut volatility = std::mem::take(&mut out[at(n_windows, 2, w, 0)]);
         let mean = &out[at(n_windows, 2, w, 1)];
+        for (v, &m) in volatility.iter_mut().zip(mean) {
+            *v = if m != 0.0 { *v / m } else { f64::NAN };
+        }
         names.push(format!("price_volatility_{label}"));
-        values.push(
-            std.iter()
-                .zip(mean)
-                .map(|(&s, &m)| if m != 0.0 { s / m } else { f64::NAN })
-                .collect(),
-        );
+        values.push(volatility);
         names.push(format!("review_velocity_{label}"));
-        values.push(out[at(3 * n_windows, 1, w, 0)].clone());
+        values.push(std::mem::take(&mut out[at(3 * n_windows, 1, w, 0)]));
         names.push(format!("rating_change_{label}"));
-        values.push(out[at(4 * n_windows, 1, w, 0)].clone());
+        values.push(std::mem::take(&mut out[at(4 * n_windows, 1, w, 0)]));
     }
     names.push("listing_quality".into());
+    let (reviews, rating) = (&inputs[2], &inputs[3]);
     values.push(
-        rating
-            .iter()
-            .zip(reviews.iter())
-            .map(|(&r, &c)| listing_quality(r, c))
+        (0..frame.num_rows())
+            .map(|i| listing_quality(rating.get(i), reviews.get(i)))
             .collect(),
     );
     Ok(RollingOutput { names, values })

@@ -158,10 +158,59 @@ pub fn rolling(
     rolling_inputs(&layout, (times, 1), &inputs, windows, min_periods)
 }
 
+/// [`rolling`] over the rows of `frame` grouped by `by`, laid out as [`rolling_frame`]
+/// lays them out (an entity's rows read in place when they come together in time order).
+pub(crate) fn rolling_by(
+    frame: &Frame,
+    by: &[String],
+    times: &EpochTimes<'_>,
+    columns: &[ColumnInput<'_>],
+    windows: &[Window],
+    min_periods: usize,
+) -> Result<Vec<Vec<f64>>> {
+    EcomkitError::check_length("time", "the frame", frame.num_rows(), times.len())?;
+    let layout = Layout::of_frame(frame, by, times.parts().0)?;
+    rolling_inputs(&layout, times.parts(), columns, windows, min_periods)
+}
+
 /// A value column as the kernel takes it: its values and the statistics wanted of it.
-struct ColumnInput<'a> {
+pub(crate) struct ColumnInput<'a> {
     values: Values<'a>,
     stats: &'a [Stat],
+}
+
+impl<'a> ColumnInput<'a> {
+    /// Column `name` of `frame`: 64-bit integers read in place, anything else as `f64`.
+    pub(crate) fn of_column(
+        frame: &'a Frame,
+        name: &'a str,
+        argument: &str,
+        stats: &'a [Stat],
+    ) -> Result<Self> {
+        let column = frame.column(name, argument)?;
+        let values = match column.int64_values() {
+            Some(integers) => Values::Integers(Cow::Borrowed(integers)),
+            None => Values::Floats(column.to_f64(argument)?),
+        };
+        Ok(Self { values, stats })
+    }
+
+    /// The value at `row` as `f64`.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> f64 {
+        match &self.values {
+            Values::Floats(values) => values[row],
+            Values::Integers(values) => values[row] as f64,
+        }
+    }
+
+    /// Values already as `f64`.
+    pub(crate) fn of_floats(values: Cow<'a, [f64]>, stats: &'a [Stat]) -> Self {
+        Self {
+            values: Values::Floats(values),
+            stats,
+        }
+    }
 }
 
 /// Values as `f64`, or as 64-bit integers that the kernel converts entity by entity as it
@@ -1156,17 +1205,9 @@ pub fn rolling_frame(
     // 64-bit integers are read in place; anything else converted to f64.
     let inputs = columns
         .iter()
-        .map(|c| {
-            let column = frame.column(c, "columns")?;
-            let values = match column.int64_values() {
-                Some(integers) => Values::Integers(Cow::Borrowed(integers)),
-                None => Values::Floats(column.to_f64("columns")?),
-            };
-            Ok(ColumnInput { values, stats })
-        })
+        .map(|c| ColumnInput::of_column(frame, c, "columns", stats))
         .collect::<Result<Vec<_>>>()?;
-    let layout = Layout::of_frame(frame, by, times.parts().0)?;
-    let out = rolling_inputs(&layout, times.parts(), &inputs, &windows, min_periods)?;
+    let out = rolling_by(frame, by, &times, &inputs, &windows, min_periods)?;
     let mut names = Vec::with_capacity(out.len());
     for column in columns {
         for window in &windows {
