@@ -148,10 +148,7 @@ pub fn rolling(
 ) -> Result<Vec<Vec<f64>>> {
     let inputs: Vec<ColumnInput<'_>> = columns
         .iter()
-        .map(|c| ColumnInput {
-            values: Values::Floats(Cow::Borrowed(c.values)),
-            stats: &c.stats,
-        })
+        .map(|c| ColumnInput::of_floats(Cow::Borrowed(c.values), &c.stats))
         .collect();
     EcomkitError::check_length("time", "the frame", groups.len(), times.len())?;
     let layout = Layout::new(groups, times);
