@@ -24,6 +24,7 @@
 //! # Ok::<(), ecomkit::EcomkitError>(())
 //! ```
 
+mod cpu;
 pub mod datasets;
 pub mod error;
 pub mod experiment;

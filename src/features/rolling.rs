@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use super::layout::{blocks, presorted_offsets, split_lengths, TimeOrder};
 use super::time::{parse_duration, EpochTimes, DAY};
+use crate::cpu::Isa;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
 use crate::groups::Groups;
@@ -152,7 +153,14 @@ pub fn rolling(
         .collect();
     EcomkitError::check_length("time", "the frame", groups.len(), times.len())?;
     let layout = Layout::new(groups, times);
-    rolling_inputs(&layout, (times, 1), &inputs, windows, min_periods)
+    rolling_inputs(
+        &layout,
+        (times, 1),
+        &inputs,
+        windows,
+        min_periods,
+        Isa::detect(),
+    )
 }
 
 /// [`rolling`] over the rows of `frame` grouped by `by`, laid out as [`rolling_frame`]
@@ -167,7 +175,14 @@ pub(crate) fn rolling_by(
 ) -> Result<Vec<Vec<f64>>> {
     EcomkitError::check_length("time", "the frame", frame.num_rows(), times.len())?;
     let layout = Layout::of_frame(frame, by, times.parts().0)?;
-    rolling_inputs(&layout, times.parts(), columns, windows, min_periods)
+    rolling_inputs(
+        &layout,
+        times.parts(),
+        columns,
+        windows,
+        min_periods,
+        Isa::detect(),
+    )
 }
 
 /// A value column as the kernel takes it: its values and the statistics wanted of it.
@@ -228,13 +243,14 @@ impl Values<'_> {
 
 /// [`rolling`] on the rows laid out by `layout`, and times counted in units of
 /// `time_factor` nanoseconds (every product fitting in an `i64`), which are scaled entity
-/// by entity as the kernel reads them.
+/// by entity as the kernel reads them; with the copy of the kernel compiled for `isa`.
 fn rolling_inputs(
     layout: &Layout,
     (times, time_factor): (&[i64], i64),
     columns: &[ColumnInput<'_>],
     windows: &[Window],
     min_periods: usize,
+    isa: Isa,
 ) -> Result<Vec<Vec<f64>>> {
     let n = times.len();
     for column in columns {
@@ -295,6 +311,7 @@ fn rolling_inputs(
         windows,
         first_output: &first_output,
         min_periods,
+        isa,
     };
     per_block
         .into_par_iter()
@@ -324,12 +341,53 @@ struct Kernel<'a> {
     /// Output (column c, window w, stat s) is number `first_output[c] + w · stats + s`.
     first_output: &'a [usize],
     min_periods: usize,
+    /// The copy of the kernel to run.
+    isa: Isa,
 }
 
 impl Kernel<'_> {
     /// Writes every statistic of the `entities` (consecutive) to `outs`, each output's
-    /// rows of these entities.
+    /// rows of these entities, with the copy of the kernel compiled for `self.isa`.
     fn block(&self, entities: Range<usize>, outs: &mut [&mut [MaybeUninit<f64>]]) {
+        match self.isa {
+            // SAFETY: the CPU has the copy's features (checked in the guard).
+            #[cfg(target_arch = "x86_64")]
+            Isa::V4 if Isa::V4.runs_here() => unsafe { self.block_v4(entities, outs) },
+            _ => self.block_any(entities, outs),
+        }
+    }
+
+    /// Writes the statistics of column `c` (values `x`) in window `w` of the entity whose
+    /// rows start at `base` in the block: statistic s goes to output
+    /// `first_output[c] + w · stats + s`.
+    #[inline(always)]
+    fn write(
+        &self,
+        pass: &Pass<'_>,
+        (c, x): (usize, &[f64]),
+        (w, base): (usize, usize),
+        (rows, column_rows): (&WindowRows, &ColumnRows),
+        outs: &mut [&mut [MaybeUninit<f64>]],
+    ) {
+        let stats = self.stats[c];
+        let first = self.first_output[c] + w * stats.len();
+        for (s, &stat) in stats.iter().enumerate() {
+            let out = &mut outs[first + s][base..base + pass.t.len()];
+            pass.write(stat, x, rows, column_rows, out);
+        }
+    }
+
+    /// [`Kernel::block`] compiled for x86-64-v4 (AVX-512).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
+    #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
+    unsafe fn block_v4(&self, entities: Range<usize>, outs: &mut [&mut [MaybeUninit<f64>]]) {
+        self.block_any(entities, outs)
+    }
+
+    /// [`Kernel::block`] for any CPU; inlined, with all it calls, into each copy.
+    #[inline(always)]
+    fn block_any(&self, entities: Range<usize>, outs: &mut [&mut [MaybeUninit<f64>]]) {
         let mut days = Vec::new();
         // An entity's times in nanoseconds and integer columns as f64, where converted.
         let mut scaled_times = Vec::new();
@@ -393,27 +451,18 @@ impl Kernel<'_> {
                     window: window.nanos,
                     min_periods: self.min_periods,
                 };
-                // Statistic s of column c in this window goes to output
-                // first_output[c] + w · stats + s, at this entity's rows.
-                let mut write = |c: usize, rows: &WindowRows, column_rows: &ColumnRows| {
-                    let stats = self.stats[c];
-                    let first = self.first_output[c] + w * stats.len();
-                    for (s, &stat) in stats.iter().enumerate() {
-                        let out = &mut outs[first + s][base..base + t.len()];
-                        pass.write(stat, x_of(c), rows, column_rows, out);
-                    }
-                };
+                let at = (w, base);
                 for (needs, group) in &together {
                     let xs: Vec<&[f64]> = group.iter().map(|&c| x_of(c)).collect();
                     pass.scan_together(&xs, *needs, &mut rows, &mut column_rows);
                     for (&c, column) in group.iter().zip(&column_rows) {
-                        write(c, &rows, column);
+                        self.write(&pass, (c, x_of(c)), at, (&rows, column), outs);
                     }
                 }
                 for &c in &alone {
                     let column = &mut column_rows[0];
                     pass.scan(x_of(c), self.needs[c], &mut rows, column, &mut queues);
-                    write(c, &rows, column);
+                    self.write(&pass, (c, x_of(c)), at, (&rows, column), outs);
                 }
             }
         }
@@ -905,6 +954,7 @@ impl Pass<'_> {
     /// [`TOGETHER`]), which have no missing value and statistics that need neither queues
     /// nor weights: one scan for all of them, sharing the window's own quantities and time
     /// sums; a column's results are those it gets alone.
+    #[inline(always)]
     fn scan_together(
         &self,
         xs: &[&[f64]],
@@ -927,6 +977,7 @@ impl Pass<'_> {
 
     /// [`Pass::scan_together`] for `K` columns: with no missing value the window is just
     /// its first row, which keeps the running sums in registers.
+    #[inline(always)]
     fn scan_columns<const K: usize, const MOMENTS: bool>(
         &self,
         xs: &[&[f64]],
@@ -963,6 +1014,7 @@ impl Pass<'_> {
     /// Fills `rows` and `column` with the windows of column `x`, which may have missing
     /// values and may want any statistic (the same sums in the same order as
     /// [`Pass::scan_together`] where it has none, so the same results).
+    #[inline(always)]
     fn scan(
         &self,
         x: &[f64],
@@ -1063,6 +1115,7 @@ impl Pass<'_> {
     }
 
     /// Writes `stat` of every row's window of column `x` to `out`.
+    #[inline(always)]
     fn write(
         &self,
         stat: Stat,
@@ -1145,6 +1198,7 @@ impl Pass<'_> {
 }
 
 /// `out[i] = value(i)` for every row.
+#[inline(always)]
 fn fill(out: &mut [MaybeUninit<f64>], value: impl Fn(usize) -> f64) {
     for (i, slot) in out.iter_mut().enumerate() {
         slot.write(value(i));
@@ -1214,4 +1268,59 @@ pub fn rolling_frame(
         }
     }
     Ok(RollingOutput { names, values: out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// Every copy of the kernel this CPU runs gives the same bits as the baseline one, on
+    /// unsorted entities with duplicate times, missing values, integer columns and every
+    /// statistic.
+    #[test]
+    fn every_copy_of_the_kernel_gives_the_same_bits() {
+        let isas = Isa::available();
+        if isas.len() == 1 {
+            eprintln!("only the baseline kernel runs on this CPU: nothing to compare");
+        }
+        let mut rng = Rng::new(7);
+        let n = 20_000;
+        let keys: Vec<u64> = (0..n).map(|_| rng.below(40)).collect();
+        let day = 86_400_000_000_000_i64;
+        let times: Vec<i64> = (0..n).map(|_| rng.below(400) as i64 * day / 2).collect();
+        let with_nan: Vec<f64> = (0..n)
+            .map(|_| match rng.chance(0.1) {
+                true => f64::NAN,
+                false => 1e6 + rng.normal() * 1e3,
+            })
+            .collect();
+        let complete: Vec<f64> = (0..n).map(|_| rng.uniform_in(-5.0, 5.0)).collect();
+        let integers: Vec<i64> = (0..n).map(|_| rng.below(1000) as i64).collect();
+        let all = Stat::ALL;
+        let moments = [Stat::Mean, Stat::Std, Stat::Slope];
+        let columns = [
+            ColumnInput::of_floats(Cow::Borrowed(&with_nan), &all),
+            ColumnInput::of_floats(Cow::Borrowed(&complete), &moments),
+            ColumnInput::of_floats(Cow::Borrowed(&complete), &all),
+            ColumnInput {
+                values: Values::Integers(Cow::Borrowed(&integers)),
+                stats: &moments,
+            },
+        ];
+        let windows: Vec<Window> = ["1d", "7d", "30d"]
+            .iter()
+            .map(|w| Window::parse(w).unwrap())
+            .collect();
+        let layout = Layout::new(&Groups::from_keys(&keys).unwrap(), &times);
+        let run = |isa| rolling_inputs(&layout, (&times, 1), &columns, &windows, 2, isa).unwrap();
+        let baseline = run(Isa::Baseline);
+        for isa in isas {
+            let out = run(isa);
+            for (a, b) in baseline.iter().zip(&out) {
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(a), bits(b), "{isa:?}");
+            }
+        }
+    }
 }

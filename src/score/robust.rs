@@ -226,7 +226,7 @@ fn select_middle(keys: &[u64], map: impl Fn(u64) -> u64, scratch: &mut [u64]) ->
         if count == 0 {
             return None;
         }
-        let (k, even) = (count / 2, count % 2 == 0);
+        let (k, even) = (count / 2, count.is_multiple_of(2));
         // The k-th value, and for an even count the one before it, must have been kept.
         if below + usize::from(even) <= k && k < below + len {
             let (lower, upper, _) = kept[..len].select_nth_unstable(k - below);
@@ -527,7 +527,11 @@ mod tests {
                 values.sort_unstable();
                 let want = (!values.is_empty()).then(|| {
                     let k = values.len() / 2;
-                    let lower = if values.len() % 2 == 0 { k - 1 } else { k };
+                    let lower = if values.len().is_multiple_of(2) {
+                        k - 1
+                    } else {
+                        k
+                    };
                     Middle {
                         count: values.len(),
                         lower: values[lower],
