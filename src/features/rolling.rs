@@ -357,26 +357,6 @@ impl Kernel<'_> {
         }
     }
 
-    /// Writes the statistics of column `c` (values `x`) in window `w` of the entity whose
-    /// rows start at `base` in the block: statistic s goes to output
-    /// `first_output[c] + w · stats + s`.
-    #[inline(always)]
-    fn write(
-        &self,
-        pass: &Pass<'_>,
-        (c, x): (usize, &[f64]),
-        (w, base): (usize, usize),
-        (rows, column_rows): (&WindowRows, &ColumnRows),
-        outs: &mut [&mut [MaybeUninit<f64>]],
-    ) {
-        let stats = self.stats[c];
-        let first = self.first_output[c] + w * stats.len();
-        for (s, &stat) in stats.iter().enumerate() {
-            let out = &mut outs[first + s][base..base + pass.t.len()];
-            pass.write(stat, x, rows, column_rows, out);
-        }
-    }
-
     /// [`Kernel::block`] compiled for x86-64-v4 (AVX-512).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma,bmi1,bmi2,lzcnt,popcnt")]
@@ -465,6 +445,26 @@ impl Kernel<'_> {
                     self.write(&pass, (c, x_of(c)), at, (&rows, column), outs);
                 }
             }
+        }
+    }
+
+    /// Writes the statistics of column `c` (values `x`) in window `w` of the entity whose
+    /// rows start at `base` in the block: statistic s goes to output
+    /// `first_output[c] + w · stats + s`.
+    #[inline(always)]
+    fn write(
+        &self,
+        pass: &Pass<'_>,
+        (c, x): (usize, &[f64]),
+        (w, base): (usize, usize),
+        (rows, column_rows): (&WindowRows, &ColumnRows),
+        outs: &mut [&mut [MaybeUninit<f64>]],
+    ) {
+        let stats = self.stats[c];
+        let first = self.first_output[c] + w * stats.len();
+        for (s, &stat) in stats.iter().enumerate() {
+            let out = &mut outs[first + s][base..base + pass.t.len()];
+            pass.write(stat, x, rows, column_rows, out);
         }
     }
 }

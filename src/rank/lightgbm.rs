@@ -371,7 +371,7 @@ impl Model {
                 ),
             ));
         }
-        if n_features == 0 || x.len() % n_features != 0 {
+        if n_features == 0 || !x.len().is_multiple_of(n_features) {
             return Err(EcomkitError::invalid_value(
                 "X",
                 "expected a 2-D array of rows",
