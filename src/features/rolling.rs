@@ -499,7 +499,7 @@ impl Layout {
                 return Ok(Layout::Presorted { offsets });
             }
         }
-        // No key column: one group (as `Frame::groups` gives it).
+        // Otherwise the coded groups (one group when `by` is empty).
         Ok(Layout::new(&frame.groups(by, "by")?, times))
     }
 
