@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup develop demo test test-rust test-python lint format bench bench-rust clean
+.PHONY: help setup setup-static develop demo test test-rust test-python test-wheel lint format \
+	bench bench-rust wheel sdist clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,47 +22,69 @@ $(BIN)/.installed: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# LightGBM is compiled from source (cargo feature `lightgbm`): CMake >= 3.28 comes from
-# requirements-dev.txt (pip's `cmake<4`; Debian's is too old), libclang (for bindgen) from
-# Debian's packages when the machine has none (libclang-cpp alone is not enough).
+# The Python extension loads LightGBM at run time from LightGBM's own wheel (cargo feature
+# `lightgbm-dynamic`): building it needs no CMake and no libclang. Only the Rust crate's
+# compiled-in LightGBM (feature `lightgbm`, linted and tested by `make test`) is built from
+# source: CMake >= 3.28 comes from requirements-dev.txt (pip's `cmake<4`; Debian's is too
+# old), libclang (for bindgen) from Debian's packages when the machine has none
+# (libclang-cpp alone is not enough).
 $(VENV)/.libclang: | $(BIN)/.installed
 	@if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* \
 	    /usr/lib/*-linux-gnu/libclang.so* /usr/lib/*-linux-gnu/libclang-[0-9]*.so* \
-	    >/dev/null 2>&1; then \
+	    2>/dev/null | grep -q .; then \
 	  echo "installing libclang-dev (needed to build LightGBM's bindings)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libclang-dev; \
 	fi
 	touch $@
 
-setup: $(BIN)/.installed $(VENV)/.libclang ## create .venv with the Python tools, CMake and libclang
+setup: $(BIN)/.installed ## create .venv with the Python tools
+
+setup-static: setup $(VENV)/.libclang ## also libclang, for the crate's compiled-in LightGBM
 
 develop: setup ## build the Rust extension (release) into .venv
-	$(BIN)/maturin develop --release --quiet
+	$(BIN)/maturin develop --release
+
+wheel: setup ## build the abi3 manylinux wheel into dist/
+	rm -f dist/ecomkit-*.whl
+	$(BIN)/maturin build --release --out dist
+	@ls -1 dist/ecomkit-*.whl
+
+sdist: setup ## build the source distribution into dist/
+	rm -f dist/ecomkit-*.tar.gz
+	$(BIN)/maturin sdist --out dist
+	@ls -1 dist/ecomkit-*.tar.gz
+
+test-wheel: wheel ## install the wheel in a fresh venv without Rust, run the smoke script
+	bash .ci/smoke-wheel dist/ecomkit-*.whl
 
 demo: develop ## run the main job on built-in data; artefacts in ./ecomkit-demo/
 	$(BIN)/ecomkit demo --out ecomkit-demo
 	@echo "artefacts:"; ls -1 ecomkit-demo
 
-test: develop lint test-rust test-python ## lint, then the Rust and the Python tests
+test: develop lint test-rust test-python test-wheel ## lint, the Rust and Python tests, the wheel
 
-test-rust: setup ## cargo test: unit, rust-tests/ and doc tests (LightGBM ones in release)
+# LightGBM's Rust tests run twice: against the LightGBM compiled in (feature `lightgbm`) and
+# against the lib_lightgbm of LightGBM's wheel in .venv (feature `lightgbm-dynamic`).
+test-rust: setup-static ## cargo test: unit, rust-tests/ and doc tests (LightGBM ones in release)
 	cargo test --quiet
 	cargo test --quiet --release --features lightgbm --test rust_tests lightgbm
+	ECOMKIT_LIGHTGBM_LIB=$$($(BIN)/python -c 'import lightgbm.libpath as l; print(l._find_lib_path()[0])') \
+	  cargo test --quiet --release --features lightgbm-dynamic --test rust_tests lightgbm
 
 test-python: develop ## pytest: python-tests/, docstring examples, README and docs/
 	$(BIN)/python -m pytest -q python-tests python/ecomkit README.md docs
 
-lint: setup ## cargo fmt --check, clippy -D warnings, ruff
+lint: setup-static ## cargo fmt --check, clippy -D warnings, ruff
 	cargo fmt --check
 	cargo clippy --quiet --release --all-targets --all-features -- -D warnings
-	$(BIN)/ruff check python python-tests benches
-	$(BIN)/ruff format --check python python-tests benches
+	$(BIN)/ruff check python python-tests benches .ci
+	$(BIN)/ruff format --check python python-tests benches .ci
 
 format: setup ## apply cargo fmt and ruff format
 	cargo fmt
-	$(BIN)/ruff format python python-tests benches
-	$(BIN)/ruff check --fix python python-tests benches
+	$(BIN)/ruff format python python-tests benches .ci
+	$(BIN)/ruff check --fix python python-tests benches .ci
 
 bench: develop ## time ecomkit against pandas / polars (benches/compare.py)
 	$(BIN)/python benches/compare.py
@@ -71,4 +94,4 @@ bench-rust: ## criterion benchmarks of the Rust kernels
 
 clean: ## remove build outputs, .venv and demo artefacts
 	cargo clean
-	rm -rf $(VENV) ecomkit-demo python/ecomkit/*.so
+	rm -rf $(VENV) ecomkit-demo dist python/ecomkit/*.so

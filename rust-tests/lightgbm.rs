@@ -1,4 +1,5 @@
-//! LambdaRank through LightGBM from Rust (cargo feature `lightgbm`), on LightGBM's example.
+//! LambdaRank through LightGBM from Rust (cargo feature `lightgbm`, or `lightgbm-dynamic` with
+//! `ECOMKIT_LIGHTGBM_LIB` set), on LightGBM's example.
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 
 mod experiment;
 mod features;
-#[cfg(feature = "lightgbm")]
+#[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 mod lightgbm;
 mod rank;
 mod score;

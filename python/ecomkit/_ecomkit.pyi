@@ -152,6 +152,8 @@ def load_svmlight(
 
 # ecomkit.rank (built with the cargo feature `lightgbm`)
 
+def lgbm_available() -> bool: ...
+def lgbm_load(path: str) -> None: ...
 def lgbm_train(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],

@@ -227,10 +227,26 @@ def take(frame: Any, kind: str, rows: np.ndarray) -> Any:
     return frame.take(pa.array(rows, type=pa.int64()))
 
 
+def require(package: str, what: str) -> Any:
+    """Import the optional `package` (pandas, polars, matplotlib, ...) that `what` needs, or
+    raise an ImportError that says how to get it."""
+    import importlib
+
+    try:
+        return importlib.import_module(package)
+    except ModuleNotFoundError:
+        extra = {"matplotlib": "plot"}.get(package, package)
+        raise ImportError(
+            f"{what} needs {package}, an optional dependency of ecomkit: "
+            f"pip install 'ecomkit[{extra}]' (or pip install {package})"
+        ) from None
+
+
 def from_arrow(table: Any, kind: str) -> Any:
     """A new frame of `kind` from an Arrow-exportable table made by the Rust core."""
     table = pa.table(table)
     if kind == "pandas":
+        require("pandas", "a pandas result (backend='pandas'; pass backend='pyarrow' for none)")
         # One block per column: pandas wraps the Arrow buffers of non-null numeric columns
         # instead of copying every column into consolidated 2-D blocks.
         return table.to_pandas(date_as_object=False, split_blocks=True)

@@ -84,6 +84,29 @@ def _group_sizes(group: Any, group_ids: Any, n_rows: int, argument: str) -> tupl
     return None, None
 
 
+def _lightgbm() -> Any:
+    """The extension, with LightGBM's C API ready: the ``lib_lightgbm`` shipped in LightGBM's
+    own wheel (the ``lightgbm`` package, found without importing it), loaded on first use,
+    unless ``ECOMKIT_LIGHTGBM_LIB`` names another or LightGBM is compiled in."""
+    if not _ecomkit.lgbm_available():
+        import importlib.util
+
+        spec = importlib.util.find_spec("lightgbm")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError(
+                "LightGBM training needs the lightgbm package (pip install lightgbm), "
+                "or ECOMKIT_LIGHTGBM_LIB set to the path of a lib_lightgbm shared library"
+            )
+        names = ("lib_lightgbm.so", "lib_lightgbm.dylib", "lib_lightgbm.dll")
+        folder = Path(spec.submodule_search_locations[0])
+        found = [p for d in (folder / "lib", folder / "bin", folder) for n in names
+                 if (p := d / n).is_file()]  # fmt: skip
+        if not found:
+            raise ImportError(f"no lib_lightgbm shared library in {folder}")
+        _ecomkit.lgbm_load(str(found[0]))
+    return _ecomkit
+
+
 class Model:
     """A trained LightGBM model (LightGBM's text format inside)."""
 
@@ -95,18 +118,18 @@ class Model:
 
     def predict(self, X: Any) -> np.ndarray:
         """Scores (LambdaRank) or probabilities (binary), one per row."""
-        return _ecomkit.lgbm_predict(self.model_text, _matrix(X, "X"), False)
+        return _lightgbm().lgbm_predict(self.model_text, _matrix(X, "X"), False)
 
     def predict_contrib(self, X: Any) -> np.ndarray:
         """SHAP values: ``(n_rows, n_features + 1)``, the last column the expected value."""
         x = _matrix(X, "X")
-        out = _ecomkit.lgbm_predict(self.model_text, x, True)
+        out = _lightgbm().lgbm_predict(self.model_text, x, True)
         return out.reshape(x.shape[0], -1)
 
     def feature_importance(self, importance_type: str = "split") -> np.ndarray:
         """Splits per feature (``"split"``) or their total gain (``"gain"``)."""
         _check.choice(importance_type, "importance_type", ("split", "gain"))
-        return np.array(_ecomkit.lgbm_importance(self.model_text, importance_type == "gain"))
+        return np.array(_lightgbm().lgbm_importance(self.model_text, importance_type == "gain"))
 
     def save(self, path: str | Path) -> Path:
         """Write the model in LightGBM's text format, atomically."""
@@ -162,7 +185,7 @@ def _train(
         if vorder is not None:
             vx, vy = np.ascontiguousarray(vx[vorder]), np.ascontiguousarray(vy[vorder])
         valid_args = (vx, vy, vsizes)
-    text, best, names, history = _ecomkit.lgbm_train(
+    text, best, names, history = _lightgbm().lgbm_train(
         x, labels, sizes, _params_string(merged), num_boost_round, valid_args,
         early_stopping_rounds,
     )  # fmt: skip

@@ -21,7 +21,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(isotonic_fit, module)?)?;
     module.add_function(wrap_pyfunction!(isotonic_transform, module)?)?;
     module.add_function(wrap_pyfunction!(load_svmlight, module)?)?;
-    #[cfg(feature = "lightgbm")]
+    #[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
     training::register(module)?;
     Ok(())
 }
@@ -201,9 +201,9 @@ fn load_svmlight<'py>(
     ))
 }
 
-#[cfg(feature = "lightgbm")]
+#[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 pub(crate) mod training {
-    //! LightGBM training and prediction (cargo feature `lightgbm`).
+    //! LightGBM training and prediction (cargo feature `lightgbm` or `lightgbm-dynamic`).
 
     use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
     use pyo3::prelude::*;
@@ -302,7 +302,24 @@ pub(crate) mod training {
         run(py, || Model::from_string(model)?.feature_importance(gain))
     }
 
+    /// Load LightGBM's C API from the `lib_lightgbm` at `path` (Python finds the one in
+    /// LightGBM's wheel); a no-op once loaded or when LightGBM is compiled in.
+    #[cfg(feature = "lightgbm-dynamic")]
+    #[pyfunction]
+    pub(crate) fn lgbm_load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        run(py, || crate::rank::lightgbm::load_library(&path))
+    }
+
+    /// Whether LightGBM can be called now without loading a library first.
+    #[pyfunction]
+    pub(crate) fn lgbm_available() -> bool {
+        crate::rank::lightgbm::is_available()
+    }
+
     pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        #[cfg(feature = "lightgbm-dynamic")]
+        module.add_function(wrap_pyfunction!(lgbm_load, module)?)?;
+        module.add_function(wrap_pyfunction!(lgbm_available, module)?)?;
         module.add_function(wrap_pyfunction!(lgbm_train, module)?)?;
         module.add_function(wrap_pyfunction!(lgbm_predict, module)?)?;
         module.add_function(wrap_pyfunction!(lgbm_importance, module)?)?;

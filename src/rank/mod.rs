@@ -9,7 +9,7 @@
 //!   LightGBM 4.7, with query groups.
 
 pub mod classification;
-#[cfg(feature = "lightgbm")]
+#[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 pub mod lightgbm;
 pub mod metrics;
 pub mod svmlight;

@@ -1,15 +1,20 @@
 //! LightGBM training with query groups (LambdaRank) or plain binary labels.
 //!
-//! lightgbm3's `Dataset` keeps its handle private and has no group setter, so the training
-//! set and the boosting loop go through `lightgbm3-sys` here, in one small safe wrapper
-//! (handles freed on drop, every return code checked). The trained model is handed on as
-//! LightGBM's text format to `lightgbm3::Booster::from_string` for predictions, SHAP
-//! contributions and importances: the same text the Python package reads and writes.
+//! The training set, the boosting loop and predictions go through LightGBM's C API in one
+//! small safe wrapper (handles freed on drop, every return code checked), the calls the
+//! Python package makes. The C API comes from [`api`]: LightGBM compiled into the crate
+//! (feature `lightgbm`) or a `lib_lightgbm` loaded at run time (feature `lightgbm-dynamic`,
+//! [`load_library`]). A trained model is LightGBM's text format, the same text the Python
+//! package reads and writes.
+
+mod api;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
-use lightgbm3::{Booster, ImportanceType};
-use lightgbm3_sys as sys;
+pub use api::is_available;
+#[cfg(feature = "lightgbm-dynamic")]
+pub use api::load_library;
+use api::{api, Api, Handle};
 
 use crate::error::{EcomkitError, Result};
 
@@ -89,14 +94,19 @@ pub struct Trained {
 }
 
 /// The last error LightGBM reported, when `code` is not 0.
-fn check(code: c_int) -> Result<()> {
+fn check(api: &Api, code: c_int) -> Result<()> {
+    check_for(api, code, "params")
+}
+
+/// [`check`], naming `argument` as the input at fault.
+fn check_for(api: &Api, code: c_int, argument: &str) -> Result<()> {
     if code == 0 {
         return Ok(());
     }
     // SAFETY: LightGBM returns a pointer to its thread-local, NUL-terminated message.
-    let message = unsafe { CStr::from_ptr(sys::LGBM_GetLastError()) };
+    let message = unsafe { CStr::from_ptr((api.get_last_error)()) };
     Err(EcomkitError::invalid_value(
-        "params",
+        argument,
         format!("LightGBM: {}", message.to_string_lossy()),
     ))
 }
@@ -106,83 +116,98 @@ fn c_string(text: &str, argument: &str) -> Result<CString> {
 }
 
 /// A LightGBM dataset, freed on drop.
-struct Dataset(sys::DatasetHandle);
+struct Dataset {
+    api: &'static Api,
+    handle: Handle,
+}
 
 impl Drop for Dataset {
     fn drop(&mut self) {
         // SAFETY: the handle came from LGBM_DatasetCreateFromMat and is freed once.
-        unsafe { sys::LGBM_DatasetFree(self.0) };
+        unsafe { (self.api.dataset_free)(self.handle) };
     }
 }
 
 impl Dataset {
-    fn new(data: &TrainData, params: &CString, reference: Option<&Dataset>) -> Result<Self> {
-        let mut handle: sys::DatasetHandle = std::ptr::null_mut();
+    fn new(
+        api: &'static Api,
+        data: &TrainData,
+        params: &CString,
+        reference: Option<&Dataset>,
+    ) -> Result<Self> {
+        let mut handle: Handle = std::ptr::null_mut();
         // SAFETY: `x` holds n_rows × n_features f64 values (checked), LightGBM copies them.
-        check(unsafe {
-            sys::LGBM_DatasetCreateFromMat(
+        check(api, unsafe {
+            (api.dataset_create_from_mat)(
                 data.x.as_ptr() as *const c_void,
-                sys::C_API_DTYPE_FLOAT64 as c_int,
+                api::DTYPE_FLOAT64,
                 data.n_rows() as i32,
                 data.n_features as i32,
                 1,
                 params.as_ptr(),
-                reference.map_or(std::ptr::null_mut(), |r| r.0),
+                reference.map_or(std::ptr::null_mut(), |r| r.handle),
                 &mut handle,
             )
         })?;
-        let dataset = Self(handle);
+        let dataset = Self { api, handle };
         // LightGBM keeps labels as float32, as its Python package does.
         let labels: Vec<f32> = data.labels.iter().map(|&l| l as f32).collect();
         dataset.set_field(
             "label",
             labels.as_ptr() as *const c_void,
             labels.len(),
-            sys::C_API_DTYPE_FLOAT32,
+            api::DTYPE_FLOAT32,
         )?;
         if let Some(group) = data.group {
             dataset.set_field(
                 "group",
                 group.as_ptr() as *const c_void,
                 group.len(),
-                sys::C_API_DTYPE_INT32,
+                api::DTYPE_INT32,
             )?;
         }
         Ok(dataset)
     }
 
-    fn set_field(&self, name: &str, data: *const c_void, len: usize, dtype: u32) -> Result<()> {
+    fn set_field(&self, name: &str, data: *const c_void, len: usize, dtype: c_int) -> Result<()> {
         let name = c_string(name, "field")?;
         // SAFETY: `data` points to `len` values of `dtype`; LightGBM copies them.
-        check(unsafe {
-            sys::LGBM_DatasetSetField(self.0, name.as_ptr(), data, len as c_int, dtype as c_int)
+        check(self.api, unsafe {
+            (self.api.dataset_set_field)(self.handle, name.as_ptr(), data, len as c_int, dtype)
         })
     }
 }
 
-/// A LightGBM booster being trained, freed on drop.
-struct Training(sys::BoosterHandle);
+/// A LightGBM booster, freed on drop: one being trained, or a [`Model`] loaded from text.
+struct Booster {
+    api: &'static Api,
+    handle: Handle,
+}
 
-impl Drop for Training {
+impl Drop for Booster {
     fn drop(&mut self) {
-        // SAFETY: the handle came from LGBM_BoosterCreate and is freed once.
-        unsafe { sys::LGBM_BoosterFree(self.0) };
+        // SAFETY: the handle came from LGBM_BoosterCreate or LoadModelFromString, freed once.
+        unsafe { (self.api.booster_free)(self.handle) };
     }
 }
 
-impl Training {
+impl Booster {
+    fn check(&self, code: c_int) -> Result<()> {
+        check(self.api, code)
+    }
+
     fn eval_names(&self) -> Result<Vec<String>> {
         let mut count: c_int = 0;
         // SAFETY: a valid booster handle and an out pointer.
-        check(unsafe { sys::LGBM_BoosterGetEvalCounts(self.0, &mut count) })?;
+        self.check(unsafe { (self.api.booster_get_eval_counts)(self.handle, &mut count) })?;
         const LEN: usize = 256;
         let mut buffers = vec![[0 as c_char; LEN]; count as usize];
         let mut pointers: Vec<*mut c_char> = buffers.iter_mut().map(|b| b.as_mut_ptr()).collect();
         let (mut out_len, mut needed): (c_int, usize) = (0, 0);
         // SAFETY: `count` buffers of LEN bytes each; LightGBM NUL-terminates within LEN.
-        check(unsafe {
-            sys::LGBM_BoosterGetEvalNames(
-                self.0,
+        self.check(unsafe {
+            (self.api.booster_get_eval_names)(
+                self.handle,
                 count,
                 &mut out_len,
                 LEN,
@@ -205,8 +230,8 @@ impl Training {
         let mut values = vec![0.0f64; n_metrics];
         let mut out_len: c_int = 0;
         // SAFETY: `values` holds one slot per evaluation metric.
-        check(unsafe {
-            sys::LGBM_BoosterGetEval(self.0, data_index, &mut out_len, values.as_mut_ptr())
+        self.check(unsafe {
+            (self.api.booster_get_eval)(self.handle, data_index, &mut out_len, values.as_mut_ptr())
         })?;
         values.truncate(out_len as usize);
         Ok(values)
@@ -217,12 +242,12 @@ impl Training {
         let mut buffer = vec![0u8; 1 << 20];
         for _ in 0..2 {
             // SAFETY: `buffer` has `buffer.len()` bytes; LightGBM reports the length it needs.
-            check(unsafe {
-                sys::LGBM_BoosterSaveModelToString(
-                    self.0,
+            self.check(unsafe {
+                (self.api.booster_save_model_to_string)(
+                    self.handle,
                     0,
                     num_iteration as c_int,
-                    sys::C_API_FEATURE_IMPORTANCE_SPLIT as c_int,
+                    api::IMPORTANCE_SPLIT,
                     buffer.len() as i64,
                     &mut needed,
                     buffer.as_mut_ptr() as *mut c_char,
@@ -282,18 +307,21 @@ pub fn train(
             "needs validation data (valid=)",
         ));
     }
+    let api = api()?;
     let params_c = c_string(params, "params")?;
-    let train_set = Dataset::new(data, &params_c, None)?;
+    let train_set = Dataset::new(api, data, &params_c, None)?;
     let valid_set = valid
-        .map(|v| Dataset::new(v, &params_c, Some(&train_set)))
+        .map(|v| Dataset::new(api, v, &params_c, Some(&train_set)))
         .transpose()?;
-    let mut handle: sys::BoosterHandle = std::ptr::null_mut();
+    let mut handle: Handle = std::ptr::null_mut();
     // SAFETY: a valid dataset handle and parameter string; the booster is freed on drop.
-    check(unsafe { sys::LGBM_BoosterCreate(train_set.0, params_c.as_ptr(), &mut handle) })?;
-    let booster = Training(handle);
+    check(api, unsafe {
+        (api.booster_create)(train_set.handle, params_c.as_ptr(), &mut handle)
+    })?;
+    let booster = Booster { api, handle };
     if let Some(valid_set) = &valid_set {
         // SAFETY: both handles are valid; the dataset outlives the booster's use of it.
-        check(unsafe { sys::LGBM_BoosterAddValidData(booster.0, valid_set.0) })?;
+        booster.check(unsafe { (api.booster_add_valid_data)(booster.handle, valid_set.handle) })?;
     }
     let eval_names = if valid_set.is_some() {
         booster.eval_names()?
@@ -306,7 +334,7 @@ pub fn train(
     for iteration in 1..=num_boost_round {
         let mut finished: c_int = 0;
         // SAFETY: a valid booster handle.
-        check(unsafe { sys::LGBM_BoosterUpdateOneIter(booster.0, &mut finished) })?;
+        booster.check(unsafe { (api.booster_update_one_iter)(booster.handle, &mut finished) })?;
         iterations = iteration;
         if valid_set.is_some() && !eval_names.is_empty() {
             let values = booster.eval(1, eval_names.len())?;
@@ -341,33 +369,49 @@ pub fn train(
     })
 }
 
-fn lightgbm_error(error: lightgbm3::Error) -> EcomkitError {
-    EcomkitError::invalid_value("model", format!("LightGBM: {error}"))
-}
-
 /// A trained model, loaded from LightGBM's text format.
 pub struct Model {
     booster: Booster,
+    num_features: usize,
 }
+
+// SAFETY: LightGBM's booster guards its state with its own locks; predictions from several
+// threads are what its Python package does too.
+unsafe impl Send for Model {}
+unsafe impl Sync for Model {}
 
 impl Model {
     pub fn from_string(model: &str) -> Result<Self> {
+        let api = api()?;
+        let text = c_string(model, "model")?;
+        let (mut handle, mut iterations): (Handle, c_int) = (std::ptr::null_mut(), 0);
+        // SAFETY: a NUL-terminated model text and two out pointers.
+        let code = unsafe {
+            (api.booster_load_model_from_string)(text.as_ptr(), &mut iterations, &mut handle)
+        };
+        check_for(api, code, "model")?;
+        let booster = Booster { api, handle };
+        let mut num_features: c_int = 0;
+        // SAFETY: a valid booster handle and an out pointer.
+        booster.check(unsafe { (api.booster_get_num_feature)(handle, &mut num_features) })?;
         Ok(Self {
-            booster: Booster::from_string(model).map_err(lightgbm_error)?,
+            booster,
+            num_features: num_features.max(0) as usize,
         })
     }
 
     pub fn num_features(&self) -> usize {
-        self.booster.num_features() as usize
+        self.num_features
     }
 
-    fn check_features(&self, x: &[f64], n_features: usize) -> Result<()> {
-        if n_features != self.num_features() {
+    /// The number of rows of row-major `x`, after checking its width.
+    fn rows(&self, x: &[f64], n_features: usize) -> Result<usize> {
+        if n_features != self.num_features {
             return Err(EcomkitError::invalid_value(
                 "X",
                 format!(
                     "expected {} features (as in training), got {n_features}",
-                    self.num_features()
+                    self.num_features
                 ),
             ));
         }
@@ -377,34 +421,80 @@ impl Model {
                 "expected a 2-D array of rows",
             ));
         }
-        Ok(())
+        let rows = x.len() / n_features;
+        if i32::try_from(rows).is_err() {
+            return Err(EcomkitError::invalid_value(
+                "X",
+                "too many rows for LightGBM",
+            ));
+        }
+        Ok(rows)
+    }
+
+    /// `values_per_row` predictions of `kind` per row of row-major `x`.
+    fn predict_kind(
+        &self,
+        x: &[f64],
+        n_features: usize,
+        kind: c_int,
+        values_per_row: usize,
+    ) -> Result<Vec<f64>> {
+        let rows = self.rows(x, n_features)?;
+        let mut out = vec![0.0f64; rows * values_per_row];
+        if rows == 0 {
+            return Ok(out);
+        }
+        let (api, mut out_len) = (self.booster.api, 0i64);
+        let no_params = c"";
+        // SAFETY: `x` holds rows × n_features f64 values (checked) and `out` has room for
+        // `values_per_row` values per row, what LightGBM writes for a one-class model.
+        self.booster.check(unsafe {
+            (api.booster_predict_for_mat)(
+                self.booster.handle,
+                x.as_ptr() as *const c_void,
+                api::DTYPE_FLOAT64,
+                rows as i32,
+                n_features as i32,
+                1,
+                kind,
+                0,
+                -1,
+                no_params.as_ptr(),
+                &mut out_len,
+                out.as_mut_ptr(),
+            )
+        })?;
+        out.truncate(out_len.max(0) as usize);
+        Ok(out)
     }
 
     /// Predictions for row-major `x` (scores for LambdaRank, probabilities for binary).
     pub fn predict(&self, x: &[f64], n_features: usize) -> Result<Vec<f64>> {
-        self.check_features(x, n_features)?;
-        self.booster
-            .predict(x, n_features as i32, true)
-            .map_err(lightgbm_error)
+        self.predict_kind(x, n_features, api::PREDICT_NORMAL, 1)
     }
 
     /// SHAP contributions: `n_features + 1` values per row (the last is the expected value).
     pub fn predict_contrib(&self, x: &[f64], n_features: usize) -> Result<Vec<f64>> {
-        self.check_features(x, n_features)?;
-        self.booster
-            .predict_contrib(x, n_features as i32, true)
-            .map_err(lightgbm_error)
+        self.predict_kind(x, n_features, api::PREDICT_CONTRIB, n_features + 1)
     }
 
     /// Importance of each feature: number of splits, or total gain.
     pub fn feature_importance(&self, gain: bool) -> Result<Vec<f64>> {
         let kind = if gain {
-            ImportanceType::Gain
+            api::IMPORTANCE_GAIN
         } else {
-            ImportanceType::Split
+            api::IMPORTANCE_SPLIT
         };
-        self.booster
-            .feature_importance(kind)
-            .map_err(lightgbm_error)
+        let mut out = vec![0.0f64; self.num_features];
+        // SAFETY: `out` has one slot per feature of the model.
+        self.booster.check(unsafe {
+            (self.booster.api.booster_feature_importance)(
+                self.booster.handle,
+                0,
+                kind,
+                out.as_mut_ptr(),
+            )
+        })?;
+        Ok(out)
     }
 }
