@@ -40,6 +40,15 @@ $(VENV)/.libclang: | $(BIN)/.installed
 
 setup: $(BIN)/.installed ## create .venv with the Python tools
 
+# The database tests start a throw-away PostgreSQL cluster: Debian's server package.
+$(VENV)/.postgresql: | $(BIN)/.installed
+	@if ! ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | grep -q .; then \
+	  echo "installing postgresql (the database tests start a local server)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql; \
+	fi
+	touch $@
+
 setup-static: setup $(VENV)/.libclang ## also libclang, for the crate's compiled-in LightGBM
 
 develop: setup ## build the Rust extension (release) into .venv
@@ -72,19 +81,19 @@ test-rust: setup-static ## cargo test: unit, rust-tests/ and doc tests (LightGBM
 	ECOMKIT_LIGHTGBM_LIB=$$($(BIN)/python -c 'import lightgbm.libpath as l; print(l._find_lib_path()[0])') \
 	  cargo test --quiet --release --features lightgbm-dynamic --test rust_tests lightgbm
 
-test-python: develop ## pytest: python-tests/, docstring examples, README and docs/
+test-python: develop $(VENV)/.postgresql ## pytest: python-tests/, docstring examples, README and docs/
 	$(BIN)/python -m pytest -q python-tests python/ecomkit README.md docs
 
 lint: setup-static ## cargo fmt --check, clippy -D warnings, ruff
 	cargo fmt --check
 	cargo clippy --quiet --release --all-targets --all-features -- -D warnings
-	$(BIN)/ruff check python python-tests benches .ci
-	$(BIN)/ruff format --check python python-tests benches .ci
+	$(BIN)/ruff check python python-tests benches .ci examples
+	$(BIN)/ruff format --check python python-tests benches .ci examples
 
 format: setup ## apply cargo fmt and ruff format
 	cargo fmt
-	$(BIN)/ruff format python python-tests benches .ci
-	$(BIN)/ruff check --fix python python-tests benches .ci
+	$(BIN)/ruff format python python-tests benches .ci examples
+	$(BIN)/ruff check --fix python python-tests benches .ci examples
 
 bench: develop ## time ecomkit against pandas / polars (benches/compare.py)
 	$(BIN)/python benches/compare.py

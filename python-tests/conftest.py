@@ -54,3 +54,15 @@ def outputs_for_thread_counts(script: str, threads: tuple[str, ...] = ("1", "2",
         )
         outputs.add(result.stdout.strip())
     return outputs
+
+
+@pytest.fixture(scope="session")
+def postgres_uri():
+    """The URI of a real PostgreSQL server started for this test session (stopped at the
+    end); skipped where PostgreSQL is not installed (the Makefile installs it)."""
+    from services import postgres
+
+    if postgres.binaries() is None:
+        pytest.skip("PostgreSQL is not installed here (make test installs it)")
+    with postgres.server() as uri:
+        yield uri

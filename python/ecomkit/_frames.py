@@ -292,3 +292,25 @@ def to_arrow_array(values: Any, argument: str) -> Any:
         raise InvalidTypeError(
             f"{argument}: expected an array of group keys (ints or strings): {exc}"
         ) from None
+
+
+def latest_rows(table: Any, by: list[str], time: str) -> Any:
+    """Each entity's latest row of an Arrow table: the row with the greatest ``time`` per
+    combination of the ``by`` columns (the last of equal times in input order; null keys
+    form a group of their own), in the order of the sorted keys."""
+    import pyarrow.compute as pc
+
+    require_columns(table.column_names, [*by, time], "latest_per")
+    keys = [(name, "ascending") for name in (*by, time)]
+    ordered = table.take(pc.sort_indices(table, sort_keys=keys))
+    n = ordered.num_rows
+    last = np.ones(n, dtype=bool)
+    if n > 1:
+        same = np.ones(n - 1, dtype=bool)
+        for name in by:
+            after, before = ordered[name].slice(1), ordered[name].slice(0, n - 1)
+            equal = pc.or_kleene(pc.equal(after, before),
+                                 pc.and_(pc.is_null(after), pc.is_null(before)))  # fmt: skip
+            same &= pc.fill_null(equal, False).to_numpy(zero_copy_only=False)
+        last[:-1] = ~same
+    return ordered.filter(pa.array(last))

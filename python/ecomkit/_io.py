@@ -1,8 +1,15 @@
-"""Reading inputs and writing outputs atomically.
+"""Reading inputs and writing outputs atomically: files, and database tables.
 
-Every output is written to a temporary file in the target's folder and renamed over the
-target only when complete, so a failed run leaves no half-written file and never clobbers
-the previous good output.
+Every output file is written to a temporary file in the target's folder and renamed over
+the target only when complete, so a failed run leaves no half-written file and never
+clobbers the previous good output.
+
+A database table is named by a URI and a table after ``#``:
+``postgresql://user:password@host:5432/db#table`` or ``sqlite:///relative.db#table`` /
+``sqlite:////absolute/path.db#table``. Tables are read and written through ADBC (Arrow in,
+Arrow out; ``adbc-driver-postgresql``, ``adbc-driver-sqlite``, the ``ecomkit[db]`` extra).
+A write loads a staging table and then, in one transaction, drops the old table and renames
+the staging table over it: a failed run leaves the previous table as it was.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from . import _database
 from .errors import InvalidValueError
 
 TABLE_FORMATS = (".parquet", ".csv", ".feather", ".arrow")
@@ -30,7 +38,10 @@ def _format(path: Path, argument: str) -> str:
 
 
 def read_table(path: str | Path, argument: str = "input") -> pa.Table:
-    """A Parquet, CSV or Feather file as a pyarrow Table."""
+    """A Parquet, CSV or Feather file, or a database table (``URI#table``), as a pyarrow
+    Table."""
+    if _database.named(path):
+        return _database.read(str(path), argument)
     path = Path(path)
     suffix = _format(path, argument)
     if not path.is_file():
@@ -70,8 +81,11 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_table(frame: Any, path: str | Path, argument: str = "output") -> Path:
-    """Write a pandas/polars/pyarrow frame as Parquet, CSV or Feather, atomically."""
+def write_table(frame: Any, path: str | Path, argument: str = "output") -> Any:
+    """Write a pandas/polars/pyarrow frame as Parquet, CSV or Feather, or into a database
+    table (``URI#table``), atomically. Returns the path (or the URI)."""
+    if _database.named(path):
+        return _database.write(_as_arrow(frame), str(path), argument)
     path = Path(path)
     suffix = _format(path, argument)
     table = _as_arrow(frame)

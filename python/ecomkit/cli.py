@@ -48,12 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--top-n", type=int, default=10)
 
-    generate = steps.add_parser("generate", help="write synthetic asin_daily data to a file")
+    generate = steps.add_parser("generate", help="write a built-in synthetic data set")
     generate.add_argument("output", help="output file (.parquet, .csv, .feather)")
-    generate.add_argument("--n-asins", type=int, default=2000)
-    generate.add_argument("--n-days", type=int, default=120)
+    generate.add_argument("--dataset", default="asin_daily",
+                          choices=["asin_daily", "clickstream", "experiment_units", "ranking"],
+                          help="which data set (asin_daily)")  # fmt: skip
+    generate.add_argument("--n-asins", type=int, default=2000, help="asin_daily, ranking")
+    generate.add_argument("--n-days", type=int, default=120, help="all but experiment_units")
+    generate.add_argument("--n-users", type=int, default=10_000,
+                          help="clickstream, experiment_units")  # fmt: skip
     generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--start", default="2024-01-01")
+    generate.add_argument("--start", default="2024-01-01", help="first day")
+    generate.add_argument("--lift", type=float, default=0.05, help="experiment_units' true lift")
 
     score = steps.add_parser("score", help="explosive score per group")
     score.add_argument("input", help="input file (.parquet, .csv, .feather)")
@@ -65,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--zero-mad", choices=["mean_ad", "zero"])
     score.add_argument("--config", help="settings file (.toml/.yaml) with a [score] section")
     score.add_argument("--group-stats", help="also write the per-group median/MAD table here")
+    score.add_argument(
+        "--latest-per", type=_names, help="score each entity's latest row only: entity columns"
+    )
+    score.add_argument("--time", help="time column that orders rows for --latest-per (date)")
 
     features = steps.add_parser("features", help="ASIN rolling features (trend, volatility, ...)")
     features.add_argument("input", help="daily ASIN rows (.parquet, .csv, .feather)")
@@ -160,10 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             summary = datasets.run(
                 args.output,
+                dataset=args.dataset,
                 n_asins=args.n_asins,
                 n_days=args.n_days,
+                n_users=args.n_users,
                 seed=args.seed,
                 start=args.start,
+                lift=args.lift,
             )
         elif args.step == "features":
             from . import features
@@ -249,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 zero_mad=args.zero_mad,
                 config=args.config,
                 group_stats_output=args.group_stats,
+                latest_per=args.latest_per,
+                time=args.time,
             )
     except (EcomkitError, TypeError, ValueError) as exc:
         print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)

@@ -171,22 +171,72 @@ def load_svmlight(path: str | Path) -> Svmlight:
     )
 
 
+def ranking(n_asins: int, n_days: int, seed: int = 0, *, backend: str = "pandas") -> Any:
+    """Products of ``asin_daily(n_asins, n_days, seed)`` at their latest day as a learning-to-
+    rank task: one query per site × category (``group``), ``label`` 1 for the products
+    generated to explode (``exploding_asins``) and 0 for the rest, the ASIN features of
+    :func:`ecomkit.features.asin_daily_features`, ``log_bsr``, and the demo's
+    ``explosive_score`` (with its ``z_*`` columns and ``rank``) as the baseline to beat.
+
+    >>> from ecomkit.datasets import ranking
+    >>> task = ranking(200, 40, seed=1, backend="pyarrow")
+    >>> task.num_rows, sorted(set(task["label"].to_pylist()))
+    (200, [0, 1])
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .demo import BY, WEIGHTS, latest_features
+    from .score import explosive_score
+
+    _check.choice(backend, "backend", _frames.KINDS)
+    snapshot = latest_features(asin_daily(n_asins, n_days, seed, backend="pyarrow"))
+    scored = explosive_score(snapshot, WEIGHTS, BY, clip=10.0)
+    exploding = pa.array(list(exploding_asins(n_asins, n_days, seed)), pa.string())
+    label = pc.is_in(scored["asin"], value_set=exploding).cast(pa.int64())
+    group = pc.binary_join_element_wise(scored["site"], scored["category"], " / ")
+    log_bsr = pc.ln(scored["bsr"].cast(pa.float64()))
+    table = scored.append_column("label", label).append_column("group", group)
+    return _frames.from_arrow(table.append_column("log_bsr", log_bsr), backend)
+
+
+#: The data sets ``ecomkit generate --dataset`` writes, and the sizes each one reads.
+DATASETS = ("asin_daily", "clickstream", "experiment_units", "ranking")
+
+
 def run(
     output: str | Path,
     *,
+    dataset: str = "asin_daily",
     n_asins: int = 2000,
     n_days: int = 120,
+    n_users: int = 10_000,
     seed: int = 0,
     start: str = "2024-01-01",
+    lift: float = 0.05,
 ) -> dict[str, Any]:
-    """The ``ecomkit generate`` step: write ``asin_daily`` data to a file, atomically.
+    """The ``ecomkit generate`` step: write one built-in data set to a file (or database
+    table), atomically. ``dataset`` is ``"asin_daily"`` (``n_asins``, ``n_days``,
+    ``start``), ``"clickstream"`` (``n_users``, ``n_days``, ``start``),
+    ``"experiment_units"`` (``n_users``, ``lift``) or ``"ranking"`` (``n_asins``,
+    ``n_days``); every one takes ``seed``.
 
     >>> import pathlib, tempfile
     >>> from ecomkit import datasets
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.csv"
     >>> datasets.run(path, n_asins=3, n_days=5, seed=1)["rows"] == len(asin_daily(3, 5, 1))
     True
+    >>> datasets.run(path, dataset="clickstream", n_users=20, n_days=2)["dataset"]
+    'clickstream'
     """
-    table = asin_daily(n_asins, n_days, seed, start=start, backend="pyarrow")
+    _check.choice(dataset, "dataset", DATASETS)
+    if dataset == "asin_daily":
+        table = asin_daily(n_asins, n_days, seed, start=start, backend="pyarrow")
+    elif dataset == "clickstream":
+        table = clickstream(n_users, n_days, seed, start=start, backend="pyarrow")
+    elif dataset == "experiment_units":
+        table = experiment_units(n_users, seed, lift=lift, backend="pyarrow")
+    else:
+        table = ranking(n_asins, n_days, seed, backend="pyarrow")
     _io.write_table(table, output)
-    return {"output": str(output), "rows": table.num_rows}
+    return {"output": str(output), "dataset": dataset, "rows": table.num_rows}

@@ -102,7 +102,7 @@ def run(
             f"{row['explosive_score']:.2f} |"
         )
     lines.append("")
-    ranking = _ranking_step(out, scored, n_asins, n_days, seed)
+    ranking = _ranking_step(out, n_asins, n_days, seed)
     paths.update(ranking.pop("files"))
     lines += ranking.pop("lines")
     experiment = _experiment_step(out, seed)
@@ -141,25 +141,12 @@ RANK_FEATURES = [
 ]
 
 
-def _rank_frame(scored: pa.Table, n_asins: int, n_days: int, seed: int) -> Any:
-    """Scored snapshot as pandas with the label (generated to explode) and model features."""
-    df = scored.to_pandas()
-    df["label"] = df["asin"].isin(set(datasets.exploding_asins(n_asins, n_days, seed))).astype(int)
-    df["group"] = df["site"] + " / " + df["category"]
-    df["log_bsr"] = np.log(df["bsr"].astype(float))
-    return df
-
-
-def _ranking_step(out: Path, scored: pa.Table, n_asins: int, n_days: int, seed: int) -> dict:
+def _ranking_step(out: Path, n_asins: int, n_days: int, seed: int) -> dict:
     """LambdaRank trained on another seed's products, evaluated on this one's, against the
     explosive score as the baseline → ``rank/`` artefacts and a lift-curve plot."""
     started = time.perf_counter()
-    other = explosive_score(
-        latest_features(datasets.asin_daily(n_asins, n_days, seed + 1, backend="pyarrow")),
-        WEIGHTS, BY, clip=10.0,
-    )  # fmt: skip
-    train = _rank_frame(other, n_asins, n_days, seed + 1)
-    test = _rank_frame(scored, n_asins, n_days, seed)
+    train = datasets.ranking(n_asins, n_days, seed + 1, backend="pandas")
+    test = datasets.ranking(n_asins, n_days, seed, backend="pandas")
     params = {"learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20, "seed": seed,
               "num_threads": 2, "lambdarank_truncation_level": 20}  # fmt: skip
     model = rank.train_lambdarank(train[RANK_FEATURES], train["label"], params=params,
