@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-static develop demo test test-rust test-python test-wheel lint format \
+.PHONY: help setup setup-static develop demo test test-rust test-python test-wheel test-airflow \
+	lint format \
 	bench bench-rust wheel sdist clean
 
 help: ## list the targets
@@ -64,6 +65,21 @@ sdist: setup ## build the source distribution into dist/
 	$(BIN)/maturin sdist --out dist
 	@ls -1 dist/ecomkit-*.tar.gz
 
+# Apache Airflow in a virtualenv of its own, with the wheel and the database drivers (as an
+# Airflow worker would have them); the DAG test runs there against a local PostgreSQL.
+AIRFLOW_VENV := .venv-airflow
+$(AIRFLOW_VENV)/.installed:
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet "apache-airflow==2.11.*" \
+	  adbc-driver-postgresql adbc-driver-sqlite
+	touch $@
+
+test-airflow: wheel $(AIRFLOW_VENV)/.installed $(VENV)/.postgresql ## run the Airflow DAG on PostgreSQL
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet dist/ecomkit-*.whl
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/ecomkit-*.whl
+	ECOMKIT_AIRFLOW_VENV=$(CURDIR)/$(AIRFLOW_VENV) $(BIN)/python -m pytest -q python-tests/test_airflow.py
+
 test-wheel: wheel ## install the wheel in a fresh venv without Rust, run the smoke script
 	bash .ci/smoke-wheel dist/ecomkit-*.whl
 
@@ -71,7 +87,7 @@ demo: develop ## run the main job on built-in data; artefacts in ./ecomkit-demo/
 	$(BIN)/ecomkit demo --out ecomkit-demo
 	@echo "artefacts:"; ls -1 ecomkit-demo
 
-test: develop lint test-rust test-python test-wheel ## lint, the Rust and Python tests, the wheel
+test: develop lint test-rust test-python test-wheel test-airflow ## lint, every test, the wheel, the DAG
 
 # LightGBM's Rust tests run twice: against the LightGBM compiled in (feature `lightgbm`) and
 # against the lib_lightgbm of LightGBM's wheel in .venv (feature `lightgbm-dynamic`).
@@ -103,4 +119,4 @@ bench-rust: ## criterion benchmarks of the Rust kernels
 
 clean: ## remove build outputs, .venv and demo artefacts
 	cargo clean
-	rm -rf $(VENV) ecomkit-demo dist python/ecomkit/*.so
+	rm -rf $(VENV) $(AIRFLOW_VENV) ecomkit-demo dist python/ecomkit/*.so

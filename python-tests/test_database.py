@@ -104,3 +104,11 @@ def test_pipeline_steps_read_and_write_tables(postgres_uri, tmp_path):
     on_disk = tmp_path / "features.parquet"
     features.run_asin_features(f"{postgres_uri}#asin_daily", on_disk)
     assert _io.read_table(on_disk).equals(_io.read_table(f"{postgres_uri}#features_daily"))
+
+
+def test_command_summaries_mask_the_database_password(postgres_uri, capsys):
+    from ecomkit import cli
+
+    assert cli.main(["generate", f"{postgres_uri}#tiny", "--n-asins", "2", "--n-days", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "ecomkit-test" not in printed and "postgres:***@" in printed

@@ -39,3 +39,18 @@ pub mod score;
 mod python;
 
 pub use error::{EcomkitError, Result};
+
+/// The arrow-rs crates ecomkit's API takes and returns (`RecordBatch`, arrays, schemas), at
+/// the version ecomkit is built with: use these rather than adding `arrow-array` yourself,
+/// so the types always match (`cargo add arrow-array` may pick a newer major version).
+pub mod arrow {
+    pub use arrow_array as array;
+    pub use arrow_array::RecordBatch;
+    pub use arrow_buffer as buffer;
+    pub use arrow_schema as schema;
+}
+
+/// README's Rust example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

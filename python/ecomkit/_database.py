@@ -43,6 +43,16 @@ def _redacted(uri: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def redacted(value: Any) -> Any:
+    """`value` (a summary: dicts, lists, strings) with the password of every database URI in
+    it masked, for logs."""
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    return _redacted(value) if named(value) else value
+
+
 def _split(location: str, argument: str) -> tuple[str, str, str]:
     """(scheme, uri, table) of ``uri#table``."""
     uri, _, table = location.partition("#")

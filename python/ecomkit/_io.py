@@ -28,6 +28,18 @@ from .errors import InvalidValueError
 TABLE_FORMATS = (".parquet", ".csv", ".feather", ".arrow")
 
 
+def pipeline_step(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Mark a ``run(...)`` helper: its summary, which Airflow logs and keeps as an XCom,
+    shows every database URI with its password masked."""
+    import functools
+
+    @functools.wraps(run)
+    def step(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        return _database.redacted(run(*args, **kwargs))
+
+    return step
+
+
 def _format(path: Path, argument: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:

@@ -1148,6 +1148,7 @@ def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarr
 # --- Pipeline steps (CLI: ``ecomkit assign`` and ``ecomkit uplift``) ----------------------
 
 
+@_io.pipeline_step
 def run_assign(
     input: str | Path,
     output: str | Path,
@@ -1217,6 +1218,7 @@ def run_assign(
     return summary
 
 
+@_io.pipeline_step
 def run_uplift(
     input: str | Path,
     output_dir: str | Path,

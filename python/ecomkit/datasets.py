@@ -204,6 +204,7 @@ def ranking(n_asins: int, n_days: int, seed: int = 0, *, backend: str = "pandas"
 DATASETS = ("asin_daily", "clickstream", "experiment_units", "ranking")
 
 
+@_io.pipeline_step
 def run(
     output: str | Path,
     *,

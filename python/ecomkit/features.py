@@ -462,6 +462,7 @@ class SessionState:
         return self._state.current()
 
 
+@_io.pipeline_step
 def run_asin_features(
     input: str | Path,
     output: str | Path,
@@ -502,6 +503,7 @@ def run_asin_features(
     }
 
 
+@_io.pipeline_step
 def run_sessions(
     input: str | Path,
     output: str | Path,

@@ -281,6 +281,23 @@ def ranking_report(
        k  ndcg  precision  recall  map  mrr  hit_rate  baseline_recall  lift
     0  1   1.0        1.0     1.0  1.0  1.0       1.0              0.0   inf
     """
+    pd = _frames.require("pandas", "ranking_report")
+    rows, curve = _report_columns(frame, group, label, score, k, baseline, fractions)
+    report = pd.DataFrame(rows)
+    report.attrs["lift_curve"] = pd.DataFrame(curve)
+    return report
+
+
+def _report_columns(
+    frame: Any,
+    group: str,
+    label: str,
+    score: str,
+    k: Sequence[int],
+    baseline: str | None,
+    fractions: Sequence[float] | None,
+) -> tuple[dict[str, list[Any]], dict[str, list[float]]]:
+    """:func:`ranking_report`'s columns and its lift curve's, as dicts of lists."""
     names = [group, label, score] + ([baseline] if baseline else [])
     cols = _columns(frame, names)
     labels = _frames.to_float64(cols[label], "label")
@@ -291,18 +308,14 @@ def ranking_report(
     all_means = ranking_metrics(labels, scores, keys, cuts)
     for metric in ALL_METRICS:
         rows[NAMES[metric]] = [all_means[metric][c] for c in cuts]
-    import pandas as pd
-
     if baseline:
         base = _frames.to_float64(cols[baseline], "baseline")
         base_recall = _ranking("recall", labels, base, keys, cuts)
         rows["baseline_recall"] = [base_recall[c] for c in cuts]
         rows["lift"] = [_lift(m, b) for m, b in zip(rows["recall"], rows["baseline_recall"],
                                                      strict=True)]  # fmt: skip
-    curve = lift_curve(labels, scores, keys, None if not baseline else base, fractions=fractions)
-    report = pd.DataFrame(rows)
-    report.attrs["lift_curve"] = curve
-    return report
+    curve = _lift_curve_columns(labels, scores, keys, base if baseline else None, fractions)
+    return rows, curve
 
 
 def _lift(model: float, base: float) -> float:
@@ -323,8 +336,14 @@ def lift_curve(
     model and optionally a baseline score, and their ratio, at each fraction (deciles by
     default). Groups without a relevant item are left out (their recall is undefined). A
     pandas DataFrame."""
-    import pandas as pd
+    pd = _frames.require("pandas", "lift_curve")
+    return pd.DataFrame(_lift_curve_columns(labels, scores, groups, baseline, fractions))
 
+
+def _lift_curve_columns(
+    labels: Any, scores: Any, groups: Any, baseline: Any, fractions: Sequence[float] | None
+) -> dict[str, list[float]]:
+    """:func:`lift_curve`'s columns."""
     fractions = [0.1 * i for i in range(1, 11)] if fractions is None else list(fractions)
     if not fractions or any(not 0 < f <= 1 for f in fractions):
         raise InvalidValueError("fractions: expected fractions in (0, 1]")
@@ -362,7 +381,7 @@ def lift_curve(
         out["baseline_recall"] = curve(baseline)
         out["lift"] = [_lift(m, b) for m, b in zip(out["recall"], out["baseline_recall"],
                                                     strict=True)]  # fmt: skip
-    return pd.DataFrame(out)
+    return out
 
 
 # --- Classification and calibration ----------------------------------------------------------

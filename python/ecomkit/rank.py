@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _check, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
@@ -73,12 +74,15 @@ def _group_sizes(group: Any, group_ids: Any, n_rows: int, argument: str) -> tupl
             )
         return np.ascontiguousarray(sizes, dtype=np.int32), None
     if group_ids is not None:
-        ids = pa.array(_frames.to_arrow_array(group_ids, "group_ids")).to_pandas()
+        ids = pa.array(_frames.to_arrow_array(group_ids, "group_ids"))
+        if isinstance(ids, pa.ChunkedArray):
+            ids = ids.combine_chunks()
         if len(ids) != n_rows:
             raise InvalidValueError(f"group_ids: expected length {n_rows}, got {len(ids)}")
-        import pandas as pd
-
-        codes, _ = pd.factorize(ids)
+        if ids.null_count:
+            raise InvalidValueError(f"group_ids: {ids.null_count} missing values; expected none")
+        # Codes in order of first appearance, as pandas.factorize numbers them.
+        codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
         order = np.argsort(codes, kind="stable")  # rows of a query together, in input order
         return np.bincount(codes).astype(np.int32), order
     return None, None
@@ -241,10 +245,11 @@ def train_binary(
 def _load(path: str | Path, label_col: str, group_col: str, feature_cols: Any,
           baseline: str | None) -> dict[str, Any]:  # fmt: skip
     """Features, labels, group ids (and a baseline score) from a table or a LibSVM file."""
+    from . import _database
     from .datasets import load_svmlight
 
-    path = Path(path)
-    if path.suffix.lower() not in (".parquet", ".csv", ".feather", ".arrow", ".ipc"):
+    if not _database.named(path) and Path(path).suffix.lower() not in _io.TABLE_FORMATS:
+        path = Path(path)
         data = load_svmlight(path)
         if data.group is None:
             raise InvalidValueError(f"input: {path} has no .query file of group sizes beside it")
@@ -275,6 +280,7 @@ def _load(path: str | Path, label_col: str, group_col: str, feature_cols: Any,
     }
 
 
+@_io.pipeline_step
 def run(
     train: str | Path,
     output_dir: str | Path,
@@ -298,7 +304,7 @@ def run(
     recall, baseline recall and lift at each k). Settings fall back to the ``[rank]``
     section of ``config``.
     """
-    from .metrics import ranking_report
+    from . import metrics
 
     started = time.perf_counter()
     settings = load_section(config, "rank")
@@ -321,44 +327,42 @@ def run(
         early_stopping_rounds=stopping if valid else None,
     )  # fmt: skip
     scores = model.predict(eval_data["X"])
-    import pandas as pd
-
-    frame = pd.DataFrame({"group": pa.array(eval_data["groups"]).to_pandas()
-                          if not isinstance(eval_data["groups"], np.ndarray)
-                          else eval_data["groups"],
-                          "label": eval_data["y"], "score": scores})  # fmt: skip
+    columns = {"group": eval_data["groups"], "label": eval_data["y"], "score": scores}
     if eval_data["baseline"] is not None:
-        frame["baseline"] = eval_data["baseline"]
-    report = ranking_report(frame, "group", "label", "score", k=cuts,
-                            baseline="baseline" if baseline else None)  # fmt: skip
-    per_k = report[["k", "recall"] + (["baseline_recall", "lift"] if baseline else [])]
+        columns["baseline"] = eval_data["baseline"]
+    frame = pa.table(columns)
+    report, curve = metrics._report_columns(frame, "group", "label", "score", cuts,
+                                            "baseline" if baseline else None, None)  # fmt: skip
+    per_k = {name: report[name] for name in ["k", "recall"] +
+             (["baseline_recall", "lift"] if baseline else [])}  # fmt: skip
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     def clean(value: Any) -> Any:
         return None if isinstance(value, float) and not math.isfinite(value) else value
 
-    def records(frame: Any) -> list[dict[str, Any]]:
-        return [{k: clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    def records(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+        return [{k: clean(v) for k, v in zip(columns, row, strict=True)}
+                for row in zip(*columns.values(), strict=True)]  # fmt: skip
 
     payload = {
         "metrics": {
             f"{col}@{row['k']}": clean(row[col])
-            for row in report.to_dict("records")
-            for col in report.columns
+            for row in records(report)
+            for col in report
             if col != "k"
         },
         "lift_curve": records(per_k),
-        "population_lift_curve": records(report.attrs["lift_curve"]),
+        "population_lift_curve": records(curve),
         "best_iteration": model.best_iteration,
-        "rows": len(frame),
-        "groups": int(frame["group"].nunique()),
+        "rows": frame.num_rows,
+        "groups": len(pc.unique(frame["group"])),
     }
     paths = {
         "model": str(model.save(out / "model.txt")),
         "metrics_json": str(_io.write_text(json.dumps(payload, indent=2), out / "metrics.json")),
-        "metrics_csv": str(_io.write_table(report, out / "metrics.csv")),
-        "lift_curve": str(_io.write_table(per_k, out / "lift_curve.csv")),
+        "metrics_csv": str(_io.write_table(pa.table(report), out / "metrics.csv")),
+        "lift_curve": str(_io.write_table(pa.table(per_k), out / "lift_curve.csv")),
     }
     return {**paths, "metrics": payload["metrics"],
             "seconds": round(time.perf_counter() - started, 3)}  # fmt: skip

@@ -188,6 +188,7 @@ def group_stats(
     return _frames.from_arrow(table, kind)
 
 
+@_io.pipeline_step
 def run(
     input: str | Path,
     output: str | Path,
