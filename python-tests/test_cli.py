@@ -101,6 +101,7 @@ def test_demo_writes_its_artefacts(tmp_path):
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
     assert names == [
         "group_stats.csv",
+        "group_stats.png",
         "rank",
         "scores.parquet",
         "sessions.parquet",
@@ -108,6 +109,7 @@ def test_demo_writes_its_artefacts(tmp_path):
         "top_candidates_20240229.csv",
         "uplift.csv",
         "uplift.md",
+        "uplift.png",
         "user_features.parquet",
     ]
     assert summary["exploding_found"] == summary["exploding_total"]
@@ -117,7 +119,8 @@ def test_demo_writes_its_artefacts(tmp_path):
     # The report recovers the known true lift of the synthetic experiment.
     assert summary["experiment"]["recovered"] == {"converted": True, "ctr": True}
     ranked = sorted(p.name for p in (tmp_path / "demo" / "rank").iterdir())
-    assert ranked == ["lift_curve.csv", "lift_curve.png", "metrics.csv", "model.txt"]
+    assert ranked == ["calibration.png", "lift_curve.csv", "lift_curve.png", "metrics.csv",
+                      "model.txt", "ranking_report.png"]  # fmt: skip
     assert 0 < summary["ranking"]["recall_at_10"] <= 1
 
 

@@ -1,5 +1,6 @@
 """Type stubs of the compiled core; use the wrappers in ecomkit.score, .abtest, .datasets."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -163,6 +164,7 @@ def lgbm_train(
     valid: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int32] | None]
     | None,
     early_stopping_rounds: int | None,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[str, int, list[str], list[list[float]]]: ...
 def lgbm_predict(
     model: str, x: npt.NDArray[np.float64], contrib: bool

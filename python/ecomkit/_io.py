@@ -22,10 +22,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import _database
+from . import _database, _progress
 from .errors import InvalidValueError
 
 TABLE_FORMATS = (".parquet", ".csv", ".feather", ".arrow")
+#: Inputs and outputs from this size on get progress lines (``--quiet`` silences them).
+LARGE = 64 * 2**20
 
 
 def pipeline_step(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -58,10 +60,21 @@ def read_table(path: str | Path, argument: str = "input") -> pa.Table:
     suffix = _format(path, argument)
     if not path.is_file():
         raise InvalidValueError(f"{argument}: no such file '{path}'")
+    size = path.stat().st_size
+    if size >= LARGE:
+        _progress.note(f"reading {path} ({size / 2**20:,.0f} MiB)")
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.read_table(path)
+        if size < LARGE:
+            return pq.read_table(path)
+        source = pq.ParquetFile(path)
+        progress = _progress.Progress(source.num_row_groups, f"reading {path.name} (row groups)")
+        groups = []
+        for index in range(source.num_row_groups):
+            groups.append(source.read_row_group(index))
+            progress(index + 1)
+        return pa.concat_tables(groups) if groups else source.schema_arrow.empty_table()
     if suffix == ".csv":
         import pyarrow.csv as pacsv
 
@@ -101,6 +114,9 @@ def write_table(frame: Any, path: str | Path, argument: str = "output") -> Any:
     path = Path(path)
     suffix = _format(path, argument)
     table = _as_arrow(frame)
+    if table.nbytes >= LARGE:
+        _progress.note(f"writing {table.num_rows:,} rows ({table.nbytes / 2**20:,.0f} MiB) "
+                       f"to {path}")  # fmt: skip
 
     def write(tmp: Path) -> None:
         if suffix == ".parquet":

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _ecomkit, _frames, _io
+from . import _check, _display, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
 from .settings import load_section
 
@@ -591,6 +591,13 @@ class UpliftReport:
             lines += [f"- {n}" for n in notes]
         return "\n".join(lines) + "\n"
 
+    def plot(self, path: str | Path | None = None, *, title: str | None = None) -> Any:
+        """Each metric's relative lift with its confidence interval. Returns the matplotlib
+        Figure; with ``path``, also writes a PNG. Needs ``ecomkit[plot]``."""
+        from . import plots
+
+        return plots.uplift(self, path, title=title)
+
     def _repr_html_(self) -> str:
         import html
 
@@ -670,6 +677,22 @@ class ExperimentAggregates:
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
+
+    def _fields(self) -> list[tuple[str, Any]]:
+        state = self.to_dict()
+        units = [sum(row) for row in zip(*state["units"], strict=True)] if state["units"] else []
+        return [
+            ("variants", self.variants),
+            ("units", dict(zip(self.variants, (int(u) for u in units), strict=False))),
+            ("metrics", [metric[0] for metric in state["metrics"]]),
+            ("segments", [s for s in self.segments if s] or None),
+        ]
+
+    def __repr__(self) -> str:
+        return _display.text("ExperimentAggregates", self._fields())
+
+    def _repr_html_(self) -> str:
+        return _display.table("ExperimentAggregates", self._fields())
 
     @property
     def variants(self) -> list[str]:
@@ -918,6 +941,13 @@ class UpliftEvaluator:
         self.correction = _check.choice(correction, "correction", CORRECTIONS)
         self.expected_weights = expected_weights
         self._aggregates: ExperimentAggregates | None = None
+
+    def __repr__(self) -> str:
+        return _display.text("UpliftEvaluator", [
+            ("control_variant", self.control_variant), ("variant_col", self.variant_col),
+            ("metrics", self.metrics), ("covariates", self.covariates), ("alpha", self.alpha),
+            ("correction", self.correction), ("aggregates", self._aggregates),
+        ])  # fmt: skip
 
     def _aggregate(self, frame: Any) -> ExperimentAggregates:
         if self.metrics is None:

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .errors import EcomkitError
@@ -38,17 +39,23 @@ def _names(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecomkit", description=__doc__.split("\n\n")[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true",
+                        help="no progress on stderr (LightGBM rounds, large files)")  # fmt: skip
     parser.add_argument("--version", action="version", version=f"ecomkit {__version__}")
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
 
-    demo = steps.add_parser("demo", help="run the main job end to end on built-in data")
+    def step(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return steps.add_parser(name, parents=[common], **kwargs)
+
+    demo = step("demo", help="run the main job end to end on built-in data")
     demo.add_argument("--out", default="ecomkit-demo", help="output folder (ecomkit-demo)")
     demo.add_argument("--n-asins", type=int, default=5000)
     demo.add_argument("--n-days", type=int, default=120)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--top-n", type=int, default=10)
 
-    generate = steps.add_parser("generate", help="write a built-in synthetic data set")
+    generate = step("generate", help="write a built-in synthetic data set")
     generate.add_argument("output", help="output file (.parquet, .csv, .feather)")
     generate.add_argument("--dataset", default="asin_daily",
                           choices=["asin_daily", "clickstream", "experiment_units", "ranking"],
@@ -61,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--start", default="2024-01-01", help="first day")
     generate.add_argument("--lift", type=float, default=0.05, help="experiment_units' true lift")
 
-    score = steps.add_parser("score", help="explosive score per group")
+    score = step("score", help="explosive score per group")
     score.add_argument("input", help="input file (.parquet, .csv, .feather)")
     score.add_argument("--output", required=True, help="output file")
     score.add_argument("--weights", type=_weights, help="feature=weight,... (e.g. bsr=-1)")
@@ -76,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--time", help="time column that orders rows for --latest-per (date)")
 
-    features = steps.add_parser("features", help="ASIN rolling features (trend, volatility, ...)")
+    features = step("features", help="ASIN rolling features (trend, volatility, ...)")
     features.add_argument("input", help="daily ASIN rows (.parquet, .csv, .feather)")
     features.add_argument("--output", required=True, help="output file: input + feature columns")
     features.add_argument("--windows", type=_names, help="windows, comma separated (7d,30d)")
@@ -84,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     features.add_argument("--time", help="date column (date)")
     features.add_argument("--config", help="settings file with a [features] section")
 
-    sessions = steps.add_parser("sessions", help="sessionize click streams, session features")
+    sessions = step("sessions", help="sessionize click streams, session features")
     sessions.add_argument("input", help="events (RetailRocket columns by default)")
     sessions.add_argument("--output", required=True, help="one row per session")
     sessions.add_argument("--events-output", help="also write the events with session columns")
@@ -97,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--item-col", help="item column (itemid)")
     sessions.add_argument("--config", help="settings file with a [sessions] section")
 
-    assign = steps.add_parser("assign", help="assign ids to experiment variants (GrowthBook)")
+    assign = step("assign", help="assign ids to experiment variants (GrowthBook)")
     assign.add_argument("input", help="input file with an id column (.parquet, .csv, .feather)")
     assign.add_argument("--output", required=True, help="output file: input + a variant column")
     assign.add_argument("--experiment", help="experiment key (also the hash seed)")
@@ -107,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--category-col", help="category column for per-category weights")
     assign.add_argument("--config", help="settings file with a [split] section")
 
-    uplift = steps.add_parser("uplift", help="uplift report of an experiment")
+    uplift = step("uplift", help="uplift report of an experiment")
     uplift.add_argument("input", help="summary frame, or unit rows with --metrics")
     uplift.add_argument("--output-dir", required=True, help="folder for uplift.{csv,md,json}")
     uplift.add_argument("--control", help="control variant (control)")
@@ -118,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     uplift.add_argument("--correction", choices=["holm", "bh"])
     uplift.add_argument("--config", help="settings file with an [uplift] section")
 
-    rank = steps.add_parser("train-rank", help="train LambdaRank (LightGBM), write metrics")
+    rank = step("train-rank", help="train LambdaRank (LightGBM), write metrics")
     rank.add_argument("train", help="training table (.parquet/.csv/.feather) or LibSVM file")
     rank.add_argument("--output-dir", required=True, help="folder for model and metrics")
     rank.add_argument("--valid", help="evaluation data (default: the training data)")
@@ -154,6 +161,9 @@ def _floats(text: str) -> list[float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from . import _progress
+
+    _progress.QUIET = args.quiet
     try:
         if args.step == "demo":
             from . import demo

@@ -175,8 +175,9 @@ def ranking(n_asins: int, n_days: int, seed: int = 0, *, backend: str = "pandas"
     """Products of ``asin_daily(n_asins, n_days, seed)`` at their latest day as a learning-to-
     rank task: one query per site × category (``group``), ``label`` 1 for the products
     generated to explode (``exploding_asins``) and 0 for the rest, the ASIN features of
-    :func:`ecomkit.features.asin_daily_features`, ``log_bsr``, and the demo's
-    ``explosive_score`` (with its ``z_*`` columns and ``rank``) as the baseline to beat.
+    :func:`ecomkit.features.asin_daily_features`, ``log_bsr``, and two baselines to beat:
+    ``popularity`` (minus the best-seller rank: the best sellers first) and the demo's
+    ``explosive_score`` (with its ``z_*`` columns and ``rank``).
 
     >>> from ecomkit.datasets import ranking
     >>> task = ranking(200, 40, seed=1, backend="pyarrow")
@@ -195,9 +196,10 @@ def ranking(n_asins: int, n_days: int, seed: int = 0, *, backend: str = "pandas"
     exploding = pa.array(list(exploding_asins(n_asins, n_days, seed)), pa.string())
     label = pc.is_in(scored["asin"], value_set=exploding).cast(pa.int64())
     group = pc.binary_join_element_wise(scored["site"], scored["category"], " / ")
-    log_bsr = pc.ln(scored["bsr"].cast(pa.float64()))
+    bsr = scored["bsr"].cast(pa.float64())
     table = scored.append_column("label", label).append_column("group", group)
-    return _frames.from_arrow(table.append_column("log_bsr", log_bsr), backend)
+    table = table.append_column("log_bsr", pc.ln(bsr))
+    return _frames.from_arrow(table.append_column("popularity", pc.negate(bsr)), backend)
 
 
 #: The data sets ``ecomkit generate --dataset`` writes, and the sizes each one reads.

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from . import _io, abtest, datasets, metrics, rank
 from .features import asin_daily_features, session_features, user_features
-from .score import explosive_score, group_stats
+from .score import explosive_score, group_stats, plot_group_stats
 
 #: The demo's weights: a falling BSR and fast-arriving reviews make a product "explosive";
 #: a good listing helps a little.
@@ -56,8 +56,9 @@ def run(
     >>> out = pathlib.Path(tempfile.mkdtemp())
     >>> summary = demo.run(out, n_asins=300, n_days=40)
     >>> sorted(p.name for p in out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['group_stats.csv', 'rank', 'scores.parquet', 'sessions.parquet', 'summary.md',
-     'top_candidates_20240209.csv', 'uplift.csv', 'uplift.md', 'user_features.parquet']
+    ['group_stats.csv', 'group_stats.png', 'rank', 'scores.parquet', 'sessions.parquet',
+     'summary.md', 'top_candidates_20240209.csv', 'uplift.csv', 'uplift.md', 'uplift.png',
+     'user_features.parquet']
     """
     out = Path(out)
     started = time.perf_counter()
@@ -78,6 +79,10 @@ def run(
         "group_stats": _io.write_table(stats, out / "group_stats.csv"),
         "top_candidates": _io.write_table(top, out / f"top_candidates_{day:%Y%m%d}.csv"),
     }
+    stats_plot = _plot(lambda p: plot_group_stats(scored, BY, path=p, max_groups=16),
+                       out / "group_stats.png")  # fmt: skip
+    if stats_plot:
+        paths["group_stats_plot"] = stats_plot
     best = top.sort_by([("explosive_score", "descending")]).slice(0, 5)
     lines = [
         "# ecomkit demo: explosive score",
@@ -89,6 +94,7 @@ def run(
         f"- top {top_n} per group: {top.num_rows} candidates; "
         f"{len(found)} of the {len(truth)} products generated to explode are among them",
         f"- run time: {seconds:.2f} s",
+        *(["- ![explosive score per group](group_stats.png)"] if stats_plot else []),
         "",
         "## Five highest scores",
         "",
@@ -141,9 +147,19 @@ RANK_FEATURES = [
 ]
 
 
+def _plot(draw: Any, path: Path) -> Path | None:
+    """Draw one picture with `draw(path)`; None (and no file) without matplotlib."""
+    try:
+        draw(path)
+    except ImportError:  # matplotlib is an optional extra: the demo runs without pictures
+        return None
+    return path
+
+
 def _ranking_step(out: Path, n_asins: int, n_days: int, seed: int) -> dict:
-    """LambdaRank trained on another seed's products, evaluated on this one's, against the
-    explosive score as the baseline → ``rank/`` artefacts and a lift-curve plot."""
+    """LambdaRank trained on another seed's products, evaluated on this one's against the
+    naive baseline (popularity: the best sellers first) and the explosive score →
+    ``rank/`` artefacts, a ranking-report picture and a reliability diagram."""
     started = time.perf_counter()
     train = datasets.ranking(n_asins, n_days, seed + 1, backend="pandas")
     test = datasets.ranking(n_asins, n_days, seed, backend="pandas")
@@ -153,38 +169,48 @@ def _ranking_step(out: Path, n_asins: int, n_days: int, seed: int) -> dict:
                                   num_boost_round=100, group_ids=train["group"])  # fmt: skip
     test["model_score"] = model.predict(test[RANK_FEATURES])
     report = metrics.ranking_report(test, "group", "label", "model_score", k=(1, 3, 5, 10),
-                                    baseline="explosive_score")  # fmt: skip
+                                    baseline="popularity")  # fmt: skip
+    explosive = metrics.ranking_report(test, "group", "label", "explosive_score",
+                                       k=(10,))["recall"].iloc[0]  # fmt: skip
     folder = out / "rank"
     folder.mkdir(parents=True, exist_ok=True)
     curve = report.attrs["lift_curve"]
+    # A binary LightGBM on the same features: are its probabilities calibrated?
+    binary = rank.train_binary(train[RANK_FEATURES], train["label"], params={"seed": seed,
+                               "num_threads": 2}, num_boost_round=50)  # fmt: skip
+    reliability = metrics.calibration_curve(test["label"], binary.predict(test[RANK_FEATURES]),
+                                            n_bins=10, strategy="uniform")  # fmt: skip
     files = {
         "rank_model": model.save(folder / "model.txt"),
         "rank_metrics": _io.write_table(report, folder / "metrics.csv"),
         "rank_lift_curve": _io.write_table(curve, folder / "lift_curve.csv"),
     }
-    try:
-        files["rank_plot"] = (
-            metrics.plot_lift_curve(
-                curve, folder / "lift_curve.png", title="LambdaRank vs explosive score"
-            )
-            and folder / "lift_curve.png"
-        )
-    except ValueError:
-        pass  # matplotlib is not installed: no plot
+    pictures = {
+        "rank_plot": _plot(lambda p: metrics.plot_lift_curve(
+            curve, p, title="LambdaRank vs popularity"), folder / "lift_curve.png"),
+        "rank_report_plot": _plot(lambda p: metrics.plot_ranking_report(
+            report, p, title="LambdaRank vs popularity"), folder / "ranking_report.png"),
+        "calibration_plot": _plot(lambda p: metrics.plot_calibration(
+            reliability, p, title="Binary LightGBM: reliability"), folder / "calibration.png"),
+    }  # fmt: skip
+    files.update({name: path for name, path in pictures.items() if path is not None})
     at10 = report[report["k"] == 10].iloc[0]
     lines = [
-        "## Ranking: LambdaRank vs the explosive score",
+        "## Ranking: LambdaRank vs popularity and the explosive score",
         "",
-        f"- trained on `asin_daily(seed={seed + 1})` products (label: generated to explode), "
+        f"- trained on `ranking(seed={seed + 1})` products (label: generated to explode), "
         f"evaluated on this run's {len(test):,} products in {test['group'].nunique()} groups",
-        f"- recall@10: model {at10['recall']:.3f}, explosive score {at10['baseline_recall']:.3f}"
-        f" (lift {at10['lift']:.2f}); ndcg@10 {at10['ndcg']:.3f}",
+        f"- recall@10: model {at10['recall']:.3f}, popularity (best sellers first) "
+        f"{at10['baseline_recall']:.3f} (lift {at10['lift']:.2f}), explosive score "
+        f"{explosive:.3f}; ndcg@10 {at10['ndcg']:.3f}",
+        *(f"- ![{name}](rank/{path.name})" for name, path in pictures.items() if path),
         f"- files in `rank/`: {', '.join(Path(p).name for p in files.values())}",
         f"- run time: {time.perf_counter() - started:.2f} s",
         "",
     ]
     return {"files": files, "lines": lines, "recall_at_10": float(at10["recall"]),
-            "baseline_recall_at_10": float(at10["baseline_recall"])}  # fmt: skip
+            "baseline_recall_at_10": float(at10["baseline_recall"]),
+            "explosive_recall_at_10": float(explosive)}  # fmt: skip
 
 
 #: The true relative lift of the demo experiment.
@@ -241,6 +267,10 @@ def _experiment_step(out: Path, seed: int, n_users: int = 1_000_000) -> dict[str
         "uplift_csv": _io.write_table(report.to_arrow(), out / "uplift.csv"),
         "uplift_md": _io.write_text(report.to_markdown(), out / "uplift.md"),
     }
+    picture = _plot(lambda p: report.plot(p, title="Demo experiment: lift by metric"),
+                    out / "uplift.png")  # fmt: skip
+    if picture:
+        files["uplift_plot"] = picture
     rows = {r["metric"]: r for r in report.to_arrow().to_pylist()}
     recovered = {
         m: bool(rows[m]["rel_ci_low"] <= TRUE_LIFT <= rows[m]["rel_ci_high"])
@@ -263,6 +293,7 @@ def _experiment_step(out: Path, seed: int, n_users: int = 1_000_000) -> dict[str
         f"{rows['gmv_per_user']['variance_reduction']:.0%}",
         f"- sample-ratio check p = {report.srm_p_value:.3g}",
         f"- run time: {seconds:.2f} s",
+        *(["- ![lift by metric](uplift.png)"] if picture else []),
         "",
     ]
     return {"files": files, "lines": lines, "recovered": recovered,

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _check, _ecomkit, _frames, _io
+from . import _check, _display, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
 from .settings import load_section
 
@@ -444,6 +444,16 @@ class SessionState:
             time_zone,
             [view, cart, purchase],
         )
+        self._settings = [("timeout", timeout), ("max_duration", max_duration),
+                          ("time_zone", time_zone)]  # fmt: skip
+
+    def __repr__(self) -> str:
+        current = self.current()
+        session = None if current is None else {
+            key: current[key] for key in ("session_id", "n_events", "duration_seconds")
+            if key in current
+        }  # fmt: skip
+        return _display.text("SessionState", [*self._settings, ("open_session", session)])
 
     def update(self, time: Any, event: str | None, item: Any = None) -> dict[str, Any]:
         """Add one event (events must come in time order); its point-in-time features."""
@@ -790,6 +800,13 @@ class CategoricalEncoder:
     def __init__(self, *, min_frequency: int = 1) -> None:
         self.min_frequency = _check.positive_int(min_frequency, "min_frequency")
         self.categories_: list[str] | None = None
+
+    def __repr__(self) -> str:
+        categories = self.categories_
+        return _display.text("CategoricalEncoder", [
+            ("min_frequency", self.min_frequency),
+            ("n_categories", None if categories is None else len(categories)),
+        ])  # fmt: skip
 
     def fit(self, values: Any) -> CategoricalEncoder:
         import pandas as pd

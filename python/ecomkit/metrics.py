@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _ecomkit, _frames
+from . import _check, _display, _ecomkit, _frames
 from .errors import InvalidValueError
 
 __all__ = [
@@ -458,6 +458,12 @@ class IsotonicCalibrator:
         self.x_: list[float] | None = None
         self.y_: list[float] | None = None
 
+    def __repr__(self) -> str:
+        fitted = self.x_
+        return _display.text("IsotonicCalibrator",
+                             [("fitted", fitted is not None),
+                              ("steps", None if fitted is None else len(fitted))])  # fmt: skip
+
     def fit(self, scores: Any, y: Any, *, sample_weight: Any = None) -> IsotonicCalibrator:
         x = _frames.to_float64(scores, "scores")
         t = _frames.to_float64(y, "y")
@@ -511,29 +517,25 @@ def plot_lift_curve(curve: Any, path: str | Path | None = None, *, title: str | 
     """Plot a lift curve (the frame of :func:`lift_curve` or
     ``ranking_report(...).attrs["lift_curve"]``): recall of the model and of the baseline
     against the population fraction. Returns the matplotlib Figure; with ``path``, also
-    writes it there (PNG, atomically). Needs matplotlib (``pip install matplotlib``)."""
-    try:
-        import matplotlib
+    writes it there (PNG, atomically). Needs matplotlib (``pip install 'ecomkit[plot]'``)."""
+    from . import plots
 
-        matplotlib.use("Agg") if path is not None else None
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InvalidValueError(
-            "plot_lift_curve needs matplotlib: pip install matplotlib"
-        ) from None
-    from . import _io
+    return plots.lift_curve(curve, path, title=title)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(curve["fraction"], curve["recall"], marker="o", label="model")
-    if "baseline_recall" in curve:
-        ax.plot(curve["fraction"], curve["baseline_recall"], marker="s", label="baseline")
-    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
-    ax.set_xlabel("fraction of each group ranked")
-    ax.set_ylabel("mean recall")
-    ax.set_title(title or "Lift curve")
-    ax.legend()
-    fig.tight_layout()
-    if path is not None:
-        _io.atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-        plt.close(fig)
-    return fig
+
+def plot_ranking_report(report: Any, path: str | Path | None = None, *,
+                        title: str | None = None) -> Any:  # fmt: skip
+    """Plot a :func:`ranking_report`: its lift curve, and NDCG@k and recall@k (with the
+    baseline's recall) by k. Returns the Figure; with ``path``, also writes a PNG."""
+    from . import plots
+
+    return plots.ranking_report(report, path, title=title)
+
+
+def plot_calibration(curve: Any, path: str | Path | None = None, *,
+                     title: str | None = None) -> Any:  # fmt: skip
+    """A reliability diagram of :func:`calibration_curve`'s frame. Returns the Figure; with
+    ``path``, also writes a PNG."""
+    from . import plots
+
+    return plots.calibration(curve, path, title=title)

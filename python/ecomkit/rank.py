@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _check, _ecomkit, _frames, _io
+from . import _check, _display, _ecomkit, _frames, _io, _progress
 from .errors import InvalidTypeError, InvalidValueError
 from .settings import load_section
 
@@ -146,8 +146,21 @@ class Model:
             raise InvalidValueError(f"path: no such file '{path}'")
         return cls(path.read_text())
 
+    def _fields(self) -> list[tuple[str, Any]]:
+        head = self.model_text[:4000].splitlines()
+        pairs = (line.partition("=") for line in head)
+        info = {key: value for key, sep, value in pairs if sep and " " not in key}
+        return [("objective", info.get("objective")),
+                ("num_features", int(info["max_feature_idx"]) + 1
+                 if "max_feature_idx" in info else None),
+                ("trees", self.model_text.count("\nTree=")),
+                ("best_iteration", self.best_iteration)]  # fmt: skip
+
     def __repr__(self) -> str:
-        return f"Model(best_iteration={self.best_iteration})"
+        return _display.text("Model", self._fields())
+
+    def _repr_html_(self) -> str:
+        return _display.table("LightGBM model", self._fields())
 
 
 def _train(
@@ -160,6 +173,8 @@ def _train(
     num_boost_round: int,
     valid: Any,
     early_stopping_rounds: int | None,
+    verbose: bool | None,
+    what: str,
 ) -> Model:
     x = _matrix(X, "X")
     labels = _frames.to_float64(y, "y")
@@ -189,10 +204,12 @@ def _train(
         if vorder is not None:
             vx, vy = np.ascontiguousarray(vx[vorder]), np.ascontiguousarray(vy[vorder])
         valid_args = (vx, vy, vsizes)
+    progress = _progress.Progress(num_boost_round, f"training {what}", verbose=verbose)
     text, best, names, history = _lightgbm().lgbm_train(
         x, labels, sizes, _params_string(merged), num_boost_round, valid_args,
-        early_stopping_rounds,
+        early_stopping_rounds, progress if progress.on else None,
     )  # fmt: skip
+    progress.finish(len(history) or best)
     eval_history = {name: [row[i] for row in history] for i, name in enumerate(names)}
     return Model(text, best_iteration=best, eval_history=eval_history or None)
 
@@ -207,6 +224,7 @@ def train_lambdarank(
     group_ids: Any = None,
     valid: Any = None,
     early_stopping_rounds: int | None = None,
+    verbose: bool | None = None,
 ) -> Model:
     """Train a LambdaRank model, as ``lightgbm.train({"objective": "lambdarank", ...},
     lightgbm.Dataset(X, y, group=group), num_boost_round)``.
@@ -217,12 +235,13 @@ def train_lambdarank(
     data, parameters and seed give the same model and predictions as LightGBM's Python
     package. ``valid=(X, y, group)`` adds validation data; with ``early_stopping_rounds``,
     training stops when the first validation metric has not improved for that many rounds
-    and the model keeps the best iteration.
+    and the model keeps the best iteration. Progress of the rounds goes to stderr (a bar on a
+    terminal or in a notebook, a line every ~10% in logs); ``verbose=False`` silences it.
     """
     if group is None and group_ids is None:
         raise InvalidValueError("group: LambdaRank needs query groups (group sizes or group_ids)")
     return _train(LAMBDARANK_DEFAULTS, X, y, group, group_ids, params, num_boost_round, valid,
-                  early_stopping_rounds)  # fmt: skip
+                  early_stopping_rounds, verbose, "LambdaRank")  # fmt: skip
 
 
 def train_binary(
@@ -233,10 +252,12 @@ def train_binary(
     *,
     valid: Any = None,
     early_stopping_rounds: int | None = None,
+    verbose: bool | None = None,
 ) -> Model:
-    """Train a binary classifier (propensity); ``predict`` gives probabilities."""
+    """Train a binary classifier (propensity); ``predict`` gives probabilities. Progress as
+    :func:`train_lambdarank`."""
     return _train(BINARY_DEFAULTS, X, y, None, None, params, num_boost_round, valid,
-                  early_stopping_rounds)  # fmt: skip
+                  early_stopping_rounds, verbose, "binary LightGBM")  # fmt: skip
 
 
 # --- The ``ecomkit train-rank`` step ---------------------------------------------------------
@@ -295,6 +316,7 @@ def run(
     num_boost_round: int | None = None,
     early_stopping_rounds: int | None = None,
     config: str | Path | None = None,
+    verbose: bool | None = None,
 ) -> dict[str, Any]:
     """The ``ecomkit train-rank`` step: train LambdaRank on ``train`` (a table with label,
     group and feature columns, or a LibSVM file with its ``.query`` file), evaluate on
@@ -324,7 +346,7 @@ def run(
         group_ids=train_data["groups"],
         valid=({"X": eval_data["X"], "y": eval_data["y"], "group_ids": eval_data["groups"]}
                if valid and stopping else None),
-        early_stopping_rounds=stopping if valid else None,
+        early_stopping_rounds=stopping if valid else None, verbose=verbose,
     )  # fmt: skip
     scores = model.predict(eval_data["X"])
     columns = {"group": eval_data["groups"], "label": eval_data["y"], "score": scores}

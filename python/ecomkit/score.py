@@ -188,6 +188,17 @@ def group_stats(
     return _frames.from_arrow(table, kind)
 
 
+def plot_group_stats(frame: Any, by: str | Sequence[str], score: str = "explosive_score",
+                     path: str | Path | None = None, *, max_groups: int = 30) -> Any:  # fmt: skip
+    """The distribution of ``score`` (by default the explosive score of
+    :func:`explosive_score`'s output) per group of ``by``, a box per group: the picture
+    beside :func:`group_stats`' table. Returns the Figure; with ``path``, also writes a PNG.
+    Needs matplotlib (``pip install 'ecomkit[plot]'``)."""
+    from . import plots
+
+    return plots.group_stats(frame, by, score, path, max_groups=max_groups)
+
+
 @_io.pipeline_step
 def run(
     input: str | Path,

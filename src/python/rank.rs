@@ -210,7 +210,10 @@ pub(crate) mod training {
 
     use super::super::errors::run;
     use crate::error::Result;
-    use crate::rank::lightgbm::{train, Model, TrainData};
+    use std::sync::Mutex;
+
+    use crate::error::EcomkitError;
+    use crate::rank::lightgbm::{train_observed, Model, TrainData};
 
     /// A row-major f64 matrix as (values, n_features).
     fn matrix<'a>(x: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize)> {
@@ -226,7 +229,7 @@ pub(crate) mod training {
 
     /// `(model text, best iteration, eval names, eval history)`.
     #[pyfunction]
-    #[pyo3(signature = (x, y, group, params, num_boost_round, valid, early_stopping_rounds))]
+    #[pyo3(signature = (x, y, group, params, num_boost_round, valid, early_stopping_rounds, progress=None))]
     #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     pub(crate) fn lgbm_train<'py>(
         py: Python<'py>,
@@ -237,6 +240,7 @@ pub(crate) mod training {
         num_boost_round: usize,
         valid: Valid<'py>,
         early_stopping_rounds: Option<usize>,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<(String, usize, Vec<String>, Vec<Vec<f64>>)> {
         let (values, n_features) = matrix(&x)?;
         let group = group.as_ref().map(|g| g.as_slice()).transpose()?;
@@ -258,15 +262,37 @@ pub(crate) mod training {
             }
             None => None,
         };
+        // `progress(iterations done)` runs with the GIL taken back for the call; an exception
+        // it raises (KeyboardInterrupt, say) stops training and is raised as it was.
+        let raised: Mutex<Option<PyErr>> = Mutex::new(None);
+        let report = |iteration: usize| -> Result<()> {
+            let Some(callback) = &progress else {
+                return Ok(());
+            };
+            Python::attach(|py| {
+                let outcome = py
+                    .check_signals()
+                    .and_then(|_| callback.call1(py, (iteration,)));
+                outcome.map(|_| ()).map_err(|err| {
+                    *raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(err);
+                    EcomkitError::invalid_value("progress", "interrupted")
+                })
+            })
+        };
         let trained = run(py, || {
-            train(
+            train_observed(
                 &data,
                 params,
                 num_boost_round,
                 valid_data.as_ref(),
                 early_stopping_rounds,
+                report,
             )
-        })?;
+        });
+        if let Some(err) = raised.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(err);
+        }
+        let trained = trained?;
         Ok((
             trained.model,
             trained.best_iteration,

@@ -288,6 +288,26 @@ pub fn train(
     valid: Option<&TrainData>,
     early_stopping_rounds: Option<usize>,
 ) -> Result<Trained> {
+    train_observed(
+        data,
+        params,
+        num_boost_round,
+        valid,
+        early_stopping_rounds,
+        |_| Ok(()),
+    )
+}
+
+/// [`train`], calling `after_iteration(iterations done)` after each boosting iteration: for
+/// progress reports, and to stop (its error is returned) when the user interrupts.
+pub fn train_observed(
+    data: &TrainData,
+    params: &str,
+    num_boost_round: usize,
+    valid: Option<&TrainData>,
+    early_stopping_rounds: Option<usize>,
+    mut after_iteration: impl FnMut(usize) -> Result<()>,
+) -> Result<Trained> {
     data.check("X")?;
     if let Some(valid) = valid {
         valid.check("valid")?;
@@ -336,6 +356,7 @@ pub fn train(
         // SAFETY: a valid booster handle.
         booster.check(unsafe { (api.booster_update_one_iter)(booster.handle, &mut finished) })?;
         iterations = iteration;
+        after_iteration(iteration)?;
         if valid_set.is_some() && !eval_names.is_empty() {
             let values = booster.eval(1, eval_names.len())?;
             let first = values[0];
