@@ -186,3 +186,17 @@ def test_uplift_step_on_a_summary_frame(tmp_path):
     out = abtest.run_uplift(tmp_path / "summary.csv", tmp_path / "report")
     assert out["rows"] == 4
     assert json.loads((tmp_path / "report" / "uplift.json").read_text())["control"] == "control"
+
+
+def test_flags_are_named_as_the_run_arguments_and_old_spellings_still_work(tmp_path, capsys):
+    from ecomkit import cli
+
+    datasets.run(tmp_path / "events.parquet", dataset="clickstream", n_users=50, n_days=2)
+    assert cli.main(["sessions", str(tmp_path / "events.parquet"), "--output",
+                     str(tmp_path / "a.parquet"), "--user", "visitorid", "--time", "timestamp",
+                     "--quiet"]) == 0  # fmt: skip
+    assert "deprecated" not in capsys.readouterr().err
+    assert cli.main(["sessions", str(tmp_path / "events.parquet"), "--output",
+                     str(tmp_path / "b.parquet"), "--user-col", "visitorid"]) == 0  # fmt: skip
+    assert "ecomkit: --user-col is deprecated; use --user" in capsys.readouterr().err
+    assert _io.read_table(tmp_path / "a.parquet").equals(_io.read_table(tmp_path / "b.parquet"))

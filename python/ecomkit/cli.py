@@ -33,6 +33,17 @@ def _weights(text: str) -> dict[str, float]:
     return weights
 
 
+class _Renamed(argparse.Action):
+    """A flag spelled as its ``run(...)`` argument (``--user``), still accepting its old
+    spelling (``--user-col``) for a release, with a deprecation note on stderr."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        if option != self.option_strings[0]:
+            print(f"ecomkit: {option} is deprecated; use {self.option_strings[0]}",
+                  file=sys.stderr)  # fmt: skip
+        setattr(namespace, self.dest, values)
+
+
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -77,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--clip", type=float, help="clip z-scores to [-CLIP, CLIP]")
     score.add_argument("--zero-mad", choices=["mean_ad", "zero"])
     score.add_argument("--config", help="settings file (.toml/.yaml) with a [score] section")
-    score.add_argument("--group-stats", help="also write the per-group median/MAD table here")
+    score.add_argument("--group-stats-output", "--group-stats", dest="group_stats",
+                       action=_Renamed, help="also write the median/MAD table here")  # fmt: skip
     score.add_argument(
         "--latest-per", type=_names, help="score each entity's latest row only: entity columns"
     )
@@ -98,10 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--timeout", help="inactivity timeout (30m)")
     sessions.add_argument("--max-duration", help="longest session (none)")
     sessions.add_argument("--time-zone", help="IANA zone of start_hour / is_weekend (UTC)")
-    sessions.add_argument("--user-col", help="user column (visitorid)")
-    sessions.add_argument("--time-col", help="time column (timestamp)")
-    sessions.add_argument("--event-col", help="event column (event)")
-    sessions.add_argument("--item-col", help="item column (itemid)")
+    for name, default in (("user", "visitorid"), ("time", "timestamp"), ("event", "event"),
+                          ("item", "itemid")):  # fmt: skip
+        sessions.add_argument(f"--{name}", f"--{name}-col", dest=f"{name}_col", action=_Renamed,
+                              help=f"{name} column ({default})")  # fmt: skip
     sessions.add_argument("--config", help="settings file with a [sessions] section")
 
     assign = step("assign", help="assign ids to experiment variants (GrowthBook)")
@@ -117,10 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     uplift = step("uplift", help="uplift report of an experiment")
     uplift.add_argument("input", help="summary frame, or unit rows with --metrics")
     uplift.add_argument("--output-dir", required=True, help="folder for uplift.{csv,md,json}")
-    uplift.add_argument("--control", help="control variant (control)")
+    uplift.add_argument("--control-variant", "--control", dest="control", action=_Renamed,
+                        help="control variant (control)")  # fmt: skip
     uplift.add_argument("--variant-col", help="variant column (variant)")
     uplift.add_argument("--metrics", type=_names, help="unit-level metric columns, comma separated")
-    uplift.add_argument("--covariate", help="CUPED pre-period covariate column")
+    uplift.add_argument("--covariates", "--covariate", dest="covariate", action=_Renamed,
+                        help="CUPED pre-period covariate column")  # fmt: skip
     uplift.add_argument("--alpha", type=float)
     uplift.add_argument("--correction", choices=["holm", "bh"])
     uplift.add_argument("--config", help="settings file with an [uplift] section")
