@@ -21,10 +21,13 @@ def sample() -> pa.Table:
     })  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "duckdb", "postgresql"])
 def database(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/ecomkit.db"
+    if request.param == "duckdb":
+        pytest.importorskip("adbc_driver_duckdb", reason="duckdb is not installed")
+        return f"duckdb:///{tmp_path}/ecomkit.duckdb"
     return request.getfixturevalue("postgres_uri")
 
 

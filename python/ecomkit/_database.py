@@ -1,12 +1,14 @@
 """Database tables as inputs and outputs, through ADBC (Arrow in, Arrow out).
 
-A location is ``<uri>#<table>``: ``postgresql://user:password@host:port/db#table``, or
-``sqlite:///relative/file.db#table`` / ``sqlite:////absolute/file.db#table`` (SQLAlchemy's
-spelling). Writes are atomic: the rows go into a staging table first, then one transaction
-drops the old table and renames the staging table over it, so a failed run leaves the
-previous table as it was. SQLite keeps no dates or timestamps, so the Arrow schema of each
-table ecomkit writes there is kept beside it (table ``_ecomkit_schemas``) and restored on
-read.
+A location is ``<uri>#<table>``: ``postgresql://user:password@host:port/db#table``, or an
+embedded file, ``sqlite:///relative/file.db#table`` / ``sqlite:////absolute/file.db#table``
+(SQLAlchemy's spelling) or ``duckdb:///file.duckdb#table`` (DuckDB's ADBC driver, shipped
+in its ``duckdb`` wheel).
+
+Writes are atomic: the rows go into a staging table first, then one transaction drops the
+old table and renames the staging table over it, so a failed run leaves the previous table
+as it was. SQLite keeps no dates or timestamps, so the Arrow schema of each table ecomkit
+writes there is kept beside it (table ``_ecomkit_schemas``) and restored on read.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pyarrow as pa
 
 from .errors import InvalidValueError
 
-SCHEMES = ("postgresql", "postgres", "sqlite")
+SCHEMES = ("postgresql", "postgres", "sqlite", "duckdb")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _SCHEMAS = "_ecomkit_schemas"
 
@@ -70,20 +72,24 @@ def _quoted(table: str) -> str:
 
 def _connect(scheme: str, uri: str, argument: str) -> Any:
     try:
-        if scheme == "sqlite":
-            import adbc_driver_sqlite.dbapi as driver
-
-            target = uri[len("sqlite:///") :] if uri.startswith("sqlite:///") else ""
+        if scheme in ("sqlite", "duckdb"):
+            if scheme == "sqlite":
+                import adbc_driver_sqlite.dbapi as driver
+            else:
+                import adbc_driver_duckdb.dbapi as driver
+            prefix = f"{scheme}:///"
+            target = uri[len(prefix) :] if uri.startswith(prefix) else ""
             if not target:
-                raise DatabaseError(f"{argument}: expected sqlite:///file.db, got '{uri}'")
+                raise DatabaseError(f"{argument}: expected {prefix}FILE, got '{uri}'")
             return driver.connect(target)
         import adbc_driver_postgresql.dbapi as driver
 
         return driver.connect(uri.replace("postgres://", "postgresql://", 1))
     except ModuleNotFoundError as missing:
+        extra = "duckdb" if scheme == "duckdb" else "db"
         raise ImportError(
-            f"{argument}: database URIs need the ADBC driver {missing.name}: "
-            "pip install 'ecomkit[db]'"
+            f"{argument}: {scheme} URIs need the ADBC driver {missing.name}: "
+            f"pip install 'ecomkit[{extra}]'"
         ) from None
     except DatabaseError:
         raise
