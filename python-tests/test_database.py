@@ -74,6 +74,12 @@ def _database_tables(database):
         return _database._tables(cursor, scheme)
 
 
+def test_a_schema_qualified_table_is_written_in_that_schema(postgres_uri):
+    _io.write_table(sample(), f"{postgres_uri}#public.qualified")
+    assert _io.read_table(f"{postgres_uri}#public.qualified").num_rows == 3
+    assert _io.read_table(f"{postgres_uri}#qualified").num_rows == 3
+
+
 def test_a_missing_table_is_a_named_error(database):
     with pytest.raises(InvalidValueError, match=r"input: table 'nowhere' not found"):
         _io.read_table(f"{database}#nowhere")

@@ -158,16 +158,17 @@ def _restore(table: pa.Table, schema: pa.Schema) -> pa.Table:
 def write(table: pa.Table, location: str, argument: str = "output") -> str:
     """Replace the table at ``uri#table`` with `table`, atomically."""
     scheme, uri, target = _split(location, argument)
-    schema_name, _, _ = target.rpartition(".")
-    staging = f"{schema_name + '.' if schema_name else ''}_ecomkit_staging_{uuid.uuid4().hex[:12]}"
+    schema_name, _, bare = target.rpartition(".")
+    staging_bare = f"_ecomkit_staging_{uuid.uuid4().hex[:12]}"
+    staging = f"{schema_name}.{staging_bare}" if schema_name else staging_bare
     with _connect(scheme, uri, argument) as connection, connection.cursor() as cursor:
         try:
             # The rows go into a staging table first, committed or not at all...
-            cursor.adbc_ingest(staging, table, mode="create")
+            cursor.adbc_ingest(staging_bare, table, mode="create",
+                               db_schema_name=schema_name or None)  # fmt: skip
             connection.commit()
             # ... then one transaction swaps it in: readers see the old or the new table.
             cursor.execute(f"DROP TABLE IF EXISTS {_quoted(target)}")
-            bare = target.rpartition(".")[2]
             cursor.execute(f'ALTER TABLE {_quoted(staging)} RENAME TO "{bare}"')
             if scheme == "sqlite":
                 cursor.execute(
