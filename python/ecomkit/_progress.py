@@ -44,8 +44,10 @@ class Progress:
         self.delay = DELAY if delay is None else delay
         self.next_tenth = 1
         self.shown = False
+        self.done = 0
 
     def __call__(self, done: int) -> None:
+        self.done = done
         if not self.on:
             return
         fraction = min(done / self.total, 1.0)
@@ -66,9 +68,9 @@ class Progress:
             print(f"ecomkit: {self.what}: {done}/{self.total} ({fraction:.0%}) "
                   f"after {seconds:.1f} s", file=self.stream, flush=True)  # fmt: skip
 
-    def finish(self, done: int | None = None) -> None:
-        """Close the bar (early stopping may end before `total`)."""
-        if self.shown and self.bar and (done or 0) < self.total:
+    def finish(self) -> None:
+        """End the bar's line when the work ended before `total` (early stopping)."""
+        if self.shown and self.bar and self.done < self.total:
             self.stream.write("\n")
             self.stream.flush()
 

@@ -209,7 +209,7 @@ def _train(
         x, labels, sizes, _params_string(merged), num_boost_round, valid_args,
         early_stopping_rounds, progress if progress.on else None,
     )  # fmt: skip
-    progress.finish(len(history) or best)
+    progress.finish()
     eval_history = {name: [row[i] for row in history] for i, name in enumerate(names)}
     return Model(text, best_iteration=best, eval_history=eval_history or None)
 
