@@ -80,8 +80,9 @@ test-airflow: wheel $(AIRFLOW_VENV)/.installed $(VENV)/.postgresql ## run the Ai
 	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/ecomkit-*.whl
 	ECOMKIT_AIRFLOW_VENV=$(CURDIR)/$(AIRFLOW_VENV) $(BIN)/python -m pytest -q python-tests/test_airflow.py
 
-test-wheel: wheel ## install the wheel in a fresh venv without Rust, run the smoke script
+test-wheel: wheel sdist ## install the wheel (no Rust) and the sdist in fresh venvs, smoke-test both
 	bash .ci/smoke-wheel dist/ecomkit-*.whl
+	bash .ci/smoke-wheel --from-source dist/ecomkit-*.tar.gz
 
 demo: develop ## run the main job on built-in data; artefacts in ./ecomkit-demo/
 	$(BIN)/ecomkit demo --out ecomkit-demo
