@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -155,38 +156,66 @@ def _restore(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def write(table: pa.Table, location: str, argument: str = "output") -> str:
-    """Replace the table at ``uri#table`` with `table`, atomically."""
+def write(
+    table: pa.Table,
+    location: str,
+    argument: str = "output",
+    stage: Callable[[Callable[[], None], Callable[[], None]], None] | None = None,
+) -> str:
+    """Replace the table at ``uri#table`` with `table`, atomically: the rows are loaded into
+    a staging table now; the swap runs now, or when ``stage(swap, discard)`` says (at the end
+    of a pipeline step, with the step's other outputs)."""
     scheme, uri, target = _split(location, argument)
     schema_name, _, bare = target.rpartition(".")
     staging_bare = f"_ecomkit_staging_{uuid.uuid4().hex[:12]}"
     staging = f"{schema_name}.{staging_bare}" if schema_name else staging_bare
+
+    def failed(exc: BaseException, connection: Any) -> None:
+        connection.rollback()
+        _drop_quietly(connection, staging)
+        if isinstance(exc, Exception) and not isinstance(exc, InvalidValueError):
+            raise DatabaseError(
+                f"{argument}: cannot write '{target}' in '{_redacted(uri)}': {_first_line(exc)}"
+            ) from None
+
     with _connect(scheme, uri, argument) as connection, connection.cursor() as cursor:
         try:
             # The rows go into a staging table first, committed or not at all...
             cursor.adbc_ingest(staging_bare, table, mode="create",
                                db_schema_name=schema_name or None)  # fmt: skip
             connection.commit()
-            # ... then one transaction swaps it in: readers see the old or the new table.
-            cursor.execute(f"DROP TABLE IF EXISTS {_quoted(target)}")
-            cursor.execute(f'ALTER TABLE {_quoted(staging)} RENAME TO "{bare}"')
-            if scheme == "sqlite":
-                cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {_SCHEMAS} (name TEXT PRIMARY KEY, schema BLOB)"
-                )
-                cursor.execute(
-                    f"INSERT OR REPLACE INTO {_SCHEMAS} VALUES (?, ?)",
-                    (target, table.schema.serialize().to_pybytes()),
-                )
-            connection.commit()
         except BaseException as exc:
-            connection.rollback()
-            _drop_quietly(connection, staging)
-            if isinstance(exc, Exception) and not isinstance(exc, InvalidValueError):
-                raise DatabaseError(
-                    f"{argument}: cannot write '{target}' in '{_redacted(uri)}': {_first_line(exc)}"
-                ) from None
+            failed(exc, connection)
             raise
+
+    def swap() -> None:
+        # ... then one transaction swaps it in: readers see the old or the new table.
+        with _connect(scheme, uri, argument) as connection, connection.cursor() as cursor:
+            try:
+                cursor.execute(f"DROP TABLE IF EXISTS {_quoted(target)}")
+                cursor.execute(f'ALTER TABLE {_quoted(staging)} RENAME TO "{bare}"')
+                if scheme == "sqlite":
+                    cursor.execute(
+                        f"CREATE TABLE IF NOT EXISTS {_SCHEMAS} "
+                        "(name TEXT PRIMARY KEY, schema BLOB)"
+                    )
+                    cursor.execute(
+                        f"INSERT OR REPLACE INTO {_SCHEMAS} VALUES (?, ?)",
+                        (target, table.schema.serialize().to_pybytes()),
+                    )
+                connection.commit()
+            except BaseException as exc:
+                failed(exc, connection)
+                raise
+
+    def discard() -> None:
+        with _connect(scheme, uri, argument) as connection:
+            _drop_quietly(connection, staging)
+
+    if stage is None:
+        swap()
+    else:
+        stage(swap, discard)
     return location
 
 

@@ -7,6 +7,7 @@ user passed in: pandas keeps its index, polars and pyarrow get zero-copy new col
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -257,18 +258,51 @@ def from_arrow(table: Any, kind: str) -> Any:
     return table
 
 
+def _refuse(argument: str, dtype: Any) -> None:
+    raise InvalidTypeError(
+        f"{argument}: expected numeric values, got {dtype} (convert times, text and other "
+        "values to numbers first; strings such as '1e3' are not read as numbers)"
+    )
+
+
+def _refuse_non_numbers(dtype: Any, argument: str, items: Any) -> None:
+    """Refuse datetimes, timedeltas and text, which numpy and pandas would turn into numbers
+    (epoch nanoseconds, parsed strings) without a word."""
+    kind = getattr(dtype, "kind", "")
+    if kind in "MmUS" and kind:
+        _refuse(argument, dtype)
+    if str(dtype) in ("string", "str") or str(dtype).startswith(("datetime64", "timedelta64")):
+        _refuse(argument, dtype)
+    if kind == "O":
+        for item in items:
+            if isinstance(item, (str, bytes, _dt.date, _dt.timedelta, np.datetime64)):
+                _refuse(argument, f"{type(item).__name__} values")
+
+
 def to_float64(values: Any, argument: str) -> np.ndarray:
     """A contiguous 1-D float64 numpy array (zero-copy when it already is one)."""
     module = type(values).__module__.split(".")[0]
     try:
         if module == "pandas":
+            _refuse_non_numbers(values.dtype, argument, values if values.dtype == object else ())
             values = values.to_numpy(dtype=np.float64, na_value=np.nan)
         elif module == "polars":
             import polars as pl
 
+            if not (values.dtype.is_numeric() or values.dtype == pl.Boolean):
+                _refuse(argument, values.dtype)
             values = values.cast(pl.Float64).to_numpy()
         elif isinstance(values, (pa.Array, pa.ChunkedArray)):
+            kind = values.type
+            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                    or pa.types.is_boolean(kind) or pa.types.is_null(kind)
+                    or pa.types.is_decimal(kind)):  # fmt: skip
+                _refuse(argument, kind)
             values = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        elif isinstance(values, (list, tuple)):
+            _refuse_non_numbers(np.dtype(object), argument, values)
+    except InvalidTypeError:
+        raise
     except (TypeError, ValueError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InvalidTypeError(f"{argument}: expected numeric values: {exc}") from None
     array = np.asarray(values)

@@ -14,9 +14,12 @@ the staging table over it: a failed run leaves the previous table as it was.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import glob
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +33,55 @@ TABLE_FORMATS = (".parquet", ".csv", ".feather", ".arrow")
 LARGE = 64 * 2**20
 
 
+#: The outputs of the pipeline step running now, committed together when it ends: a list of
+#: (commit, discard) pairs, or None outside a step (each output is then committed at once).
+_PENDING: contextvars.ContextVar[list[tuple[Callable[[], None], Callable[[], None]]] | None] = (
+    contextvars.ContextVar("ecomkit_pending_outputs", default=None)
+)
+
+
+def _stage(commit: Callable[[], None], discard: Callable[[], None]) -> None:
+    """Commit an output now, or at the end of the running step, with its other outputs."""
+    pending = _PENDING.get()
+    if pending is None:
+        commit()
+    else:
+        pending.append((commit, discard))
+
+
+@contextlib.contextmanager
+def outputs_together() -> Iterator[None]:
+    """All outputs written inside are written in full first and renamed (or swapped in)
+    only when the block ends without an error; on an error none is, and the temporaries go.
+    So a step with several outputs never leaves a mix of this run's and the last run's."""
+    if _PENDING.get() is not None:  # a step inside a step: the outer one commits
+        yield
+        return
+    pending: list[tuple[Callable[[], None], Callable[[], None]]] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    except BaseException:
+        for _, discard in pending:
+            discard()
+        raise
+    finally:
+        _PENDING.reset(token)
+    for commit, _ in pending:
+        commit()
+
+
 def pipeline_step(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Mark a ``run(...)`` helper: its summary, which Airflow logs and keeps as an XCom,
+    """Mark a ``run(...)`` helper: its outputs are committed together
+    (:func:`outputs_together`), and its summary, which Airflow logs and keeps as an XCom,
     shows every database URI with its password masked."""
     import functools
 
     @functools.wraps(run)
     def step(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        return _database.redacted(run(*args, **kwargs))
+        with outputs_together():
+            summary = run(*args, **kwargs)
+        return _database.redacted(summary)
 
     return step
 
@@ -76,19 +120,60 @@ def read_table(path: str | Path, argument: str = "input") -> pa.Table:
             progress(index + 1)
         return pa.concat_tables(groups) if groups else source.schema_arrow.empty_table()
     if suffix == ".csv":
-        import pyarrow.csv as pacsv
-
-        return pacsv.read_csv(path)
+        return _read_csv(path)
     import pyarrow.feather as feather
 
     return feather.read_table(path)
 
 
+def _read_csv(path: Path) -> pa.Table:
+    """A CSV file with pyarrow's type inference, except that an integer column whose text
+    has a leading zero or sign (ids such as ``007``, ``0042``) stays text: a key is never
+    re-spelled (``007`` is not the id ``7``, and GrowthBook hashes the text)."""
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(path)
+    integers = [f.name for f in table.schema if pa.types.is_integer(f.type)]
+    if not integers:
+        return table
+    options = pacsv.ConvertOptions(column_types={n: pa.string() for n in integers},
+                                   include_columns=integers)  # fmt: skip
+    text = pacsv.read_csv(path, convert_options=options)
+    for name in integers:
+        respelled = pc.any(pc.match_substring_regex(text[name], r"^\s*(\+|-?0\d)")).as_py()
+        if respelled:
+            table = table.set_column(table.schema.get_field_index(name), name, text[name])
+    return table
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporaries of `path` left by runs that were killed (SIGKILL, power loss): the
+    process named in a temporary's name (``.<name>.<pid>.<random>.tmp``) is gone."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary_path)``, then rename the temporary file onto ``path``."""
+    """Call ``write(temporary_path)``, then rename the temporary file onto ``path`` (at once,
+    or at the end of the running pipeline step, with the step's other outputs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)  # fmt: skip
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -99,10 +184,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    _stage(lambda: os.replace(tmp_path, path), lambda: tmp_path.unlink(missing_ok=True))
     return path
 
 
@@ -110,7 +195,7 @@ def write_table(frame: Any, path: str | Path, argument: str = "output") -> Any:
     """Write a pandas/polars/pyarrow frame as Parquet, CSV or Feather, or into a database
     table (``URI#table``), atomically. Returns the path (or the URI)."""
     if _database.named(path):
-        return _database.write(_as_arrow(frame), str(path), argument)
+        return _database.write(_as_arrow(frame), str(path), argument, stage=_stage)
     path = Path(path)
     suffix = _format(path, argument)
     table = _as_arrow(frame)

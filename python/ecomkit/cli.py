@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -173,11 +175,19 @@ def _floats(text: str) -> list[float]:
         ) from None
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import _progress
 
     _progress.QUIET = args.quiet
+    # SIGTERM (Airflow's stop, `kill`) unwinds like Ctrl-C: a step's temporaries are removed
+    # and no output is half-replaced. Only the main thread may set a handler.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.step == "demo":
             from . import demo

@@ -388,7 +388,10 @@ def session_features(
     return SessionFeatures(sessions, events)
 
 
-def _epoch_nanos(time: Any) -> int:
+def _epoch_nanos(time: Any, argument: str = "time") -> int:
+    # NaT (pandas' or numpy's) is a missing time, never its sentinel value in 1677.
+    if time is None or (isinstance(time, (np.datetime64, _dt.datetime)) and time != time):
+        raise InvalidValueError(f"{argument}: a missing time (NaT); expected a time")
     if isinstance(time, (int, np.integer)) and not isinstance(time, bool):
         return int(time)
     if isinstance(time, np.datetime64):
@@ -402,7 +405,7 @@ def _epoch_nanos(time: Any) -> int:
         delta = time - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
         return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
     raise InvalidTypeError(
-        f"time: expected a datetime, numpy.datetime64 or int nanoseconds since the epoch, "
+        f"{argument}: expected a datetime, numpy.datetime64 or int nanoseconds since the epoch, "
         f"got {type(time).__name__}"
     )
 
@@ -768,7 +771,7 @@ def interaction_scores(
     available = _frames.column_names(frame, kind)
     for argument, name in (("user", user), ("item", item), ("time", time), ("event", event)):
         _frames.require_columns(available, [name], argument)
-    reference = None if as_of is None else _epoch_nanos(as_of)
+    reference = None if as_of is None else _epoch_nanos(as_of, "as_of")
     table = _ecomkit.interaction_scores(
         _frames.select(frame, kind, [user, item, time, event]),
         user, item, time, event, pairs, _duration(half_life, "half_life"), reference,

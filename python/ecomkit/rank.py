@@ -336,8 +336,14 @@ def run(
     baseline = baseline_score_column or settings.get("baseline_score_column")
     cuts = [int(c) for c in (k if k is not None else settings.get("k", (1, 3, 5, 10)))]
     params = {**settings.get("params", {}), **(params or {})}
-    rounds = num_boost_round or settings.get("num_boost_round", 100)
-    stopping = early_stopping_rounds or settings.get("early_stopping_rounds")
+    rounds = num_boost_round if num_boost_round is not None else \
+        settings.get("num_boost_round", 100)  # fmt: skip
+    stopping = early_stopping_rounds if early_stopping_rounds is not None else \
+        settings.get("early_stopping_rounds")  # fmt: skip
+    if stopping is not None and not valid:
+        raise InvalidValueError(
+            "early_stopping_rounds: needs validation data (--valid / valid=) to stop on"
+        )
     train_data = _load(train, label_col, group_col, feature_cols, baseline)
     eval_data = _load(valid, label_col, group_col, train_data["features"], baseline) if valid \
         else train_data  # fmt: skip
@@ -345,8 +351,8 @@ def run(
         train_data["X"], train_data["y"], params=params, num_boost_round=rounds,
         group_ids=train_data["groups"],
         valid=({"X": eval_data["X"], "y": eval_data["y"], "group_ids": eval_data["groups"]}
-               if valid and stopping else None),
-        early_stopping_rounds=stopping if valid else None, verbose=verbose,
+               if stopping is not None else None),
+        early_stopping_rounds=stopping, verbose=verbose,
     )  # fmt: skip
     scores = model.predict(eval_data["X"])
     columns = {"group": eval_data["groups"], "label": eval_data["y"], "score": scores}

@@ -174,6 +174,18 @@ pub fn ranking_values(
     if cuts.contains(&Some(0)) {
         return Err(EcomkitError::invalid_value("k", "expected cut-offs >= 1"));
     }
+    if metrics.is_empty() {
+        return Err(EcomkitError::invalid_value(
+            "metrics",
+            "expected at least one metric",
+        ));
+    }
+    if cuts.is_empty() {
+        return Err(EcomkitError::invalid_value(
+            "k",
+            "expected at least one cut-off",
+        ));
+    }
     if options.ties == Ties::Average
         && metrics.iter().any(|m| {
             !matches!(

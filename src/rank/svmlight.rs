@@ -16,6 +16,10 @@ pub struct Svmlight {
     pub group: Option<Vec<i32>>,
 }
 
+/// The most values a dense matrix read from a LibSVM file may hold (2³¹, 16 GiB of f64):
+/// a feature index far beyond the others would otherwise size a matrix no machine holds.
+pub const MAX_DENSE_VALUES: usize = 1 << 31;
+
 fn parse_error(path: &Path, line: usize, message: impl std::fmt::Display) -> EcomkitError {
     EcomkitError::invalid_value(
         "path",
@@ -31,7 +35,7 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
     })?;
     let mut labels = Vec::new();
     let mut entries: Vec<Vec<(usize, f64)>> = Vec::new();
-    let mut n_features = 0;
+    let (mut n_features, mut widest_line) = (0, 0);
     for (number, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -54,13 +58,23 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
             if index == "qid" {
                 continue;
             }
-            let index: usize = index.parse().map_err(|_| {
-                parse_error(path, number + 1, format!("bad feature index '{index}'"))
-            })?;
+            let index: usize = index
+                .parse()
+                .ok()
+                .filter(|&i: &usize| i < i32::MAX as usize)
+                .ok_or_else(|| {
+                    parse_error(
+                        path,
+                        number + 1,
+                        format!("bad feature index '{index}' (expected 0 to {})", i32::MAX - 1),
+                    )
+                })?;
             let value: f64 = value
                 .parse()
                 .map_err(|_| parse_error(path, number + 1, format!("bad value '{value}'")))?;
-            n_features = n_features.max(index + 1);
+            if index + 1 > n_features {
+                (n_features, widest_line) = (index + 1, number + 1);
+            }
             row.push((index, value));
         }
         labels.push(label);
@@ -71,7 +85,21 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
             argument: "path".into(),
         });
     }
-    let mut x = vec![0.0; labels.len() * n_features];
+    let cells = labels.len().checked_mul(n_features).unwrap_or(usize::MAX);
+    if cells > MAX_DENSE_VALUES {
+        return Err(parse_error(
+            path,
+            widest_line,
+            format!(
+                "feature index {} makes a dense matrix of {} rows × {n_features} columns, over \
+                 the {MAX_DENSE_VALUES} values ecomkit reads densely; renumber the features \
+                 from 0",
+                n_features - 1,
+                labels.len()
+            ),
+        ));
+    }
+    let mut x = vec![0.0; cells];
     for (r, row) in entries.iter().enumerate() {
         for &(j, v) in row {
             x[r * n_features + j] = v;

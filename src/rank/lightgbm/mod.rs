@@ -401,10 +401,48 @@ pub struct Model {
 unsafe impl Send for Model {}
 unsafe impl Sync for Model {}
 
+/// `model` checked to be LightGBM's text format with every tree it announces, without its
+/// `tree_sizes=` line.
+///
+/// With `tree_sizes`, LightGBM parses the trees in an OpenMP loop at the offsets it names,
+/// and a cut or corrupted tree there aborts the process (a C++ exception inside the parallel
+/// region: "terminate called without an active exception") or reads past the text. Without
+/// it, LightGBM parses the trees one after the other, and a bad tree is an error it reports.
+fn checked_model_text(model: &str) -> Result<String> {
+    let bad = |why: &str| {
+        EcomkitError::invalid_value(
+            "model",
+            format!("not a complete LightGBM model text ({why})"),
+        )
+    };
+    if !model.starts_with("tree") {
+        return Err(bad("it does not start with the line 'tree'"));
+    }
+    let trees = model.lines().filter(|l| l.starts_with("Tree=")).count();
+    if !model.lines().any(|l| l == "end of trees") {
+        return Err(bad("no 'end of trees' line: the text is cut short"));
+    }
+    let mut kept = String::with_capacity(model.len());
+    for line in model.split_inclusive('\n') {
+        match line.strip_prefix("tree_sizes=") {
+            Some(sizes) => {
+                let announced = sizes.split_whitespace().count();
+                if announced != trees {
+                    return Err(bad(&format!(
+                        "its header announces {announced} trees, the text holds {trees}"
+                    )));
+                }
+            }
+            None => kept.push_str(line),
+        }
+    }
+    Ok(kept)
+}
+
 impl Model {
     pub fn from_string(model: &str) -> Result<Self> {
         let api = api()?;
-        let text = c_string(model, "model")?;
+        let text = c_string(&checked_model_text(model)?, "model")?;
         let (mut handle, mut iterations): (Handle, c_int) = (std::ptr::null_mut(), 0);
         // SAFETY: a NUL-terminated model text and two out pointers.
         let code = unsafe {

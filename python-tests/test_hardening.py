@@ -1,0 +1,196 @@
+"""Regression tests of issue 25's cases: no input aborts the interpreter, loses an output or
+gives a silently wrong number. Inputs that could abort run in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ecomkit import _io, abtest, cli, datasets, features, metrics, rank, score
+from ecomkit.errors import InvalidTypeError, InvalidValueError
+
+
+@pytest.fixture(scope="module")
+def model_text() -> str:
+    x = np.random.default_rng(0).normal(size=(500, 4))
+    return rank.train_binary(x, (x[:, 0] > 0).astype(float), num_boost_round=10,
+                             verbose=False).model_text  # fmt: skip
+
+
+def run_isolated(code: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter: an abort there fails the test, not the suite."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+
+
+def test_cut_or_corrupted_model_text_is_a_named_error_never_an_abort(model_text, tmp_path):
+    cuts = [10, 300, len(model_text) // 3, len(model_text) // 2, model_text.find("end of trees")]
+    for number, cut in enumerate(cuts):
+        (tmp_path / f"cut{number}.txt").write_text(model_text[:cut])
+    rng = np.random.default_rng(1)
+    for number in range(20):  # a few characters changed anywhere
+        chars = list(model_text)
+        for i in rng.integers(0, len(chars), 5):
+            chars[i] = rng.choice(list("0123456789=\n -.eTree"))
+        (tmp_path / f"noise{number}.txt").write_text("".join(chars))
+    done = run_isolated(f"""
+        import pathlib, numpy as np
+        from ecomkit import rank
+        from ecomkit.errors import EcomkitError
+        for path in sorted(pathlib.Path({str(tmp_path)!r}).glob("*.txt")):
+            try:
+                model = rank.Model.load(path)
+                model.predict(np.zeros((3, 4)))
+                model.predict_contrib(np.zeros((3, 4)))
+                model.feature_importance("gain")
+                print(path.name, "loaded")
+            except EcomkitError as error:
+                print(path.name, "error", type(error).__name__)
+    """)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ours = [line for line in done.stdout.splitlines() if line.split(" ")[0].endswith(".txt")]
+    lines = dict(line.split(" ", 1) for line in ours)  # not LightGBM's own warnings
+    assert len(lines) == 25, lines
+    for number in range(len(cuts)):
+        assert lines[f"cut{number}.txt"] == "error InvalidValueError"
+
+
+def test_a_cut_model_names_what_is_missing(model_text):
+    with pytest.raises(InvalidValueError, match="model: not a complete LightGBM model text"):
+        rank.Model(model_text[: len(model_text) // 2]).predict(np.zeros((1, 4)))
+    header = model_text.replace("\nTree=9\n", "\nTree_gone=9\n")
+    with pytest.raises(InvalidValueError, match="announces 10 trees, the text holds 9"):
+        rank.Model(header).feature_importance()
+    with pytest.raises(InvalidValueError, match="model: contains a NUL byte"):
+        rank.Model(model_text.replace("Tree=3", "Tree=3\x00")).predict(np.zeros((1, 4)))
+
+
+def test_an_absurd_feature_index_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "rank.train"
+    path.write_text("1 1:0.5 100000000000:1\n0 2:1\n1 3:1\n")
+    with pytest.raises(
+        InvalidValueError,
+        match=r"line 1: feature index 99999999999 makes a "
+        r"dense matrix|line 1: bad feature index",
+    ):
+        datasets.load_svmlight(path)
+    path.write_text("1 1:0.5 2000000000:1\n0 2:1\n")
+    with pytest.raises(InvalidValueError, match="dense matrix of 2 rows × 2000000001 columns"):
+        datasets.load_svmlight(path)
+    assert cli.main(["train-rank", str(path), "--output-dir", str(tmp_path / "m")]) == 2
+
+
+def test_no_metrics_or_no_cut_offs_are_named_errors_not_panics():
+    with pytest.raises(InvalidValueError, match="metrics: expected at least one metric"):
+        metrics.ranking_metrics([1, 0], [0.5, 0.2], [1, 1], metrics=[])
+    with pytest.raises(InvalidValueError, match="k: "):
+        metrics.ranking_metrics([1, 0], [0.5, 0.2], [1, 1], k=[])
+
+
+def test_train_rank_takes_zero_rounds_and_stopping_without_validation_at_their_word(tmp_path):
+    task = datasets.ranking(200, 40, seed=1, backend="pyarrow")
+    _io.write_table(task, tmp_path / "rank.parquet")
+    common = ["train-rank", str(tmp_path / "rank.parquet"), "--output-dir", str(tmp_path / "m"),
+              "--feature-cols", "bsr,price", "--quiet"]  # fmt: skip
+    assert cli.main([*common, "--num-boost-round", "0"]) == 2
+    with pytest.raises(InvalidValueError, match="num_boost_round"):
+        rank.run(tmp_path / "rank.parquet", tmp_path / "m", feature_cols=["bsr"], num_boost_round=0)
+    with pytest.raises(InvalidValueError, match="early_stopping_rounds: needs validation data"):
+        rank.run(tmp_path / "rank.parquet", tmp_path / "m", feature_cols=["bsr"],
+                 early_stopping_rounds=5)  # fmt: skip
+    assert not (tmp_path / "m").exists()
+
+
+def test_csv_ids_keep_their_spelling_and_get_growthbooks_variant(tmp_path):
+    (tmp_path / "ids.csv").write_text("user_id,spend\n007,1\n0042,2\n5,3\n-01,4\n")
+    abtest.run_assign(tmp_path / "ids.csv", tmp_path / "out.csv", experiment="e1",
+                      variants=["a", "b"], id_col="user_id")  # fmt: skip
+    out = _io.read_table(tmp_path / "out.csv")
+    assert out["user_id"].to_pylist() == ["007", "0042", "5", "-01"]
+    splitter = abtest.TrafficSplitter("e1", ["a", "b"])
+    assert out["variant"].to_pylist() == list(splitter.assign(["007", "0042", "5", "-01"]))
+    assert out["spend"].type == "int64"  # plain numbers are still numbers
+    (tmp_path / "plain.csv").write_text("id\n7\n42\n")
+    assert _io.read_table(tmp_path / "plain.csv")["id"].type == "int64"
+
+
+@pytest.mark.parametrize("missing", [pd.NaT, np.datetime64("NaT"), None])
+def test_nat_is_a_missing_time_online_as_in_batch(missing):
+    with pytest.raises(InvalidValueError, match="time: a missing time"):
+        features.SessionState().update(missing, "view", 1)
+    events = pd.DataFrame({"visitorid": [1], "itemid": [2], "event": ["view"],
+                           "timestamp": pd.to_datetime(["2024-01-01"])})  # fmt: skip
+    if missing is not None:
+        with pytest.raises(InvalidValueError, match="as_of: a missing time"):
+            features.interaction_scores(events, as_of=missing)
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05"])),
+    pd.Series(pd.to_timedelta([1, 2, 3], unit="s")),
+    pd.Series(["1e3", "2", "3"]),
+    ["1e3", 2.0, 3.0],
+    np.array(["1", "2"]),
+])  # fmt: skip
+def test_times_and_numeric_text_are_not_read_as_numbers(values):
+    with pytest.raises(InvalidTypeError, match="values: expected numeric values"):
+        score.robust_zscore(values)
+    with pytest.raises(InvalidTypeError, match="expected numeric values"):
+        metrics.roc_auc([0, 1, 0][: len(values)] + [1] * (len(values) - 3), values)
+
+
+def test_a_step_commits_all_its_outputs_or_none(tmp_path):
+    datasets.run(tmp_path / "daily.parquet", n_asins=30, n_days=10)
+    first = score.run(tmp_path / "daily.parquet", tmp_path / "scores.parquet",
+                      weights={"bsr": -1.0}, group_stats_output=tmp_path / "stats.csv")  # fmt: skip
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    (tmp_path / "blocked").write_text("a file where the second output's folder should be")
+    with pytest.raises(OSError):
+        score.run(
+            tmp_path / "daily.parquet",
+            tmp_path / "scores.parquet",
+            weights={"bsr": 1.0},
+            group_stats_output=tmp_path / "blocked" / "stats.csv",
+        )
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "blocked"}
+    assert after == before  # the first output was not replaced; no temporary is left
+    assert first["rows_out"] > 0
+
+
+def test_stale_temporaries_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
+    import os
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    stale = tmp_path / f".out.csv.{dead}.x1y2.tmp"
+    live = tmp_path / f".out.csv.{os.getppid()}.z3.tmp"
+    stale.write_text("half")
+    live.write_text("half")
+    _io.write_text("done", tmp_path / "out.csv")
+    assert not stale.exists() and live.exists()
+    assert (tmp_path / "out.csv").read_text() == "done"
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_and_no_output(tmp_path):
+    import os
+    import signal
+    import time
+
+    ecomkit = os.path.join(os.path.dirname(sys.executable), "ecomkit")
+    process = subprocess.Popen([ecomkit, "generate", str(tmp_path / "big.csv"), "--n-asins",
+                                "20000", "--n-days", "365", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".big.csv.*.tmp")) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    if process.poll() is not None:
+        pytest.skip("the write ended before the test could interrupt it")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
