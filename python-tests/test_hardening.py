@@ -194,3 +194,29 @@ def test_sigterm_during_a_write_leaves_no_temporary_and_no_output(tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("calendar", ["1M", "1MS", "3ME", "1Y", "1Q"])
+def test_pandas_calendar_units_are_refused_not_read_as_minutes(calendar):
+    daily = datasets.asin_daily(5, 20)
+    with pytest.raises(InvalidValueError, match="is a calendar unit in pandas"):
+        features.rolling(daily, "asin", "date", ["price"], windows=[calendar], stats=["mean"])
+    assert features.rolling(daily, "asin", "date", ["price"], windows=["1min"], stats=["mean"]) \
+        is not None  # fmt: skip
+
+
+def test_timedelta64_durations_keep_their_nanoseconds():
+    assert features._duration(np.timedelta64(1500, "ns"), "timeout") == "1500ns"
+    assert features._duration(np.timedelta64(2, "h"), "timeout") == "7200000000000ns"
+    with pytest.raises(InvalidValueError, match="timeout: a missing duration"):
+        features._duration(np.timedelta64("NaT"), "timeout")
+
+
+def test_categorical_encoder_treats_pandas_missing_values_as_missing():
+    values = pd.Series([1, 2, None, 2], dtype="Int64")
+    encoder = features.CategoricalEncoder().fit(values)
+    assert encoder.categories_ == ["1", "2"]
+    assert encoder.transform(values).tolist() == [1, 2, 0, 2]
+    assert encoder.transform([1.0, 2.0, 3.0]).tolist() == [1, 2, 0]  # 1.0 is the category 1
+    times = pd.Series(pd.to_datetime(["2024-01-01", None]))
+    assert features.CategoricalEncoder().fit(times).categories_ == ["2024-01-01 00:00:00"]

@@ -63,7 +63,9 @@ def _duration(value: Any, argument: str) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, np.timedelta64):
-        value = _dt.timedelta(microseconds=int(value / np.timedelta64(1, "us")))
+        if np.isnat(value):
+            raise InvalidValueError(f"{argument}: a missing duration (NaT)")
+        return f"{int(value / np.timedelta64(1, 'ns'))}ns"  # exact: 1500 ns stays 1500 ns
     if isinstance(value, _dt.timedelta):
         nanos = getattr(value, "value", None)  # pandas.Timedelta keeps nanoseconds
         if nanos is None:
@@ -881,11 +883,20 @@ def _as_strings(values: Any, argument: str) -> list[Any]:
         raise InvalidTypeError(f"{argument}: expected a sequence of categories") from None
     out = []
     for v in values:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or _missing(v):
             out.append(None)
+        elif isinstance(v, float) and v.is_integer():
+            out.append(str(int(v)))  # 1.0 is the category 1, as pandas compares them
         else:
             out.append(str(v))
     return out
+
+
+def _missing(value: Any) -> bool:
+    """pandas' NA and NaT, and numpy's NaT: missing values, not the categories '<NA>'/'NaT'."""
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (np.datetime64, np.timedelta64)) and bool(np.isnat(value))
 
 
 def temporal_split(

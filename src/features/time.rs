@@ -38,6 +38,21 @@ pub fn parse_duration(text: &str, argument: &str) -> Result<i64> {
         .ok_or_else(bad)?;
     let (number, unit) = trimmed.split_at(split);
     let number: f64 = number.trim().parse().map_err(|_| bad())?;
+    // pandas spells months "M"/"MS"/"ME" (and years, quarters alike), where lower-case "m"
+    // and "ms" are minutes and milliseconds here: refuse the calendar spellings outright.
+    if matches!(
+        unit.trim(),
+        "M" | "MS" | "ME" | "BM" | "BMS" | "Y" | "YS" | "YE" | "A" | "AS" | "Q" | "QS" | "QE"
+    ) {
+        return Err(EcomkitError::invalid_value(
+            argument,
+            format!(
+                "{text:?} is a calendar unit in pandas (months, quarters, years), which has \
+                 no fixed length; write a fixed duration such as \"30d\", and \"1min\" or \
+                 \"1ms\" for a minute or a millisecond"
+            ),
+        ));
+    }
     let unit = match unit.trim().to_ascii_lowercase().as_str() {
         "ns" => 1,
         "us" => 1_000,

@@ -66,7 +66,10 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
                     parse_error(
                         path,
                         number + 1,
-                        format!("bad feature index '{index}' (expected 0 to {})", i32::MAX - 1),
+                        format!(
+                            "bad feature index '{index}' (expected 0 to {})",
+                            i32::MAX - 1
+                        ),
                     )
                 })?;
             let value: f64 = value
