@@ -220,3 +220,21 @@ def test_categorical_encoder_treats_pandas_missing_values_as_missing():
     assert encoder.transform([1.0, 2.0, 3.0]).tolist() == [1, 2, 0]  # 1.0 is the category 1
     times = pd.Series(pd.to_datetime(["2024-01-01", None]))
     assert features.CategoricalEncoder().fit(times).categories_ == ["2024-01-01 00:00:00"]
+
+
+def test_integers_beyond_the_cores_range_are_named_errors_not_overflows():
+    frame = pd.DataFrame({"g": ["a", "b"], "x": [1.0, 2.0]})
+    with pytest.raises(
+        InvalidValueError, match="top_n: expected an integer <= 9223372036854775807"
+    ):
+        score.explosive_score(frame, {"x": 1.0}, by="g", top_n=2**64)
+    with pytest.raises(InvalidValueError, match="seed: expected an integer <="):
+        datasets.asin_daily(2, 2, seed=2**64)
+
+
+def test_an_unwritable_output_is_one_line_without_a_traceback(capsys):
+    assert cli.main(["generate", "/proc/1/no-such-folder/out.parquet", "--n-asins", "2",
+                     "--n-days", "2"]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.startswith("ecomkit generate: error: '/proc/1/no-such-folder'") and "Traceback" \
+        not in err  # fmt: skip

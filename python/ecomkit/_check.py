@@ -60,12 +60,19 @@ def optional_positive_real(value: Any, argument: str) -> float | None:
     return value
 
 
-def integer(value: Any, argument: str, minimum: int) -> int:
-    """An integer >= minimum (not a bool)."""
+#: The largest integer an argument may take: what the Rust core's counts and seeds hold
+#: (a larger one was an OverflowError from the conversion, naming nothing).
+LARGEST = 2**63 - 1
+
+
+def integer(value: Any, argument: str, minimum: int, maximum: int = LARGEST) -> int:
+    """An integer from minimum to maximum (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InvalidTypeError(f"{argument}: expected an integer, got {value!r}")
     if value < minimum:
         raise InvalidValueError(f"{argument}: expected an integer >= {minimum}, got {value}")
+    if value > maximum:
+        raise InvalidValueError(f"{argument}: expected an integer <= {maximum}, got {value}")
     return int(value)
 
 

@@ -302,6 +302,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (EcomkitError, TypeError, ValueError) as exc:
         print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (TypeError, ValueError)) else 1
+    except OSError as exc:  # an unwritable folder, a full disk: said in one line, no traceback
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"ecomkit {args.step}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(json.dumps(summary, indent=2, default=str))
     return 0
 
