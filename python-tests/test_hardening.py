@@ -238,3 +238,21 @@ def test_an_unwritable_output_is_one_line_without_a_traceback(capsys):
     err = capsys.readouterr().err
     assert err.startswith("ecomkit generate: error: '/proc/1/no-such-folder'") and "Traceback" \
         not in err  # fmt: skip
+
+
+def test_times_centuries_apart_do_not_wrap():
+    """A 1677 sentinel beside 2024: 346 years of nanoseconds overflow int64 differences."""
+    times = pd.Series([pd.Timestamp("1677-09-22"), pd.Timestamp("2024-01-01 10:00"),
+                       pd.Timestamp("2024-01-01 10:10")], dtype="datetime64[ns]")  # fmt: skip
+    events = pd.DataFrame({"visitorid": [1, 1, 1], "timestamp": times, "event": ["view"] * 3,
+                           "itemid": [1, 1, 1]})  # fmt: skip
+    sessions, _ = features.session_features(events)
+    assert sessions["n_events"].tolist() == [1, 2]  # the sentinel is a session of its own
+    assert sessions["duration_seconds"].tolist() == [0.0, 600.0]
+    scores = features.interaction_scores(events, as_of=pd.Timestamp("2024-02-01"))["score"]
+    assert np.isfinite(scores).all() and 0 < scores.iloc[0] < 3
+    as_of = pd.DataFrame({"visitorid": [1], "timestamp": [pd.Timestamp("2024-02-01")]})
+    purchases = events.assign(event=["transaction", "view", "view"])
+    profile = features.user_features(purchases, as_of, value=None, category=None)
+    days = profile.filter(like="days_since").iloc[0].dropna()
+    assert (days > 0).all() and (days > 126_000).any()  # 346 years back, not negative

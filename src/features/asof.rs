@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use arrow_array::{ArrayRef, BooleanArray};
 
 use super::session::{event_kinds, EventKind};
-use super::time::{epoch_nanos, DAY};
+use super::time::{epoch_nanos, span, DAY};
 use crate::error::{EcomkitError, Result};
 use crate::frame::{factorize, Frame};
 
@@ -145,7 +145,7 @@ impl Window {
         while self
             .items
             .front()
-            .is_some_and(|&(time, _)| time < t - self.width)
+            .is_some_and(|&(time, _)| span(time, t) > i128::from(self.width))
         {
             self.items.pop_front();
             dropped = true;
@@ -209,7 +209,7 @@ fn sweep<S: EntityState>(
 
 /// Days from `since` to `t`; NaN without `since`.
 fn days_between(since: Option<i64>, t: i64) -> f64 {
-    since.map_or(f64::NAN, |s| (t - s) as f64 / DAY as f64)
+    since.map_or(f64::NAN, |s| span(s, t) as f64 / DAY as f64)
 }
 
 /// Mean of a window's values; NaN when it is empty.

@@ -7,7 +7,7 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, TimestampNano
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
 use super::session::strings;
-use super::time::epoch_nanos;
+use super::time::{epoch_nanos, span};
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
 
@@ -77,7 +77,7 @@ pub fn interaction_scores(frame: &Frame, options: &InteractionOptions) -> Result
             continue;
         }
         let p = pair as usize;
-        let age = (reference - t) as f64 / options.half_life as f64;
+        let age = span(t, reference) as f64 / options.half_life as f64;
         score[p] += weights[row] * (-age).exp2();
         count[p] += 1;
         last[p] = last[p].max(t);

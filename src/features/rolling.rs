@@ -22,7 +22,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 use super::layout::{blocks, presorted_offsets, split_lengths, TimeOrder};
-use super::time::{parse_duration, EpochTimes, DAY};
+use super::time::{parse_duration, span, EpochTimes, DAY};
 use crate::cpu::Isa;
 use crate::error::{EcomkitError, Result};
 use crate::frame::Frame;
@@ -1040,7 +1040,7 @@ impl Pass<'_> {
         for i in 0..m {
             let value = x[i];
             if needs.ewm && i > 0 && t[i] != t[i - 1] {
-                let decay = (-((t[i] - t[i - 1]) as f64) / self.window as f64).exp2();
+                let decay = (-(span(t[i - 1], t[i]) as f64) / self.window as f64).exp2();
                 ewm.sum *= decay;
                 ewm.weight *= decay;
             }

@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 use super::layout::{
     blocks, gather_pieces, prefix_sums, split_lengths, Records, RowWriter, TimeOrder, GATHER_PIECE,
 };
-use super::time::{local_time, EpochTimes, SECOND};
+use super::time::{local_time, span, EpochTimes, SECOND};
 use crate::error::{EcomkitError, Result};
 use crate::frame::{extremes, Column};
 use crate::groups::{Groups, Partition};
@@ -71,7 +71,10 @@ impl SessionConfig {
     /// Whether an event at `time` starts a new session after one that began at `start` and
     /// whose latest event was at `previous`.
     pub fn starts_new(&self, start: i64, previous: i64, time: i64) -> bool {
-        time - previous > self.timeout || self.max_duration.is_some_and(|m| time - start > m)
+        span(previous, time) > i128::from(self.timeout)
+            || self
+                .max_duration
+                .is_some_and(|m| span(start, time) > i128::from(m))
     }
 }
 
@@ -144,7 +147,7 @@ impl SessionSummary {
 
 /// Seconds from `start` to `end` (nanoseconds).
 fn seconds_between(start: i64, end: i64) -> f64 {
-    (end - start) as f64 / SECOND as f64
+    span(start, end) as f64 / SECOND as f64
 }
 
 /// Whether a weekday (Monday = 0 … Sunday = 6) is a Saturday or a Sunday.
@@ -285,7 +288,7 @@ impl<K: Hash + Eq> SessionState<K> {
                 session.n_items += u32::from(new);
                 let since = entry
                     .1
-                    .map_or(f64::NAN, |last| (time - last) as f64 / SECOND as f64);
+                    .map_or(f64::NAN, |last| span(last, time) as f64 / SECOND as f64);
                 if kind == EventKind::View {
                     entry.0 += 1;
                     entry.1 = Some(time);

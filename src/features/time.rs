@@ -20,6 +20,18 @@ pub const HOUR: i64 = 60 * MINUTE;
 pub const DAY: i64 = 24 * HOUR;
 pub const WEEK: i64 = 7 * DAY;
 
+/// `later − earlier` in nanoseconds, exact for any two times: two i64 times more than ~292
+/// years apart (a 1677 sentinel beside 2024) differ by more than an i64 holds, and a plain
+/// subtraction would wrap.
+///
+/// ```
+/// use ecomkit::features::time::span;
+/// assert_eq!(span(i64::MIN, i64::MAX), i128::from(u64::MAX));
+/// ```
+pub fn span(earlier: i64, later: i64) -> i128 {
+    i128::from(later) - i128::from(earlier)
+}
+
 /// A duration such as "30m", "7d", "1.5h", "90s", "2w" (also pandas' "7D", "30min") in
 /// nanoseconds. Calendar-free: a day is always 24 hours.
 pub fn parse_duration(text: &str, argument: &str) -> Result<i64> {
