@@ -88,7 +88,7 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
             argument: "path".into(),
         });
     }
-    let cells = labels.len().checked_mul(n_features).unwrap_or(usize::MAX);
+    let cells = labels.len().saturating_mul(n_features);
     if cells > MAX_DENSE_VALUES {
         return Err(parse_error(
             path,
