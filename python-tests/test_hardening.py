@@ -9,6 +9,8 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+import polars as pl
+import pyarrow as pa
 import pytest
 
 from ecomkit import _io, abtest, cli, datasets, features, metrics, rank, score
@@ -256,3 +258,19 @@ def test_times_centuries_apart_do_not_wrap():
     profile = features.user_features(purchases, as_of, value=None, category=None)
     days = profile.filter(like="days_since").iloc[0].dropna()
     assert (days > 0).all() and (days > 126_000).any()  # 346 years back, not negative
+
+
+def test_nan_group_keys_are_a_group_in_the_ranking_report():
+    frame = pd.DataFrame({"q": [1.0, 1.0, np.nan, np.nan], "y": [1, 0, 1, 0],
+                          "s": [0.9, 0.1, 0.2, 0.8]})  # fmt: skip
+    report = metrics.ranking_report(frame, "q", "y", "s", k=[1])
+    assert report["recall"].tolist() == [0.5]  # group 1.0 finds its item, the NaN group not
+    assert report.attrs["lift_curve"]["recall"].iloc[0] == 0.5
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([1.0, 2.0], name="x"), pl.Series("x", [1.0, 2.0]), pa.array([1.0, 2.0])
+])  # fmt: skip
+def test_a_column_passed_as_the_frame_is_a_named_error(column):
+    with pytest.raises(InvalidTypeError, match="frame: expected a (DataFrame|table), got a"):
+        score.explosive_score(column, {"x": 1.0})

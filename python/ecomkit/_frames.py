@@ -22,10 +22,21 @@ KINDS = ("pandas", "polars", "pyarrow")
 def kind_of(frame: Any, argument: str = "frame") -> str:
     """'pandas', 'polars' or 'pyarrow' (other Arrow-capable objects are read as pyarrow)."""
     module = type(frame).__module__.split(".")[0]
+    if module == "pandas" and hasattr(frame, "iloc") and getattr(frame, "ndim", 2) != 2:
+        raise InvalidTypeError(
+            f"{argument}: expected a DataFrame, got a pandas Series (use series.to_frame())"
+        )
     if module == "pandas" and hasattr(frame, "columns") and hasattr(frame, "iloc"):
-        if frame.ndim != 2:
-            raise InvalidTypeError(f"{argument}: expected a DataFrame, got a pandas Series")
         return "pandas"
+    if module == "polars" and type(frame).__name__ == "Series":
+        raise InvalidTypeError(
+            f"{argument}: expected a DataFrame, got a polars Series (use series.to_frame())"
+        )
+    if isinstance(frame, (pa.Array, pa.ChunkedArray)):
+        raise InvalidTypeError(
+            f"{argument}: expected a table, got a pyarrow {type(frame).__name__} "
+            "(use pa.table({'name': array}))"
+        )
     if module == "polars":
         if type(frame).__name__ == "LazyFrame":
             raise InvalidTypeError(f"{argument}: got a polars LazyFrame; call .collect() first")

@@ -349,29 +349,31 @@ def _lift_curve_columns(
         raise InvalidValueError("fractions: expected fractions in (0, 1]")
     labels = _frames.to_float64(labels, "labels")
     keys = _frames.to_arrow_array(groups, "groups")
-    table = pa.table({"g": keys})
+    # Dense codes of the groups (NaN and null keys are groups too, as in the Rust core).
+    arrow_keys = pa.array(keys)
+    if isinstance(arrow_keys, pa.ChunkedArray):
+        arrow_keys = arrow_keys.combine_chunks()
+    codes = arrow_keys.dictionary_encode(null_encoding="encode").indices.to_numpy()
+    group_size = np.bincount(codes)
     # The cut of each group at each fraction: recall@cut of each group, averaged.
-    sizes = table.group_by("g").aggregate([("g", "count")])
-    size_of = dict(zip(sizes.column("g").to_pylist(), sizes.column("g_count").to_pylist(),
-                       strict=True))  # fmt: skip
     out: dict[str, list[float]] = {"fraction": [round(f, 10) for f in fractions]}
 
     def curve(values: Any) -> list[float]:
         values = _frames.to_float64(values, "scores")
         cuts = sorted(
-            {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in size_of.values()}
+            {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in set(group_size)}
         )
         flat, first_rows = _ecomkit.ranking_metrics(
             ["recall"], labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
         )
         per_group = flat.reshape(len(first_rows), len(cuts)).T
-        ids = pa.array(keys).take(pa.array(first_rows, pa.int64())).to_pylist()
+        sizes = group_size[codes[np.asarray(first_rows, dtype=np.int64)]].tolist()
         index = {c: i for i, c in enumerate(cuts)}
         result = []
         for f in fractions:
             recalls = [
-                per_group[index[max(1, math.ceil(f * size_of[g] - 1e-9))]][i]
-                for i, g in enumerate(ids)
+                per_group[index[max(1, math.ceil(f * size - 1e-9))]][i]
+                for i, size in enumerate(sizes)
             ]
             result.append(float(np.nanmean(recalls)) if not np.all(np.isnan(recalls)) else math.nan)
         return result
