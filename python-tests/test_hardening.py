@@ -274,3 +274,18 @@ def test_nan_group_keys_are_a_group_in_the_ranking_report():
 def test_a_column_passed_as_the_frame_is_a_named_error(column):
     with pytest.raises(InvalidTypeError, match="frame: expected a (DataFrame|table), got a"):
         score.explosive_score(column, {"x": 1.0})
+
+
+def test_names_that_would_duplicate_an_output_column_are_refused():
+    times = pd.Series(pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:10"]))
+    events = pd.DataFrame({"start": [1, 1], "timestamp": times, "event": ["view", "events"],
+                           "itemid": [1, 2]})  # fmt: skip
+    with pytest.raises(InvalidValueError, match="user: the user column 'start' has the name"):
+        features.session_features(events, user="start")
+    renamed = events.rename(columns={"start": "visitorid"})
+    with pytest.raises(InvalidValueError, match="view: the event name 'events' would make"):
+        features.session_features(renamed, view="events")
+    with pytest.raises(InvalidValueError, match="view: the event name 'events' would make"):
+        features.SessionState(view="events")  # online as in batch
+    with pytest.raises(InvalidValueError, match="purchase: the event name 'view'"):
+        features.SessionState(purchase="view")

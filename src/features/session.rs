@@ -682,6 +682,47 @@ impl SessionSlots<'_> {
     }
 }
 
+/// The fixed columns of the session table (besides the user column and `n_<event>`).
+const SESSION_COLUMNS: [&str; 11] = [
+    "session_id",
+    "start",
+    "end",
+    "duration_seconds",
+    "n_events",
+    "n_items",
+    "purchased",
+    "start_hour",
+    "is_weekend",
+    "item_views_in_session",
+    "seconds_since_item_view",
+];
+
+/// The view, add-to-cart and purchase event names: three different names whose `n_<event>`
+/// columns do not collide with the session table's own (`view="events"` would give two
+/// `n_events`). Batch and online sessions check them alike.
+///
+/// ```
+/// use ecomkit::features::session::check_event_names;
+/// let names = |v: &str| [v.to_string(), "addtocart".into(), "transaction".into()];
+/// assert!(check_event_names(&names("view")).is_ok());
+/// assert!(check_event_names(&names("events")).is_err());
+/// ```
+pub fn check_event_names(names: &[String; 3]) -> Result<()> {
+    for (i, name) in names.iter().enumerate() {
+        let column = format!("n_{name}");
+        if SESSION_COLUMNS.contains(&column.as_str()) || names[..i].contains(name) {
+            return Err(EcomkitError::invalid_value(
+                ["view", "cart", "purchase"][i],
+                format!(
+                    "the event name '{name}' would make the output column '{column}' twice; \
+                     expected three different names other than 'events' and 'items'"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Every user's events fed to a [`SessionState`] in time order (equal times: input order);
 /// `items` holds an item code per row (`None` = null item). The sessions' transition counts
 /// are kept only with `transitions`.
@@ -1266,6 +1307,7 @@ pub fn session_features_frame(
         _ => None,
     };
     let times = EpochTimes::new(&time_column, "time")?;
+    check_event_names(&columns.event_names)?;
     let names = [
         columns.event_names[0].as_str(),
         columns.event_names[1].as_str(),
@@ -1298,6 +1340,16 @@ pub fn session_features_frame(
         config,
         transitions,
     )?;
+    if SESSION_COLUMNS.contains(&columns.user.as_str()) {
+        return Err(EcomkitError::invalid_value(
+            "user",
+            format!(
+                "the user column '{}' has the name of an output column of the session table; \
+                 rename it",
+                columns.user
+            ),
+        ));
+    }
     let (user_field, user_values) =
         frame.take(&columns.user, &batch.sessions.first_rows, "user")?;
     let timestamp = DataType::Timestamp(TimeUnit::Nanosecond, zone.clone());

@@ -297,6 +297,7 @@ impl SessionState {
     ) -> PyResult<Self> {
         let (timeout, max_duration) = durations(py, timeout, max_duration)?;
         let time_zone = parse_time_zone(time_zone, "time_zone").map_err(|e| to_pyerr(py, &e))?;
+        features::session::check_event_names(&event_names).map_err(|e| to_pyerr(py, &e))?;
         Ok(Self {
             inner: features::SessionState::new(SessionConfig {
                 timeout,
