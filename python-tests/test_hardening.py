@@ -289,3 +289,9 @@ def test_names_that_would_duplicate_an_output_column_are_refused():
         features.SessionState(view="events")  # online as in batch
     with pytest.raises(InvalidValueError, match="purchase: the event name 'view'"):
         features.SessionState(purchase="view")
+
+
+def test_the_demo_runs_on_a_single_day(tmp_path):
+    assert cli.main(["demo", "--out", str(tmp_path), "--n-days", "1", "--n-asins", "200",
+                     "--quiet"]) == 0  # fmt: skip
+    assert (tmp_path / "summary.md").stat().st_size > 0

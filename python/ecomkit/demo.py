@@ -101,11 +101,15 @@ def run(
         "| site | category | asin | bsr | bsr_trend_7d | review_velocity_7d | explosive_score |",
         "|---|---|---|---|---|---|---|",
     ]
+
+    def number(value: Any, spec: str) -> str:
+        return "" if value is None or value != value else format(value, spec)  # null, NaN
+
     for row in best.to_pylist():
         lines.append(
             f"| {row['site']} | {row['category']} | {row['asin']} | {row['bsr']} | "
-            f"{row['bsr_trend_7d']:.3f} | {row['review_velocity_7d']:.2f} | "
-            f"{row['explosive_score']:.2f} |"
+            f"{number(row['bsr_trend_7d'], '.3f')} | {number(row['review_velocity_7d'], '.2f')}"
+            f" | {number(row['explosive_score'], '.2f')} |"
         )
     lines.append("")
     ranking = _ranking_step(out, n_asins, n_days, seed)

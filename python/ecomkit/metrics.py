@@ -360,9 +360,7 @@ def _lift_curve_columns(
 
     def curve(values: Any) -> list[float]:
         values = _frames.to_float64(values, "scores")
-        cuts = sorted(
-            {max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in set(group_size)}
-        )
+        cuts = sorted({max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in set(group_size)})
         flat, first_rows = _ecomkit.ranking_metrics(
             ["recall"], labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
         )
