@@ -112,7 +112,10 @@ pub fn welch_ttest(
     let (a, b) = (var_t / n_t, var_c / n_c);
     let se = (a + b).sqrt();
     let diff = mean_t - mean_c;
-    let df = (a + b).powi(2) / (a * a / (n_t - 1.0) + b * b / (n_c - 1.0));
+    // (a + b)² / (a² / (n_t − 1) + b² / (n_c − 1)), with a and b scaled by a + b first so
+    // that no square overflows (a variance of 1e160 squares to infinity).
+    let (share_t, share_c) = (a / (a + b), b / (a + b));
+    let df = 1.0 / (share_t * share_t / (n_t - 1.0) + share_c * share_c / (n_c - 1.0));
     if !(se > 0.0 && df.is_finite() && df > 0.0) {
         return TestResult {
             diff,
