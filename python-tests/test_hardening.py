@@ -308,3 +308,24 @@ def test_welch_degrees_of_freedom_do_not_overflow_for_huge_values():
     # gives the right answer, and the test is scale-free.
     expected = scipy.stats.ttest_ind(y / 1e70, x / 1e70, equal_var=False)
     assert row["p_value"].iloc[0] == pytest.approx(expected.pvalue, rel=1e-12)
+
+
+def test_an_all_null_polars_column_is_read_as_missing_values():
+    frame = pl.DataFrame({"g": ["a", "b"], "x": [None, None], "y": [1.0, 2.0]})
+    scored = score.explosive_score(frame, {"x": 1.0, "y": 1.0}, by="g")
+    assert scored["z_x"].null_count() == 2 and scored["rank"].to_list() == [1, 1]
+
+
+def test_messages_name_the_argument_as_the_caller_spelled_it():
+    with pytest.raises(InvalidValueError, match=r"^y_prob: expected probabilities"):
+        metrics.log_loss([0, 1], [0.5, 1.5])
+    with pytest.raises(InvalidValueError, match=r"^y_prob: expected length 2"):
+        metrics.brier_score([0, 1], [0.5])
+    with pytest.raises(InvalidValueError, match=r"^y_score: expected length 2"):
+        metrics.roc_auc([0, 1], [0.5])
+    x = np.zeros((4, 2))
+    with pytest.raises(InvalidValueError, match=r"^y: expected finite labels"):
+        rank.train_binary(x, [0, 1, np.nan, 0], num_boost_round=2, verbose=False)
+    with pytest.raises(InvalidValueError, match=r"^valid y: expected finite labels"):
+        rank.train_binary(x, [0, 1, 1, 0], num_boost_round=2, verbose=False,
+                          valid=(x, [0, np.inf, 1, 0]))  # fmt: skip

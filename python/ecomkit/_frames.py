@@ -102,6 +102,11 @@ def _polars_columns(frame: Any, columns: list[str]) -> Any:
     import polars as pl
 
     out = frame.select(columns)
+    # polars exports an all-null column of dtype Null with a buffer the Arrow C data
+    # interface does not allow: hand it over as all-null float64 instead.
+    nulls = [name for name in columns if out.schema[name] == pl.Null]
+    if nulls:
+        out = out.with_columns(pl.col(nulls).cast(pl.Float64))
     fast = {}
     for name in columns:
         series = out.get_column(name)

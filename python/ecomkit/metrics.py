@@ -387,9 +387,10 @@ def _lift_curve_columns(
 # --- Classification and calibration ----------------------------------------------------------
 
 
-def _binary(y_true: Any, y_score: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+def _binary(y_true: Any, y_score: Any, sample_weight: Any,
+            score: str = "y_score") -> tuple[Any, Any, Any]:  # fmt: skip
     y = _frames.to_float64(y_true, "y_true")
-    p = _frames.to_float64(y_score, "y_score")
+    p = _frames.to_float64(y_score, score)
     w = None if sample_weight is None else _frames.to_float64(sample_weight, "sample_weight")
     return y, p, w
 
@@ -411,7 +412,7 @@ def average_precision_score(y_true: Any, y_score: Any, *, sample_weight: Any = N
 def log_loss(y_true: Any, y_prob: Any, *, sample_weight: Any = None) -> float:
     """Mean negative log-likelihood, as scikit-learn ``log_loss`` (probabilities clipped to
     [ε, 1 − ε], ε = 2.2e-16)."""
-    return _ecomkit.log_loss(*_binary(y_true, y_prob, sample_weight))
+    return _ecomkit.log_loss(*_binary(y_true, y_prob, sample_weight, "y_prob"))
 
 
 def brier_score(y_true: Any, y_prob: Any, *, sample_weight: Any = None) -> float:
@@ -420,7 +421,7 @@ def brier_score(y_true: Any, y_prob: Any, *, sample_weight: Any = None) -> float
     >>> round(brier_score([0, 1, 1], [0.1, 0.9, 0.6]), 12)
     0.06
     """
-    return _ecomkit.brier_score(*_binary(y_true, y_prob, sample_weight))
+    return _ecomkit.brier_score(*_binary(y_true, y_prob, sample_weight, "y_prob"))
 
 
 def precision_recall_at(
@@ -440,7 +441,7 @@ def calibration_curve(y_true: Any, y_prob: Any, n_bins: int = 10, strategy: str 
 
     n_bins = _check.positive_int(n_bins, "n_bins")
     _check.choice(strategy, "strategy", ("uniform", "quantile"))
-    y, p, _ = _binary(y_true, y_prob, None)
+    y, p, _ = _binary(y_true, y_prob, None, "y_prob")
     prob_true, prob_pred, count = _ecomkit.calibration_curve(y, p, n_bins, strategy)
     return pd.DataFrame({"prob_true": prob_true, "prob_pred": prob_pred, "count": count})
 

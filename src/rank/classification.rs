@@ -4,12 +4,14 @@
 use crate::error::{EcomkitError, Result};
 
 /// Checked inputs: labels 0/1, finite scores, positive finite weights (1 when absent).
+/// `score` is the scores' argument name (`y_score`, or `y_prob` for probabilities).
 fn check<'a>(
     y: &[f64],
     p: &[f64],
     weights: Option<&'a [f64]>,
+    score: &str,
 ) -> Result<std::borrow::Cow<'a, [f64]>> {
-    EcomkitError::check_length("y_score", "y_true", y.len(), p.len())?;
+    EcomkitError::check_length(score, "y_true", y.len(), p.len())?;
     if y.is_empty() {
         return Err(EcomkitError::Empty {
             argument: "y_true".into(),
@@ -23,7 +25,7 @@ fn check<'a>(
     }
     if let Some(bad) = p.iter().find(|v| !v.is_finite()) {
         return Err(EcomkitError::invalid_value(
-            "y_score",
+            score,
             format!("expected finite scores, got {bad}"),
         ));
     }
@@ -70,7 +72,7 @@ fn binary_clf_curve(y: &[f64], p: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>, Vec
 /// is much faster than sorting all rows by score.
 pub fn roc_auc(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
     use rayon::prelude::*;
-    let w = check(y, p, weights)?;
+    let w = check(y, p, weights, "y_score")?;
     let key = |x: f64| {
         let bits = (x + 0.0).to_bits();
         if bits >> 63 == 1 {
@@ -128,7 +130,7 @@ pub fn roc_auc(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
 /// Average precision, Σ (Rₙ − Rₙ₋₁) Pₙ over distinct thresholds (scikit-learn
 /// `average_precision_score`, no interpolation).
 pub fn average_precision_score(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
-    let w = check(y, p, weights)?;
+    let w = check(y, p, weights, "y_score")?;
     let (tps, fps, _) = binary_clf_curve(y, p, &w);
     let tp_total = *tps.last().unwrap();
     if tp_total <= 0.0 {
@@ -152,7 +154,7 @@ pub fn average_precision_score(y: &[f64], p: &[f64], weights: Option<&[f64]>) ->
 /// Mean negative log-likelihood, probabilities clipped to [ε, 1 − ε] with ε the f64
 /// machine epsilon (scikit-learn `log_loss`).
 pub fn log_loss(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
-    let w = check(y, p, weights)?;
+    let w = check(y, p, weights, "y_prob")?;
     check_probabilities(p)?;
     let eps = f64::EPSILON;
     let (mut total, mut weight) = (0.0, 0.0);
@@ -167,7 +169,7 @@ pub fn log_loss(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
 /// Mean squared difference between probability and label (scikit-learn
 /// `brier_score_loss`).
 pub fn brier_score(y: &[f64], p: &[f64], weights: Option<&[f64]>) -> Result<f64> {
-    let w = check(y, p, weights)?;
+    let w = check(y, p, weights, "y_prob")?;
     check_probabilities(p)?;
     let (mut total, mut weight) = (0.0, 0.0);
     for ((&y, &p), &w) in y.iter().zip(p).zip(w.iter()) {
@@ -195,7 +197,7 @@ pub fn precision_recall_at(
     threshold: f64,
     weights: Option<&[f64]>,
 ) -> Result<(f64, f64)> {
-    let w = check(y, p, weights)?;
+    let w = check(y, p, weights, "y_score")?;
     let (mut tp, mut predicted, mut positive) = (0.0, 0.0, 0.0);
     for ((&y, &p), &w) in y.iter().zip(p).zip(w.iter()) {
         let hit = p >= threshold;
@@ -234,7 +236,7 @@ pub fn calibration_curve(
     n_bins: usize,
     strategy: BinStrategy,
 ) -> Result<Vec<CalibrationBin>> {
-    check(y, p, None)?;
+    check(y, p, None, "y_prob")?;
     check_probabilities(p)?;
     if n_bins == 0 {
         return Err(EcomkitError::invalid_value(

@@ -34,14 +34,20 @@ impl TrainData<'_> {
         self.labels.len()
     }
 
+    /// `argument` is "X" for the training data (its parts are then `X`, `y` and `group`, as
+    /// the Python arguments) or "valid" (`valid X`, `valid y`, `valid group`).
     fn check(&self, argument: &str) -> Result<()> {
+        let part = |name: &str| match argument {
+            "X" => name.to_string(),
+            _ => format!("{argument} {name}"),
+        };
         if self.n_features == 0 || self.labels.is_empty() {
             return Err(EcomkitError::Empty {
                 argument: argument.into(),
             });
         }
         EcomkitError::check_length(
-            format!("{argument} (X values)"),
+            part("X"),
             "y × the number of features",
             self.n_rows() * self.n_features,
             self.x.len(),
@@ -54,21 +60,21 @@ impl TrainData<'_> {
         }
         if let Some(bad) = self.labels.iter().find(|l| !l.is_finite()) {
             return Err(EcomkitError::invalid_value(
-                format!("{argument} (y)"),
+                part("y"),
                 format!("expected finite labels, got {bad}"),
             ));
         }
         if let Some(group) = self.group {
             if group.iter().any(|&g| g <= 0) {
                 return Err(EcomkitError::invalid_value(
-                    format!("{argument} (group)"),
+                    part("group"),
                     "expected positive group sizes",
                 ));
             }
             let total: i64 = group.iter().map(|&g| i64::from(g)).sum();
             if total != self.n_rows() as i64 {
                 return Err(EcomkitError::invalid_value(
-                    format!("{argument} (group)"),
+                    part("group"),
                     format!(
                         "group sizes add up to {total}, but there are {} rows",
                         self.n_rows()
