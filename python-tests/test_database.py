@@ -121,3 +121,10 @@ def test_command_summaries_mask_the_database_password(postgres_uri, capsys):
     assert cli.main(["generate", f"{postgres_uri}#tiny", "--n-asins", "2", "--n-days", "2"]) == 0
     printed = capsys.readouterr().out
     assert "ecomkit-test" not in printed and "postgres:***@" in printed
+
+
+def test_database_errors_are_catchable_from_ecomkit_errors(tmp_path):
+    from ecomkit.errors import DatabaseError
+
+    with pytest.raises(DatabaseError):
+        _io.read_table(f"sqlite:///{tmp_path}/none.db#missing")

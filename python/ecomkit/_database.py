@@ -21,16 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 
-from .errors import InvalidValueError
+from .errors import DatabaseError, InvalidValueError
 
 SCHEMES = ("postgresql", "postgres", "sqlite", "duckdb")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _SCHEMAS = "_ecomkit_schemas"
-
-
-class DatabaseError(InvalidValueError):
-    """A database input or output could not be read or written (bad URI, credentials,
-    missing table); the message names the argument and the URI, without its password."""
 
 
 def named(location: Any) -> bool:

@@ -14,6 +14,7 @@ __all__ = [
     "ColumnNotFoundError",
     "LengthMismatchError",
     "EmptyInputError",
+    "DatabaseError",
     "InternalError",
 ]
 
@@ -40,6 +41,11 @@ class LengthMismatchError(InvalidValueError):
 
 class EmptyInputError(InvalidValueError):
     """An input that must hold rows holds none."""
+
+
+class DatabaseError(InvalidValueError):
+    """A database input or output could not be read or written (bad URI, credentials,
+    missing table); the message names the argument and the URI, without its password."""
 
 
 class InternalError(EcomkitError, RuntimeError):
