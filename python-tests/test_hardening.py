@@ -329,3 +329,13 @@ def test_messages_name_the_argument_as_the_caller_spelled_it():
     with pytest.raises(InvalidValueError, match=r"^valid y: expected finite labels"):
         rank.train_binary(x, [0, 1, 1, 0], num_boost_round=2, verbose=False,
                           valid=(x, [0, np.inf, 1, 0]))  # fmt: skip
+
+
+def test_a_lone_surrogate_id_is_a_named_error():
+    splitter = abtest.TrafficSplitter("e", ["a", "b"])
+    with pytest.raises(InvalidValueError, match="ids: a value is not valid Unicode"):
+        splitter.assign(["ok", "\ud800x"])
+    with pytest.raises(InvalidValueError, match="values: a value is not valid Unicode"):
+        abtest.hash("e", "\ud800")
+    with pytest.raises(InvalidValueError, match="seed: a value is not valid Unicode"):
+        abtest.hash("\udfff", "a")

@@ -338,6 +338,11 @@ def to_arrow_array(values: Any, argument: str) -> Any:
         if isinstance(values, np.ndarray) and values.ndim != 1:
             raise InvalidValueError(f"{argument}: expected a 1-D array, got shape {values.shape}")
         return pa.array(values, from_pandas=True)
+    except UnicodeEncodeError as exc:
+        raise InvalidValueError(
+            f"{argument}: a value is not valid Unicode ({exc.reason}: {exc.object!r}); "
+            "Arrow strings are UTF-8, so lone surrogates cannot be keys"
+        ) from None
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
         raise InvalidTypeError(
             f"{argument}: expected an array of group keys (ints or strings): {exc}"

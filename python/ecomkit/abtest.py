@@ -99,7 +99,9 @@ def hash(seed: str, values: Any, version: int = 2, *, encoding: str = "utf-16") 
     _check.choice(encoding, "encoding", ENCODINGS)
     if not isinstance(seed, str):
         raise InvalidTypeError(f"seed: expected a string, got {type(seed).__name__}")
+    _frames.to_arrow_array([seed], "seed")
     if isinstance(values, str):
+        _frames.to_arrow_array([values], "values")  # refuses text Rust cannot hold
         return _ecomkit.hash_one(seed, values, version, encoding)
     return _ecomkit.hash_ids(seed, _ids(values, "values"), version, encoding)
 
