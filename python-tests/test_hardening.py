@@ -339,3 +339,11 @@ def test_a_lone_surrogate_id_is_a_named_error():
         abtest.hash("e", "\ud800")
     with pytest.raises(InvalidValueError, match="seed: a value is not valid Unicode"):
         abtest.hash("\udfff", "a")
+
+
+def test_non_string_pandas_labels_are_found_by_their_text():
+    frame = pd.DataFrame({0: ["a", "b", "a"], 1: [1.0, 2.0, 3.0]})
+    scored = score.explosive_score(frame, {"1": 1.0}, by="0")
+    assert scored["rank"].tolist() == [2, 1, 1]
+    with pytest.raises(InvalidValueError, match="frame: has duplicate column names"):
+        score.explosive_score(pd.DataFrame([[1.0, 2.0]], columns=["x", "x"]), {"x": 1.0})

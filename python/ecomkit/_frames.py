@@ -89,7 +89,10 @@ def select(frame: Any, kind: str, columns: Sequence[str]) -> Any:
     if kind == "pandas":
         if frame.columns.has_duplicates:
             raise InvalidValueError("frame: has duplicate column names")
-        return pa.table({name: _pandas_column(frame[name]) for name in columns})
+        # Labels that are not strings (0, 1 after a pivot) are found by their text, the
+        # names column_names() gives them.
+        labels = {str(label): label for label in frame.columns}
+        return pa.table({name: _pandas_column(frame[labels[name]]) for name in columns})
     if kind == "polars":
         return _polars_columns(frame, columns)
     return frame.select(columns)
