@@ -183,11 +183,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import _progress
 
-    _progress.QUIET = args.quiet
+    # --quiet and the SIGTERM handler hold for this call only (main() may be called from
+    # Python, e.g. by a test or a PythonOperator).
+    quiet, _progress.QUIET = _progress.QUIET, args.quiet
     # SIGTERM (Airflow's stop, `kill`) unwinds like Ctrl-C: a step's temporaries are removed
     # and no output is half-replaced. Only the main thread may set a handler.
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminated)
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    finally:
+        _progress.QUIET = quiet
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the step `args` names; the exit code."""
     try:
         if args.step == "demo":
             from . import demo
