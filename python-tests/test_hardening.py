@@ -347,3 +347,41 @@ def test_non_string_pandas_labels_are_found_by_their_text():
     assert scored["rank"].tolist() == [2, 1, 1]
     with pytest.raises(InvalidValueError, match="frame: has duplicate column names"):
         score.explosive_score(pd.DataFrame([[1.0, 2.0]], columns=["x", "x"]), {"x": 1.0})
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e300, 1e-170, 1e-300])
+def test_rolling_statistics_of_extreme_values_are_those_of_the_values_scaled(scale):
+    # Squares of 1e160 overflow and those of 1e-170 vanish: the kernel scans such a column
+    # scaled by a power of two. pandas gives inf (and 0.0) for these std values.
+    stats = list(features.STATS)
+    frame = pd.DataFrame({"e": list("aaaab"), "x": np.array([1.0, 3.0, 2.0, 7.0, 5.0]),
+                          "t": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+                                               "2024-01-05", "2024-01-01"])})  # fmt: skip
+    plain = features.rolling(frame, "e", "t", "x", windows="3d", stats=stats)
+    scaled = features.rolling(frame.assign(x=frame.x * scale), "e", "t", "x", windows="3d",
+                              stats=stats)  # fmt: skip
+    for stat in stats:
+        column = f"x_{stat}_3d"
+        unit = 1.0 if stat in ("count", "pct_change") else scale
+        np.testing.assert_allclose(scaled[column], plain[column] * unit, rtol=1e-14,
+                                   err_msg=column)  # fmt: skip
+    assert scaled["x_std_3d"].iloc[1] == pytest.approx(np.sqrt(2) * scale, rel=1e-15)
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e-160, 1e-170])
+def test_a_metric_whose_squares_leave_float64_gets_a_note_not_a_wrong_p_value(scale):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"variant": ["control"] * 50 + ["treatment"] * 50,
+                          "x": np.r_[rng.normal(10, 2, 50), rng.normal(11, 2, 50)] * scale})  # fmt: skip
+    row = abtest.evaluate_experiment(frame, "variant", {"x": "x"}, "control").to_dataframe()
+    assert np.isnan(row["p_value"].iloc[0]) and np.isnan(row["ci_low"].iloc[0])
+    assert "outside float64's range" in row["note"].iloc[0]
+    assert row["value"].iloc[0] == pytest.approx(frame.x[50:].mean(), rel=1e-12)
+
+
+def test_an_infinite_sum_in_an_uplift_summary_is_refused():
+    summary = pd.DataFrame({"variant": ["control", "treatment"], "impressions": [10, 10],
+                            "clicks": [5, 6], "conversions": [1, 2], "gmv": [25.0, 33.0],
+                            "gmv_sq": [np.inf, 700.0], "spend": [10.0, 10.0]})  # fmt: skip
+    with pytest.raises(InvalidValueError, match="'gmv_sq' has a missing or infinite value"):
+        abtest.evaluate_uplift(summary)

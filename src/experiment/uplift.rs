@@ -297,11 +297,12 @@ impl Aggregates {
             let mut sums = vec![0.0; variants.len()];
             for (&code, &x) in codes.iter().zip(values.iter()) {
                 if code != u32::MAX {
-                    if x.is_nan() {
+                    if !x.is_finite() {
                         return Err(EcomkitError::invalid_value(
                             "frame",
                             format!(
-                                "column '{name}' has a missing value; a summary needs every sum"
+                                "column '{name}' has a missing or infinite value ({x}); a \
+                                 summary needs every sum, each a finite number"
                             ),
                         ));
                     }
@@ -1360,6 +1361,16 @@ fn estimate(
     }
 }
 
+/// Whether a variance `var` (of values around `value`) cannot be trusted in float64: its
+/// squares overflowed, or fell into (or below) the subnormal range, where they keep few
+/// digits or none. A variance below 1e-290 needs values below about 1e-130 (doubles near
+/// `x` differ by at least `x`·2.2e-16), so no variance of values in range is refused.
+fn variance_out_of_range(var: f64, value: f64) -> bool {
+    var == f64::INFINITY
+        || (var > 0.0 && var < 1e-290)
+        || (var == 0.0 && value != 0.0 && value.abs() < 1e-145)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compare(
     segment: &str,
@@ -1390,7 +1401,20 @@ fn compare(
             welch_ttest(t.value, t.var, t.n, c.value, c.var, c.n, alpha),
         ),
     };
-    let (rel_lift, rel_ci_low, rel_ci_high) = relative_lift(t.value, t.se, c.value, c.se, alpha);
+    let out_of_range = !binary && [t, c].iter().any(|e| variance_out_of_range(e.var, e.value));
+    let result = match out_of_range {
+        true => TestResult {
+            p_value: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+            ..result
+        },
+        false => result,
+    };
+    let (rel_lift, rel_ci_low, rel_ci_high) = match out_of_range {
+        true => (t.value / c.value - 1.0, f64::NAN, f64::NAN),
+        false => relative_lift(t.value, t.se, c.value, c.se, alpha),
+    };
     let variance_reduction = match theta {
         Some(_) => {
             let adjusted = t.var / t.n + c.var / c.n;
@@ -1410,6 +1434,10 @@ fn compare(
         )
     } else if let Some(note) = note {
         note
+    } else if out_of_range {
+        "no p-value: the metric's squared deviations are outside float64's range (spreads \
+         of about 1e154 or more, or 1e-145 or less); rescale the metric"
+            .into()
     } else if result.p_value.is_nan() {
         if t.n < 2.0 || c.n < 2.0 {
             "no p-value: fewer than 2 units in an arm".into()

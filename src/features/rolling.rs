@@ -73,6 +73,12 @@ impl Stat {
         Stat::EwmMean,
     ];
 
+    /// Whether the statistic is in the values' unit (scaling the values by `c` scales it by
+    /// `c`); the count and the percentage change are not.
+    fn scales_with_values(self) -> bool {
+        !matches!(self, Stat::Count | Stat::PctChange)
+    }
+
     /// The name used in option lists and output column names.
     pub fn name(self) -> &'static str {
         match self {
@@ -232,12 +238,41 @@ enum Values<'a> {
     Integers(Cow<'a, [i64]>),
 }
 
+/// Float columns whose largest magnitude is outside [2⁻⁴⁸⁰, 2⁴⁸⁰] are scanned scaled by a
+/// power of two (exact) that brings it to [2⁴⁷⁹, 2⁴⁸⁰): the squares and products of the sums
+/// then neither overflow (std of [1e160, 3e160] would be inf − inf) nor vanish below the
+/// smallest double. Other columns, integers included, are scanned as they are.
+const SCALE_EXPONENT: i32 = 480;
+
 impl Values<'_> {
     fn len(&self) -> usize {
         match self {
             Values::Floats(values) => values.len(),
             Values::Integers(values) => values.len(),
         }
+    }
+
+    /// Scales a float column out of range (see [`SCALE_EXPONENT`]) in place; returns the
+    /// power of two it was multiplied by (0: left as it is).
+    fn rescale(&mut self) -> i32 {
+        let Values::Floats(values) = self else {
+            return 0;
+        };
+        let largest = values
+            .iter()
+            .map(|v| v.abs())
+            .filter(|v| *v < f64::INFINITY)
+            .fold(0.0f64, f64::max);
+        let exponent = libm::ilogb(largest);
+        if largest == 0.0 || (-SCALE_EXPONENT..SCALE_EXPONENT).contains(&exponent) {
+            return 0;
+        }
+        let shift = SCALE_EXPONENT - 1 - exponent;
+        values
+            .to_mut()
+            .iter_mut()
+            .for_each(|v| *v = libm::scalbn(*v, shift));
+        shift
     }
 }
 
@@ -270,8 +305,9 @@ fn rolling_inputs(
     }
     let min_periods = min_periods.max(1);
     let (offsets, sorted_times) = layout.offsets_and_times(times);
-    let arranged_columns: Vec<Values<'_>> =
+    let mut arranged_columns: Vec<Values<'_>> =
         columns.iter().map(|c| layout.arrange(&c.values)).collect();
+    let shifts: Vec<i32> = arranged_columns.iter_mut().map(Values::rescale).collect();
 
     // Output (column c, window w, stat s) is number first_output[c] + w · stats + s.
     let mut first_output = Vec::with_capacity(columns.len());
@@ -321,6 +357,19 @@ fn rolling_inputs(
         // SAFETY: the blocks cover every entity, hence every row, and `Kernel::block` writes
         // each of its outputs at every row of its entity.
         unsafe { out.set_len(n) };
+    }
+    for ((column, &first), &shift) in columns.iter().zip(&first_output).zip(&shifts) {
+        if shift == 0 {
+            continue;
+        }
+        for w in 0..windows.len() {
+            for (s, stat) in column.stats.iter().enumerate() {
+                if stat.scales_with_values() {
+                    let out = &mut arranged[first + w * column.stats.len() + s];
+                    out.iter_mut().for_each(|v| *v = libm::scalbn(*v, -shift));
+                }
+            }
+        }
     }
 
     Ok(layout.unarrange(arranged))
