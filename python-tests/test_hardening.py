@@ -75,16 +75,53 @@ def test_a_cut_model_names_what_is_missing(model_text):
 def test_an_absurd_feature_index_is_refused_before_allocating(tmp_path):
     path = tmp_path / "rank.train"
     path.write_text("1 1:0.5 100000000000:1\n0 2:1\n1 3:1\n")
-    with pytest.raises(
-        InvalidValueError,
-        match=r"line 1: feature index 99999999999 makes a "
-        r"dense matrix|line 1: bad feature index",
-    ):
-        datasets.load_svmlight(path)
+    with pytest.raises(InvalidValueError, match="line 1: bad feature index '100000000000'"):
+        datasets.load_svmlight(path, sparse=True)
     path.write_text("1 1:0.5 2000000000:1\n0 2:1\n")
-    with pytest.raises(InvalidValueError, match="dense matrix of 2 rows × 2000000001 columns"):
+    with pytest.raises(InvalidValueError, match=r"dense matrix of 2 rows × 2000000001 columns.*"
+                       r"sparse=True"):  # fmt: skip
         datasets.load_svmlight(path)
-    assert cli.main(["train-rank", str(path), "--output-dir", str(tmp_path / "m")]) == 2
+    # Read as sparse, the file is three entries; LightGBM would then set up 500 bytes for
+    # each of 2e9 features (1 TB, the process killed): refused before it is called.
+    X, y, group = datasets.load_svmlight(path, sparse=True)
+    assert X.shape == (2, 2000000001) and X.nnz == 3 and group is None
+    (tmp_path / "rank.train.query").write_text("2\n")
+    result = run_isolated(f"""
+        from ecomkit import cli
+        raise SystemExit(cli.main(["train-rank", {str(path)!r}, "--output-dir",
+                                   {str(tmp_path / "m")!r}, "--quiet"]))
+    """)
+    assert result.returncode == 2, result.stderr
+    assert "2000000001 features" in result.stderr and "renumber the features" in result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_svmlight_rows_are_sorted_and_a_repeated_index_is_refused(tmp_path):
+    path = tmp_path / "rows.svm"
+    path.write_text("1 3:0.5 1:2 # a comment\n0 qid:7 2:1\n")
+    X, y, _ = datasets.load_svmlight(path, sparse=True)
+    assert X.has_sorted_indices and X.toarray().tolist() == [[0, 2, 0, 0.5], [0, 0, 1, 0]]
+    assert datasets.load_svmlight(path).X.tolist() == X.toarray().tolist()
+    path.write_text("1 3:0.5 3:2\n")
+    with pytest.raises(InvalidValueError, match="line 1: feature index 3 appears twice"):
+        datasets.load_svmlight(path)
+    with pytest.raises(InvalidTypeError, match="sparse: expected True or False"):
+        datasets.load_svmlight(path, sparse="yes")
+
+
+def test_a_sparse_matrix_that_does_not_hold_together_is_a_named_error(model_text):
+    import scipy.sparse
+
+    model = rank.Model(model_text)
+    x = scipy.sparse.random(20, 4, density=0.5, format="csr", random_state=0)
+    assert np.array_equal(model.predict(x), model.predict(x.toarray()))
+    ours = rank._native(rank._matrix(x, "X"))
+    bad_index = (ours[0], ours[1] + 4, ours[2], 4)
+    with pytest.raises(InvalidValueError, match="X: a sparse matrix has feature index"):
+        rank._lightgbm().lgbm_predict(model_text, bad_index, False)
+    bad_offsets = (ours[0][:-1], ours[1], ours[2], 4)
+    with pytest.raises(InvalidValueError, match=r"X: a sparse matrix's row offsets \(indptr\)"):
+        rank._lightgbm().lgbm_predict(model_text, bad_offsets, False)
 
 
 def test_no_metrics_or_no_cut_offs_are_named_errors_not_panics():
@@ -371,8 +408,8 @@ def test_rolling_statistics_of_extreme_values_are_those_of_the_values_scaled(sca
 @pytest.mark.parametrize("scale", [1e160, 1e-160, 1e-170])
 def test_a_metric_whose_squares_leave_float64_gets_a_note_not_a_wrong_p_value(scale):
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"variant": ["control"] * 50 + ["treatment"] * 50,
-                          "x": np.r_[rng.normal(10, 2, 50), rng.normal(11, 2, 50)] * scale})  # fmt: skip
+    x = np.r_[rng.normal(10, 2, 50), rng.normal(11, 2, 50)] * scale
+    frame = pd.DataFrame({"variant": ["control"] * 50 + ["treatment"] * 50, "x": x})
     row = abtest.evaluate_experiment(frame, "variant", {"x": "x"}, "control").to_dataframe()
     assert np.isnan(row["p_value"].iloc[0]) and np.isnan(row["ci_low"].iloc[0])
     assert "outside float64's range" in row["note"].iloc[0]

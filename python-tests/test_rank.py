@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse
 
 from ecomkit import metrics
 from ecomkit.datasets import load_svmlight
@@ -63,6 +64,29 @@ def test_load_svmlight_matches_the_files(example):
     assert train.y[0] == float(first[0])
     index, value = first[1].split(":")
     assert train.X[0, int(index)] == float(value)
+
+
+def test_sparse_lambdarank_matches_lightgbm_python_on_the_same_csr_matrix(example):
+    _, _, folder = example
+    train = load_svmlight(folder / "rank.train", sparse=True)
+    test = load_svmlight(folder / "rank.test", sparse=True)
+    width = max(train.X.shape[1], test.X.shape[1])
+    for x in (train.X, test.X):
+        x.resize((x.shape[0], width))
+    assert (train.X.toarray() == np.pad(load_svmlight(folder / "rank.train").X,
+                                        ((0, 0), (0, width - 301)))).all()  # fmt: skip
+    booster = lgb.train(PARAMS, lgb.Dataset(train.X, train.y, group=train.group), 20)
+    model = train_lambdarank(train.X, train.y, train.group, PARAMS, num_boost_round=20)
+    assert np.max(np.abs(model.predict(test.X) - booster.predict(test.X))) == 0.0
+    dense = train_lambdarank(train.X.toarray(), train.y, train.group, PARAMS, 20)
+    assert dense.model_text == model.model_text
+    # Any scipy format (here COO, with a repeated entry that scipy sums) is read as CSR.
+    coo = test.X[:30].tocoo()
+    rows, cols = np.r_[coo.row, coo.row[:1]], np.r_[coo.col, coo.col[:1]]
+    repeated = scipy.sparse.coo_matrix((np.r_[coo.data, 1.0], (rows, cols)), shape=coo.shape)
+    # (LightGBM returns SHAP values of a sparse matrix as a sparse matrix.)
+    theirs = booster.predict(repeated.tocsr(), pred_contrib=True).toarray()
+    np.testing.assert_allclose(model.predict_contrib(repeated), theirs, atol=1e-12)
 
 
 def test_lambdarank_matches_lightgbm_python(example, tmp_path):

@@ -88,3 +88,30 @@ fn auc_and_isotonic_by_hand() {
     assert_eq!(fit.transform(0.0), 0.0);
     assert_eq!(fit.transform(3.5), 0.75);
 }
+
+#[test]
+fn svmlight_is_read_as_csr_and_densified_on_request() {
+    use ecomkit::rank::svmlight::load_svmlight;
+    let dir = std::env::temp_dir().join(format!("ecomkit-svm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("a.svm");
+    std::fs::write(&path, "1 3:0.5 1:2 # comment\n0 qid:4 2:1\n\n1\n").unwrap();
+    let data = load_svmlight(&path).unwrap();
+    assert_eq!(data.indptr, [0, 2, 3, 3]);
+    assert_eq!(data.indices, [1, 3, 2]);
+    assert_eq!(data.values, [2.0, 0.5, 1.0]);
+    assert_eq!((data.n_features, data.labels.clone()), (4, vec![1.0, 0.0, 1.0]));
+    let dense = data.to_dense().unwrap();
+    assert_eq!(dense, [0., 2., 0., 0.5, 0., 0., 1., 0., 0., 0., 0., 0.]);
+
+    std::fs::write(&path, "1 1:1 2000000000:1\n0 2:1\n").unwrap();
+    let wide = load_svmlight(&path).unwrap();
+    assert_eq!((wide.n_features, wide.values.len()), (2_000_000_001, 3));
+    let err = wide.to_dense().unwrap_err().to_string();
+    assert!(err.contains("2 rows × 2000000001 columns"), "{err}");
+
+    std::fs::write(&path, "1 1:1 1:2\n").unwrap();
+    let err = load_svmlight(&path).unwrap_err().to_string();
+    assert!(err.contains("line 1: feature index 1 appears twice"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,8 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from .errors import InvalidTypeError, InvalidValueError
 
 
@@ -96,3 +98,10 @@ def choice(value: Any, argument: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise InvalidValueError(f"{argument}: expected one of {list(allowed)}, got {value!r}")
     return value
+
+
+def boolean(value: Any, argument: str) -> bool:
+    """True or False (numpy's bool too), not a truthy stand-in such as ``"no"``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidTypeError(f"{argument}: expected True or False, got {value!r}")
+    return bool(value)

@@ -147,27 +147,34 @@ def isotonic_fit(
 def isotonic_transform(
     x_fit: list[float], y_fit: list[float], values: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]: ...
+# A CSR matrix as (indptr, indices, values, n_features).
+Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64], int]
+
 def load_svmlight(
-    path: Any,
-) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64], list[int] | None]: ...
+    path: Any, sparse: bool
+) -> tuple[
+    Csr | tuple[npt.NDArray[np.float64], int], npt.NDArray[np.float64], list[int] | None
+]: ...
 
 # ecomkit.rank (built with the cargo feature `lightgbm`)
 
 def lgbm_available() -> bool: ...
 def lgbm_load(path: str) -> None: ...
 def lgbm_train(
-    x: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64] | Csr,
     y: npt.NDArray[np.float64],
     group: npt.NDArray[np.int32] | None,
     params: str,
     num_boost_round: int,
-    valid: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int32] | None]
+    valid: tuple[
+        npt.NDArray[np.float64] | Csr, npt.NDArray[np.float64], npt.NDArray[np.int32] | None
+    ]
     | None,
     early_stopping_rounds: int | None,
     progress: Callable[[int], object] | None = None,
 ) -> tuple[str, int, list[str], list[list[float]]]: ...
 def lgbm_predict(
-    model: str, x: npt.NDArray[np.float64], contrib: bool
+    model: str, x: npt.NDArray[np.float64] | Csr, contrib: bool
 ) -> npt.NDArray[np.float64]: ...
 def lgbm_importance(model: str, gain: bool) -> list[float]: ...
 

@@ -152,23 +152,34 @@ def experiment_units(
 
 
 class Svmlight(NamedTuple):
-    """A LibSVM file as a dense matrix: ``X`` (float64, rows × features), ``y``, and
-    ``group`` (int32 query sizes from the ``.query`` file beside it, or ``None``)."""
+    """A LibSVM file: ``X`` (float64, rows × features: a dense array, or a
+    ``scipy.sparse.csr_matrix`` with ``sparse=True``), ``y``, and ``group`` (int32 query
+    sizes from the ``.query`` file beside it, or ``None``)."""
 
-    X: np.ndarray
+    X: Any
     y: np.ndarray
     group: np.ndarray | None
 
 
-def load_svmlight(path: str | Path) -> Svmlight:
+def load_svmlight(path: str | Path, *, sparse: bool = False) -> Svmlight:
     """Read a LibSVM / SVMlight text file (``label index:value ...`` per line) and, when
     ``<path>.query`` exists (LightGBM's convention), its query group sizes. Feature index
-    ``j`` is column ``j`` (as LightGBM reads the file); absent entries are 0. Unpacks as
+    ``j`` is column ``j`` (as LightGBM reads the file); absent entries are 0. The file is
+    read as a sparse matrix; ``sparse=True`` returns it as ``scipy.sparse.csr_matrix`` (what
+    ``train_lambdarank`` and ``Model.predict`` take as well), the default as a dense array
+    (refused, with a named error, beyond 2³¹ values). Unpacks as
     ``X, y, group = load_svmlight(path)``."""
-    x, n_features, y, group = _ecomkit.load_svmlight(Path(path))
-    return Svmlight(
-        x.reshape(len(y), n_features), y, None if group is None else np.array(group, np.int32)
-    )
+    sparse = _check.boolean(sparse, "sparse")
+    x, y, group = _ecomkit.load_svmlight(Path(path), sparse)
+    if sparse:
+        import scipy.sparse
+
+        indptr, indices, values, n_features = x
+        x = scipy.sparse.csr_matrix((values, indices, indptr), shape=(len(y), n_features))
+    else:
+        values, n_features = x
+        x = values.reshape(len(y), n_features)
+    return Svmlight(x, y, None if group is None else np.array(group, np.int32))
 
 
 def ranking(n_asins: int, n_days: int, seed: int = 0, *, backend: str = "pandas") -> Any:

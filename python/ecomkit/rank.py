@@ -47,7 +47,21 @@ def _params_string(params: Mapping[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _matrix(x: Any, argument: str) -> np.ndarray:
+def _is_sparse(x: Any) -> bool:
+    return type(x).__module__.startswith("scipy.sparse")
+
+
+def _matrix(x: Any, argument: str) -> Any:
+    """A C-contiguous float64 2-D array, or a canonical float64 ``scipy.sparse`` CSR matrix
+    (sorted indices, no duplicates) for a sparse one of any format."""
+    if _is_sparse(x):
+        if x.ndim != 2:
+            raise InvalidValueError(f"{argument}: expected a 2-D matrix, got shape {x.shape}")
+        x = x.tocsr().astype(np.float64)
+        if not x.has_canonical_format:
+            x = x.copy()
+            x.sum_duplicates()
+        return x
     if hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
         x = x.to_numpy()
     try:
@@ -57,6 +71,15 @@ def _matrix(x: Any, argument: str) -> np.ndarray:
     if x.ndim != 2:
         raise InvalidValueError(f"{argument}: expected a 2-D array, got shape {x.shape}")
     return x
+
+
+def _native(x: Any) -> Any:
+    """What the extension takes for a matrix from :func:`_matrix`: the array itself, or the
+    CSR parts ``(indptr int64, indices int32, values float64, n_features)``."""
+    if not _is_sparse(x):
+        return x
+    return (np.ascontiguousarray(x.indptr, np.int64), np.ascontiguousarray(x.indices, np.int32),
+            np.ascontiguousarray(x.data, np.float64), x.shape[1])  # fmt: skip
 
 
 def _group_sizes(group: Any, group_ids: Any, n_rows: int, argument: str) -> tuple[Any, Any]:
@@ -122,12 +145,12 @@ class Model:
 
     def predict(self, X: Any) -> np.ndarray:
         """Scores (LambdaRank) or probabilities (binary), one per row."""
-        return _lightgbm().lgbm_predict(self.model_text, _matrix(X, "X"), False)
+        return _lightgbm().lgbm_predict(self.model_text, _native(_matrix(X, "X")), False)
 
     def predict_contrib(self, X: Any) -> np.ndarray:
         """SHAP values: ``(n_rows, n_features + 1)``, the last column the expected value."""
         x = _matrix(X, "X")
-        out = _lightgbm().lgbm_predict(self.model_text, x, True)
+        out = _lightgbm().lgbm_predict(self.model_text, _native(x), True)
         return out.reshape(x.shape[0], -1)
 
     def feature_importance(self, importance_type: str = "split") -> np.ndarray:
@@ -184,7 +207,7 @@ def _train(
         )
     sizes, order = _group_sizes(group, group_ids, x.shape[0], "group")
     if order is not None:
-        x, labels = np.ascontiguousarray(x[order]), np.ascontiguousarray(labels[order])
+        x, labels = _matrix(x[order], "X"), np.ascontiguousarray(labels[order])
     merged = {**defaults, **(params or {})}
     num_boost_round = _check.positive_int(num_boost_round, "num_boost_round")
     if early_stopping_rounds is not None:
@@ -202,11 +225,11 @@ def _train(
         vy = _frames.to_float64(vy, "valid y")
         vsizes, vorder = _group_sizes(vg, vids, vx.shape[0], "valid group")
         if vorder is not None:
-            vx, vy = np.ascontiguousarray(vx[vorder]), np.ascontiguousarray(vy[vorder])
-        valid_args = (vx, vy, vsizes)
+            vx, vy = _matrix(vx[vorder], "valid X"), np.ascontiguousarray(vy[vorder])
+        valid_args = (_native(vx), vy, vsizes)
     progress = _progress.Progress(num_boost_round, f"training {what}", verbose=verbose)
     text, best, names, history = _lightgbm().lgbm_train(
-        x, labels, sizes, _params_string(merged), num_boost_round, valid_args,
+        _native(x), labels, sizes, _params_string(merged), num_boost_round, valid_args,
         early_stopping_rounds, progress if progress.on else None,
     )  # fmt: skip
     progress.finish()
@@ -271,14 +294,13 @@ def _load(path: str | Path, label_col: str, group_col: str, feature_cols: Any,
 
     if not _database.named(path) and Path(path).suffix.lower() not in _io.TABLE_FORMATS:
         path = Path(path)
-        data = load_svmlight(path)
+        data = load_svmlight(path, sparse=True)
         if data.group is None:
             raise InvalidValueError(f"input: {path} has no .query file of group sizes beside it")
         if baseline:
             raise InvalidValueError("baseline_score_column: a LibSVM file has no named columns")
         ids = np.repeat(np.arange(len(data.group)), data.group)
-        return {"X": data.X, "y": data.y, "groups": ids, "baseline": None,
-                "features": [f"f{i}" for i in range(data.X.shape[1])]}  # fmt: skip
+        return {"X": data.X, "y": data.y, "groups": ids, "baseline": None, "features": None}
     table = _io.read_table(path)
     names = table.column_names
     _frames.require_columns(names, [label_col], "label_col")
@@ -347,6 +369,12 @@ def run(
     train_data = _load(train, label_col, group_col, feature_cols, baseline)
     eval_data = _load(valid, label_col, group_col, train_data["features"], baseline) if valid \
         else train_data  # fmt: skip
+    if _is_sparse(train_data["X"]) and _is_sparse(eval_data["X"]):
+        # LibSVM files: the features are the indices either file has (LightGBM's reading).
+        width = max(train_data["X"].shape[1], eval_data["X"].shape[1])
+        for data in (train_data, eval_data):
+            data["X"] = data["X"].copy()
+            data["X"].resize((data["X"].shape[0], width))
     model = train_lambdarank(
         train_data["X"], train_data["y"], params=params, num_boost_round=rounds,
         group_ids=train_data["groups"],

@@ -2,6 +2,7 @@
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 use pyo3_arrow::input::AnyArray;
 
 use super::errors::{run, to_pyerr};
@@ -179,26 +180,37 @@ fn isotonic_transform<'py>(
     Ok(out.into_pyarray(py))
 }
 
-/// `(X, n_features, y, group sizes or None)` of a LibSVM file and its `.query` file.
+/// `(X, y, group sizes or None)` of a LibSVM file and its `.query` file, `X` as
+/// `(indptr, indices, values, n_features)` (the CSR form `scipy.sparse.csr_matrix` takes)
+/// when `sparse`, else as `(row-major values, n_features)`.
 #[allow(clippy::type_complexity)]
 #[pyfunction]
-#[pyo3(signature = (path))]
+#[pyo3(signature = (path, sparse))]
 fn load_svmlight<'py>(
     py: Python<'py>,
     path: std::path::PathBuf,
+    sparse: bool,
 ) -> PyResult<(
-    Bound<'py, PyArray1<f64>>,
-    usize,
+    Bound<'py, PyTuple>,
     Bound<'py, PyArray1<f64>>,
     Option<Vec<i32>>,
 )> {
-    let data = run(py, || crate::rank::svmlight::load_svmlight(&path))?;
-    Ok((
-        data.x.into_pyarray(py),
-        data.n_features,
-        data.labels.into_pyarray(py),
-        data.group,
-    ))
+    let (data, dense) = run(py, || {
+        let data = crate::rank::svmlight::load_svmlight(&path)?;
+        let dense = (!sparse).then(|| data.to_dense()).transpose()?;
+        Ok((data, dense))
+    })?;
+    let x = match dense {
+        Some(values) => (values.into_pyarray(py), data.n_features).into_pyobject(py)?,
+        None => (
+            data.indptr.into_pyarray(py),
+            data.indices.into_pyarray(py),
+            data.values.into_pyarray(py),
+            data.n_features,
+        )
+            .into_pyobject(py)?,
+    };
+    Ok((x, data.labels.into_pyarray(py), data.group))
 }
 
 #[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
@@ -213,16 +225,42 @@ pub(crate) mod training {
     use std::sync::Mutex;
 
     use crate::error::EcomkitError;
-    use crate::rank::lightgbm::{train_observed, Model, TrainData};
+    use crate::rank::lightgbm::{train_observed, Matrix, Model, TrainData};
 
-    /// A row-major f64 matrix as (values, n_features).
-    fn matrix<'a>(x: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize)> {
-        let n_features = x.shape()[1];
-        Ok((x.as_slice()?, n_features))
+    /// A feature matrix from Python: a C-contiguous 2-D float64 array, or a CSR matrix as
+    /// `(indptr int64, indices int32, values float64, n_features)`.
+    #[derive(FromPyObject)]
+    pub(crate) enum MatrixArg<'py> {
+        Dense(PyReadonlyArray2<'py, f64>),
+        Csr(
+            (
+                PyReadonlyArray1<'py, i64>,
+                PyReadonlyArray1<'py, i32>,
+                PyReadonlyArray1<'py, f64>,
+                usize,
+            ),
+        ),
+    }
+
+    impl MatrixArg<'_> {
+        fn matrix(&self) -> PyResult<Matrix<'_>> {
+            Ok(match self {
+                MatrixArg::Dense(x) => Matrix::Dense {
+                    values: x.as_slice()?,
+                    n_features: x.shape()[1],
+                },
+                MatrixArg::Csr((indptr, indices, values, n_features)) => Matrix::Csr {
+                    indptr: indptr.as_slice()?,
+                    indices: indices.as_slice()?,
+                    values: values.as_slice()?,
+                    n_features: *n_features,
+                },
+            })
+        }
     }
 
     type Valid<'py> = Option<(
-        PyReadonlyArray2<'py, f64>,
+        MatrixArg<'py>,
         PyReadonlyArray1<'py, f64>,
         Option<PyReadonlyArray1<'py, i32>>,
     )>;
@@ -233,7 +271,7 @@ pub(crate) mod training {
     #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     pub(crate) fn lgbm_train<'py>(
         py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
+        x: MatrixArg<'py>,
         y: PyReadonlyArray1<'py, f64>,
         group: Option<PyReadonlyArray1<'py, i32>>,
         params: &str,
@@ -242,24 +280,18 @@ pub(crate) mod training {
         early_stopping_rounds: Option<usize>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<(String, usize, Vec<String>, Vec<Vec<f64>>)> {
-        let (values, n_features) = matrix(&x)?;
         let group = group.as_ref().map(|g| g.as_slice()).transpose()?;
         let data = TrainData {
-            x: values,
-            n_features,
+            x: x.matrix()?,
             labels: y.as_slice()?,
             group,
         };
         let valid_data = match &valid {
-            Some((vx, vy, vg)) => {
-                let (values, n_features) = matrix(vx)?;
-                Some(TrainData {
-                    x: values,
-                    n_features,
-                    labels: vy.as_slice()?,
-                    group: vg.as_ref().map(|g| g.as_slice()).transpose()?,
-                })
-            }
+            Some((vx, vy, vg)) => Some(TrainData {
+                x: vx.matrix()?,
+                labels: vy.as_slice()?,
+                group: vg.as_ref().map(|g| g.as_slice()).transpose()?,
+            }),
             None => None,
         };
         // `progress(iterations done)` runs with the GIL taken back for the call; an exception
@@ -307,16 +339,16 @@ pub(crate) mod training {
     pub(crate) fn lgbm_predict<'py>(
         py: Python<'py>,
         model: &str,
-        x: PyReadonlyArray2<'py, f64>,
+        x: MatrixArg<'py>,
         contrib: bool,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let (values, n_features) = matrix(&x)?;
+        let x = x.matrix()?;
         let out = run(py, || -> Result<Vec<f64>> {
             let model = Model::from_string(model)?;
             if contrib {
-                model.predict_contrib(values, n_features)
+                model.predict_contrib(x)
             } else {
-                model.predict(values, n_features)
+                model.predict(x)
             }
         })?;
         Ok(out.into_pyarray(py))

@@ -4,11 +4,15 @@ use std::path::Path;
 
 use crate::error::{EcomkitError, Result};
 
-/// A dense feature matrix read from a LibSVM file.
+/// A LibSVM file as a sparse matrix in CSR form (what LightGBM takes): the entries of row
+/// `r` are `indices[indptr[r]..indptr[r + 1]]` (ascending) and the values beside them.
+/// Absent entries are 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Svmlight {
-    /// Row-major `labels.len() × n_features` values; absent entries are 0.
-    pub x: Vec<f64>,
+    /// `labels.len() + 1` row offsets into `indices` and `values`, from 0.
+    pub indptr: Vec<i64>,
+    pub indices: Vec<i32>,
+    pub values: Vec<f64>,
     /// The largest feature index + 1: index `j` is column `j`, as LightGBM reads the file.
     pub n_features: usize,
     pub labels: Vec<f64>,
@@ -16,9 +20,39 @@ pub struct Svmlight {
     pub group: Option<Vec<i32>>,
 }
 
-/// The most values a dense matrix read from a LibSVM file may hold (2³¹, 16 GiB of f64):
-/// a feature index far beyond the others would otherwise size a matrix no machine holds.
+/// The most values a dense matrix made from a LibSVM file may hold (2³¹, 16 GiB of f64): a
+/// feature index far beyond the others would otherwise size a matrix no machine holds. The
+/// sparse form has no such limit.
 pub const MAX_DENSE_VALUES: usize = 1 << 31;
+
+impl Svmlight {
+    /// The matrix as row-major `labels.len() × n_features` values, refused (with the
+    /// remedy) when it would hold more than [`MAX_DENSE_VALUES`].
+    pub fn to_dense(&self) -> Result<Vec<f64>> {
+        let rows = self.labels.len();
+        let cells = rows.saturating_mul(self.n_features);
+        if cells > MAX_DENSE_VALUES {
+            return Err(EcomkitError::invalid_value(
+                "path",
+                format!(
+                    "feature index {} makes a dense matrix of {rows} rows × {} columns, over \
+                     the {MAX_DENSE_VALUES} values ecomkit holds densely; use the sparse \
+                     matrix (sparse=True in Python) or renumber the features from 0",
+                    self.n_features - 1,
+                    self.n_features
+                ),
+            ));
+        }
+        let mut x = vec![0.0; cells];
+        for (r, range) in self.indptr.windows(2).enumerate() {
+            let range = range[0] as usize..range[1] as usize;
+            for (&j, &v) in self.indices[range.clone()].iter().zip(&self.values[range]) {
+                x[r * self.n_features + j as usize] = v;
+            }
+        }
+        Ok(x)
+    }
+}
 
 fn parse_error(path: &Path, line: usize, message: impl std::fmt::Display) -> EcomkitError {
     EcomkitError::invalid_value(
@@ -34,8 +68,9 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
         EcomkitError::invalid_value("path", format!("cannot read {}: {e}", path.display()))
     })?;
     let mut labels = Vec::new();
-    let mut entries: Vec<Vec<(usize, f64)>> = Vec::new();
-    let (mut n_features, mut widest_line) = (0, 0);
+    let (mut indptr, mut indices, mut values) = (vec![0i64], Vec::new(), Vec::new());
+    let mut row: Vec<(i32, f64)> = Vec::new();
+    let mut n_features = 0;
     for (number, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -46,7 +81,7 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
             .next()
             .and_then(|l| l.parse().ok())
             .ok_or_else(|| parse_error(path, number + 1, "expected a numeric label first"))?;
-        let mut row = Vec::new();
+        row.clear();
         for field in fields {
             let (index, value) = field.split_once(':').ok_or_else(|| {
                 parse_error(
@@ -58,10 +93,10 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
             if index == "qid" {
                 continue;
             }
-            let index: usize = index
+            let index: i32 = index
                 .parse()
                 .ok()
-                .filter(|&i: &usize| i < i32::MAX as usize)
+                .filter(|&i: &i32| (0..i32::MAX).contains(&i))
                 .ok_or_else(|| {
                     parse_error(
                         path,
@@ -75,38 +110,28 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
             let value: f64 = value
                 .parse()
                 .map_err(|_| parse_error(path, number + 1, format!("bad value '{value}'")))?;
-            if index + 1 > n_features {
-                (n_features, widest_line) = (index + 1, number + 1);
-            }
             row.push((index, value));
         }
+        row.sort_by_key(|&(index, _)| index);
+        if let Some(pair) = row.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(parse_error(
+                path,
+                number + 1,
+                format!("feature index {} appears twice", pair[0].0),
+            ));
+        }
+        if let Some(&(last, _)) = row.last() {
+            n_features = n_features.max(last as usize + 1);
+        }
+        indices.extend(row.iter().map(|&(index, _)| index));
+        values.extend(row.iter().map(|&(_, value)| value));
+        indptr.push(indices.len() as i64);
         labels.push(label);
-        entries.push(row);
     }
     if labels.is_empty() {
         return Err(EcomkitError::Empty {
             argument: "path".into(),
         });
-    }
-    let cells = labels.len().saturating_mul(n_features);
-    if cells > MAX_DENSE_VALUES {
-        return Err(parse_error(
-            path,
-            widest_line,
-            format!(
-                "feature index {} makes a dense matrix of {} rows × {n_features} columns, over \
-                 the {MAX_DENSE_VALUES} values ecomkit reads densely; renumber the features \
-                 from 0",
-                n_features - 1,
-                labels.len()
-            ),
-        ));
-    }
-    let mut x = vec![0.0; cells];
-    for (r, row) in entries.iter().enumerate() {
-        for &(j, v) in row {
-            x[r * n_features + j] = v;
-        }
     }
     let query = path.with_file_name(format!(
         "{}.query",
@@ -141,7 +166,9 @@ pub fn load_svmlight(path: &Path) -> Result<Svmlight> {
         None
     };
     Ok(Svmlight {
-        x,
+        indptr,
+        indices,
+        values,
         n_features,
         labels,
         group,

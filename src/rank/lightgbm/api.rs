@@ -18,6 +18,7 @@ pub(super) type Handle = *mut c_void;
 pub(super) const DTYPE_FLOAT32: c_int = 0;
 pub(super) const DTYPE_FLOAT64: c_int = 1;
 pub(super) const DTYPE_INT32: c_int = 2;
+pub(super) const DTYPE_INT64: c_int = 3;
 pub(super) const PREDICT_NORMAL: c_int = 0;
 pub(super) const PREDICT_CONTRIB: c_int = 3;
 pub(super) const IMPORTANCE_SPLIT: c_int = 0;
@@ -32,6 +33,19 @@ pub(super) struct Api {
         i32,
         i32,
         c_int,
+        *const c_char,
+        Handle,
+        *mut Handle,
+    ) -> c_int,
+    pub dataset_create_from_csr: unsafe extern "C" fn(
+        *const c_void,
+        c_int,
+        *const i32,
+        *const c_void,
+        c_int,
+        i64,
+        i64,
+        i64,
         *const c_char,
         Handle,
         *mut Handle,
@@ -65,6 +79,23 @@ pub(super) struct Api {
         i32,
         i32,
         c_int,
+        c_int,
+        c_int,
+        c_int,
+        *const c_char,
+        *mut i64,
+        *mut f64,
+    ) -> c_int,
+    pub booster_predict_for_csr: unsafe extern "C" fn(
+        Handle,
+        *const c_void,
+        c_int,
+        *const i32,
+        *const c_void,
+        c_int,
+        i64,
+        i64,
+        i64,
         c_int,
         c_int,
         c_int,
@@ -111,6 +142,7 @@ impl Api {
         Self {
             get_last_error: sys::LGBM_GetLastError,
             dataset_create_from_mat: sys::LGBM_DatasetCreateFromMat,
+            dataset_create_from_csr: sys::LGBM_DatasetCreateFromCSR,
             dataset_set_field: sys::LGBM_DatasetSetField,
             dataset_free: sys::LGBM_DatasetFree,
             booster_create: sys::LGBM_BoosterCreate,
@@ -124,6 +156,7 @@ impl Api {
             booster_load_model_from_string: sys::LGBM_BoosterLoadModelFromString,
             booster_get_num_feature: sys::LGBM_BoosterGetNumFeature,
             booster_predict_for_mat: sys::LGBM_BoosterPredictForMat,
+            booster_predict_for_csr: sys::LGBM_BoosterPredictForCSR,
             booster_feature_importance: sys::LGBM_BoosterFeatureImportance,
         }
     }
@@ -157,6 +190,7 @@ pub fn load_library(path: &std::path::Path) -> Result<()> {
     let api = Api {
         get_last_error: symbol!("LGBM_GetLastError"),
         dataset_create_from_mat: symbol!("LGBM_DatasetCreateFromMat"),
+        dataset_create_from_csr: symbol!("LGBM_DatasetCreateFromCSR"),
         dataset_set_field: symbol!("LGBM_DatasetSetField"),
         dataset_free: symbol!("LGBM_DatasetFree"),
         booster_create: symbol!("LGBM_BoosterCreate"),
@@ -170,6 +204,7 @@ pub fn load_library(path: &std::path::Path) -> Result<()> {
         booster_load_model_from_string: symbol!("LGBM_BoosterLoadModelFromString"),
         booster_get_num_feature: symbol!("LGBM_BoosterGetNumFeature"),
         booster_predict_for_mat: symbol!("LGBM_BoosterPredictForMat"),
+        booster_predict_for_csr: symbol!("LGBM_BoosterPredictForCSR"),
         booster_feature_importance: symbol!("LGBM_BoosterFeatureImportance"),
     };
     let _ = API.set(api);

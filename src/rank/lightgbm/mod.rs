@@ -18,12 +18,94 @@ use api::{api, Api, Handle};
 
 use crate::error::{EcomkitError, Result};
 
-/// A dense, row-major feature matrix with labels and, for ranking, query group sizes.
+/// A feature matrix: dense and row-major, or sparse in CSR form (LightGBM takes both; a
+/// LibSVM file is read as CSR). NaN is a missing value; an absent sparse entry is 0.
+#[derive(Debug, Clone, Copy)]
+pub enum Matrix<'a> {
+    /// `n_rows × n_features` values, row by row.
+    Dense {
+        values: &'a [f64],
+        n_features: usize,
+    },
+    /// Row `r`'s entries are `indices[indptr[r]..indptr[r + 1]]`, each in
+    /// `0..n_features`, with the values beside them.
+    Csr {
+        indptr: &'a [i64],
+        indices: &'a [i32],
+        values: &'a [f64],
+        n_features: usize,
+    },
+}
+
+impl Matrix<'_> {
+    pub fn n_features(&self) -> usize {
+        match *self {
+            Matrix::Dense { n_features, .. } | Matrix::Csr { n_features, .. } => n_features,
+        }
+    }
+
+    /// The number of rows, after checking that the parts hold together (LightGBM reads
+    /// every offset and index it is given): `argument` names the matrix in errors.
+    fn rows(&self, argument: &str) -> Result<usize> {
+        let bad = |why: String| EcomkitError::invalid_value(argument, why);
+        let rows = match *self {
+            Matrix::Dense { values, n_features } => {
+                if n_features == 0 || !values.len().is_multiple_of(n_features) {
+                    return Err(bad(format!(
+                        "expected a 2-D array of rows of {n_features} features, got {} values",
+                        values.len()
+                    )));
+                }
+                values.len() / n_features
+            }
+            Matrix::Csr {
+                indptr,
+                indices,
+                values,
+                n_features,
+            } => {
+                if indices.len() != values.len() {
+                    return Err(bad(format!(
+                        "a sparse matrix has {} indices and {} values",
+                        indices.len(),
+                        values.len()
+                    )));
+                }
+                let ends_right = indptr.first() == Some(&0)
+                    && indptr.last() == Some(&(indices.len() as i64))
+                    && indptr.windows(2).all(|w| w[0] <= w[1]);
+                if !ends_right {
+                    return Err(bad(
+                        "a sparse matrix's row offsets (indptr) must rise from 0 to the \
+                         number of entries"
+                            .into(),
+                    ));
+                }
+                if let Some(j) = indices.iter().find(|&&j| j < 0 || j as usize >= n_features) {
+                    return Err(bad(format!(
+                        "a sparse matrix has feature index {j}, outside 0 to {}",
+                        n_features.saturating_sub(1)
+                    )));
+                }
+                indptr.len() - 1
+            }
+        };
+        if i32::try_from(rows).is_err() || i32::try_from(self.n_features()).is_err() {
+            return Err(bad("too many rows or features for LightGBM".into()));
+        }
+        Ok(rows)
+    }
+}
+
+/// The most features (columns) a training set may have, 2²⁴: LightGBM sets up about 500
+/// bytes per feature before it looks at the data, so 10⁹ features (one stray index in a
+/// LibSVM file) would take 500 GB and the process would be killed for memory.
+pub const MAX_TRAIN_FEATURES: usize = 1 << 24;
+
+/// A feature matrix with labels and, for ranking, query group sizes.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainData<'a> {
-    /// `n_rows × n_features` values, row by row; NaN is a missing value.
-    pub x: &'a [f64],
-    pub n_features: usize,
+    pub x: Matrix<'a>,
     pub labels: &'a [f64],
     /// Sizes of consecutive query groups (LightGBM's `group`); `None` for no groups.
     pub group: Option<&'a [i32]>,
@@ -41,23 +123,25 @@ impl TrainData<'_> {
             "X" => name.to_string(),
             _ => format!("{argument} {name}"),
         };
-        if self.n_features == 0 || self.labels.is_empty() {
+        if self.x.n_features() == 0 || self.labels.is_empty() {
             return Err(EcomkitError::Empty {
                 argument: argument.into(),
             });
         }
-        EcomkitError::check_length(
-            part("X"),
-            "y × the number of features",
-            self.n_rows() * self.n_features,
-            self.x.len(),
-        )?;
-        if i32::try_from(self.n_rows()).is_err() || i32::try_from(self.n_features).is_err() {
+        let rows = self.x.rows(&part("X"))?;
+        if self.x.n_features() > MAX_TRAIN_FEATURES {
             return Err(EcomkitError::invalid_value(
-                argument,
-                "too many rows or features for LightGBM",
+                part("X"),
+                format!(
+                    "{} features (columns, or the largest feature index + 1 of a LibSVM file) \
+                     are more than the {MAX_TRAIN_FEATURES} ecomkit trains on: LightGBM keeps \
+                     about 500 bytes per feature, {} GB here; renumber the features from 0",
+                    self.x.n_features(),
+                    self.x.n_features() / 2_000_000
+                ),
             ));
         }
+        EcomkitError::check_length(part("y"), "the rows of X", rows, self.n_rows())?;
         if let Some(bad) = self.labels.iter().find(|l| !l.is_finite()) {
             return Err(EcomkitError::invalid_value(
                 part("y"),
@@ -142,18 +226,40 @@ impl Dataset {
         reference: Option<&Dataset>,
     ) -> Result<Self> {
         let mut handle: Handle = std::ptr::null_mut();
-        // SAFETY: `x` holds n_rows × n_features f64 values (checked), LightGBM copies them.
+        let reference = reference.map_or(std::ptr::null_mut(), |r| r.handle);
+        // SAFETY: the matrix was checked by `TrainData::check` (its lengths, offsets and
+        // indices agree); LightGBM copies the values.
         check(api, unsafe {
-            (api.dataset_create_from_mat)(
-                data.x.as_ptr() as *const c_void,
-                api::DTYPE_FLOAT64,
-                data.n_rows() as i32,
-                data.n_features as i32,
-                1,
-                params.as_ptr(),
-                reference.map_or(std::ptr::null_mut(), |r| r.handle),
-                &mut handle,
-            )
+            match data.x {
+                Matrix::Dense { values, n_features } => (api.dataset_create_from_mat)(
+                    values.as_ptr() as *const c_void,
+                    api::DTYPE_FLOAT64,
+                    data.n_rows() as i32,
+                    n_features as i32,
+                    1,
+                    params.as_ptr(),
+                    reference,
+                    &mut handle,
+                ),
+                Matrix::Csr {
+                    indptr,
+                    indices,
+                    values,
+                    n_features,
+                } => (api.dataset_create_from_csr)(
+                    indptr.as_ptr() as *const c_void,
+                    api::DTYPE_INT64,
+                    indices.as_ptr(),
+                    values.as_ptr() as *const c_void,
+                    api::DTYPE_FLOAT64,
+                    indptr.len() as i64,
+                    values.len() as i64,
+                    n_features as i64,
+                    params.as_ptr(),
+                    reference,
+                    &mut handle,
+                ),
+            }
         })?;
         let dataset = Self { api, handle };
         // LightGBM keeps labels as float32, as its Python package does.
@@ -317,12 +423,13 @@ pub fn train_observed(
     data.check("X")?;
     if let Some(valid) = valid {
         valid.check("valid")?;
-        if valid.n_features != data.n_features {
+        if valid.x.n_features() != data.x.n_features() {
             return Err(EcomkitError::invalid_value(
                 "valid",
                 format!(
                     "expected {} features, got {}",
-                    data.n_features, valid.n_features
+                    data.x.n_features(),
+                    valid.x.n_features()
                 ),
             ));
         }
@@ -469,78 +576,85 @@ impl Model {
         self.num_features
     }
 
-    /// The number of rows of row-major `x`, after checking its width.
-    fn rows(&self, x: &[f64], n_features: usize) -> Result<usize> {
-        if n_features != self.num_features {
+    /// The number of rows of `x`, after checking it and its width.
+    fn rows(&self, x: &Matrix) -> Result<usize> {
+        if x.n_features() != self.num_features {
             return Err(EcomkitError::invalid_value(
                 "X",
                 format!(
-                    "expected {} features (as in training), got {n_features}",
-                    self.num_features
+                    "expected {} features (as in training), got {}",
+                    self.num_features,
+                    x.n_features()
                 ),
             ));
         }
-        if n_features == 0 || !x.len().is_multiple_of(n_features) {
-            return Err(EcomkitError::invalid_value(
-                "X",
-                "expected a 2-D array of rows",
-            ));
-        }
-        let rows = x.len() / n_features;
-        if i32::try_from(rows).is_err() {
-            return Err(EcomkitError::invalid_value(
-                "X",
-                "too many rows for LightGBM",
-            ));
-        }
-        Ok(rows)
+        x.rows("X")
     }
 
-    /// `values_per_row` predictions of `kind` per row of row-major `x`.
-    fn predict_kind(
-        &self,
-        x: &[f64],
-        n_features: usize,
-        kind: c_int,
-        values_per_row: usize,
-    ) -> Result<Vec<f64>> {
-        let rows = self.rows(x, n_features)?;
+    /// `values_per_row` predictions of `kind` per row of `x`.
+    fn predict_kind(&self, x: Matrix, kind: c_int, values_per_row: usize) -> Result<Vec<f64>> {
+        let rows = self.rows(&x)?;
         let mut out = vec![0.0f64; rows * values_per_row];
         if rows == 0 {
             return Ok(out);
         }
-        let (api, mut out_len) = (self.booster.api, 0i64);
+        let (api, handle, mut out_len) = (self.booster.api, self.booster.handle, 0i64);
         let no_params = c"";
-        // SAFETY: `x` holds rows × n_features f64 values (checked) and `out` has room for
-        // `values_per_row` values per row, what LightGBM writes for a one-class model.
+        // SAFETY: `x` was checked (lengths, offsets and indices agree with `rows` rows of
+        // the model's width) and `out` has room for `values_per_row` values per row, what
+        // LightGBM writes for a one-class model.
         self.booster.check(unsafe {
-            (api.booster_predict_for_mat)(
-                self.booster.handle,
-                x.as_ptr() as *const c_void,
-                api::DTYPE_FLOAT64,
-                rows as i32,
-                n_features as i32,
-                1,
-                kind,
-                0,
-                -1,
-                no_params.as_ptr(),
-                &mut out_len,
-                out.as_mut_ptr(),
-            )
+            match x {
+                Matrix::Dense { values, n_features } => (api.booster_predict_for_mat)(
+                    handle,
+                    values.as_ptr() as *const c_void,
+                    api::DTYPE_FLOAT64,
+                    rows as i32,
+                    n_features as i32,
+                    1,
+                    kind,
+                    0,
+                    -1,
+                    no_params.as_ptr(),
+                    &mut out_len,
+                    out.as_mut_ptr(),
+                ),
+                Matrix::Csr {
+                    indptr,
+                    indices,
+                    values,
+                    n_features,
+                } => (api.booster_predict_for_csr)(
+                    handle,
+                    indptr.as_ptr() as *const c_void,
+                    api::DTYPE_INT64,
+                    indices.as_ptr(),
+                    values.as_ptr() as *const c_void,
+                    api::DTYPE_FLOAT64,
+                    indptr.len() as i64,
+                    values.len() as i64,
+                    n_features as i64,
+                    kind,
+                    0,
+                    -1,
+                    no_params.as_ptr(),
+                    &mut out_len,
+                    out.as_mut_ptr(),
+                ),
+            }
         })?;
         out.truncate(out_len.max(0) as usize);
         Ok(out)
     }
 
-    /// Predictions for row-major `x` (scores for LambdaRank, probabilities for binary).
-    pub fn predict(&self, x: &[f64], n_features: usize) -> Result<Vec<f64>> {
-        self.predict_kind(x, n_features, api::PREDICT_NORMAL, 1)
+    /// Predictions for `x` (scores for LambdaRank, probabilities for binary).
+    pub fn predict(&self, x: Matrix) -> Result<Vec<f64>> {
+        self.predict_kind(x, api::PREDICT_NORMAL, 1)
     }
 
     /// SHAP contributions: `n_features + 1` values per row (the last is the expected value).
-    pub fn predict_contrib(&self, x: &[f64], n_features: usize) -> Result<Vec<f64>> {
-        self.predict_kind(x, n_features, api::PREDICT_CONTRIB, n_features + 1)
+    pub fn predict_contrib(&self, x: Matrix) -> Result<Vec<f64>> {
+        self.predict_kind(x, api::PREDICT_CONTRIB, self.num_features + 1)
     }
 
     /// Importance of each feature: number of splits, or total gain.
