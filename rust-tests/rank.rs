@@ -100,7 +100,10 @@ fn svmlight_is_read_as_csr_and_densified_on_request() {
     assert_eq!(data.indptr, [0, 2, 3, 3]);
     assert_eq!(data.indices, [1, 3, 2]);
     assert_eq!(data.values, [2.0, 0.5, 1.0]);
-    assert_eq!((data.n_features, data.labels.clone()), (4, vec![1.0, 0.0, 1.0]));
+    assert_eq!(
+        (data.n_features, data.labels.clone()),
+        (4, vec![1.0, 0.0, 1.0])
+    );
     let dense = data.to_dense().unwrap();
     assert_eq!(dense, [0., 2., 0., 0.5, 0., 0., 1., 0., 0., 0., 0., 0.]);
 
@@ -112,6 +115,9 @@ fn svmlight_is_read_as_csr_and_densified_on_request() {
 
     std::fs::write(&path, "1 1:1 1:2\n").unwrap();
     let err = load_svmlight(&path).unwrap_err().to_string();
-    assert!(err.contains("line 1: feature index 1 appears twice"), "{err}");
+    assert!(
+        err.contains("line 1: feature index 1 appears twice"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

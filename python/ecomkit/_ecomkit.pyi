@@ -147,6 +147,7 @@ def isotonic_fit(
 def isotonic_transform(
     x_fit: list[float], y_fit: list[float], values: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]: ...
+
 # A CSR matrix as (indptr, indices, values, n_features).
 Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64], int]
 
