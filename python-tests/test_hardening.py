@@ -422,3 +422,71 @@ def test_an_infinite_sum_in_an_uplift_summary_is_refused():
                             "gmv_sq": [np.inf, 700.0], "spend": [10.0, 10.0]})  # fmt: skip
     with pytest.raises(InvalidValueError, match="'gmv_sq' has a missing or infinite value"):
         abtest.evaluate_uplift(summary)
+
+
+# Found by the property tests (test_properties.py):
+
+
+def test_an_all_missing_dictionary_column_is_read_as_missing_values():
+    # pyarrow's dictionary_encode of nulls has an empty dictionary; arrow-rs panicked on it.
+    empty = pa.array([None, None], pa.string()).dictionary_encode()
+    assert len(empty.dictionary) == 0
+    events = pa.table({"u": ["a", "a"], "i": [1, 2], "e": empty,
+                       "t": pa.array([0, 1], pa.timestamp("s"))})  # fmt: skip
+    scores = features.interaction_scores(events, user="u", item="i", time="t", event="e")
+    assert scores.column("score").to_pylist() == [0.0, 0.0]
+    assert np.isnan(abtest.hash("seed", empty)).all()
+    assert score.robust_zscore([1.0, 2.0], empty).tolist() == [-0.6744897501960817,
+                                                                0.6744897501960817]  # fmt: skip
+
+
+def test_string_view_columns_are_split_and_taken():
+    frame = pa.table({"t": pa.array([3, 1, 2], pa.timestamp("s")),
+                      "u": pa.array(["c", "a", "b"], pa.string_view())})  # fmt: skip
+    first, second = features.temporal_split(frame, "t", (0.5, 0.5))
+    assert first.column("u").to_pylist() == ["a", "b"] or first.num_rows + second.num_rows == 3
+    assert first.schema == frame.schema
+
+
+def test_as_of_keys_of_another_string_kind_match_the_events():
+    events = pa.table({"u": pa.array(["a"], pa.large_string()), "e": ["transaction"],
+                       "t": pa.array([0], pa.timestamp("s")), "p": [5.0]})  # fmt: skip
+    for keys in (pa.array(["a"]), pa.array(["a"]).dictionary_encode(),
+                 pa.array(["a"], pa.string_view())):  # fmt: skip
+        as_of = pa.table({"u": keys, "t": pa.array([10], pa.timestamp("s"))})
+        out = features.user_features(events, as_of, user="u", time="t", event="e", value="p",
+                                     category=None)  # fmt: skip
+        assert out.column("lifetime_purchases").to_pylist() == [1.0]
+    with pytest.raises(InvalidTypeError, match="as_of"):  # "007" is not 7
+        features.user_features(events, pa.table({"u": [7], "t": pa.array([10], pa.timestamp("s"))}),
+                               user="u", time="t", event="e", value="p", category=None)  # fmt: skip
+
+
+def test_arrow_integers_beyond_2_53_are_rounded_like_pandas():
+    big = [2**62, -(2**63), 1, 5]
+    assert np.array_equal(score.robust_zscore(pa.array(big)), score.robust_zscore(pd.Series(big)))
+
+
+def test_structurally_bad_trees_are_a_named_error_never_a_segfault(model_text):
+    broken = {
+        "num_leaves=abc": model_text.replace("num_leaves=4", "num_leaves=abc", 1),
+        "loop": model_text.replace("left_child=1 -1 -2", "left_child=0 -1 -2", 1),
+        "feature": model_text.replace("split_feature=0", "split_feature=99", 1),
+        "short": model_text.replace("right_child=2 -3 -4", "right_child=2 -3", 1),
+        "twice": model_text.replace("num_cat=0", "num_cat=0\nnum_cat=0", 1),
+    }
+    assert all(text != model_text for text in broken.values())
+    done = run_isolated(f"""
+        import numpy as np
+        from ecomkit import rank
+        from ecomkit.errors import InvalidValueError
+        for name, text in {broken!r}.items():
+            try:
+                rank.Model(text).predict(np.zeros((2, 4)))
+                print(name, "loaded")
+            except InvalidValueError as error:
+                print(name, "refused", "not a complete LightGBM model text" in str(error))
+    """)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ours = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert set(ours.values()) == {"refused True"}, ours

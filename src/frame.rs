@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_array::{AnyDictionaryArray, Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_buffer::ArrowNativeType;
 use std::hash::BuildHasher;
 
@@ -992,6 +992,24 @@ fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPi
     })
 }
 
+/// Each row's index into a dictionary's values, `None` for a null row. Unlike arrow's
+/// `normalized_keys`, which panics there, an all-null column with an empty dictionary is
+/// fine (pyarrow's `dictionary_encode` of nulls gives one).
+pub(crate) fn dictionary_rows(dictionary: &dyn AnyDictionaryArray) -> Vec<Option<usize>> {
+    if dictionary.values().is_empty() {
+        return vec![None; dictionary.keys().len()];
+    }
+    let nulls = dictionary.keys().logical_nulls();
+    let keys = dictionary.normalized_keys();
+    keys.into_iter()
+        .enumerate()
+        .map(|(i, key)| match &nulls {
+            Some(nulls) if nulls.is_null(i) => None,
+            _ => Some(key),
+        })
+        .collect()
+}
+
 /// Codes of one piece, plain or dictionary-encoded.
 fn piece_codes<'a>(
     array: &'a dyn Array,
@@ -1007,16 +1025,10 @@ fn piece_codes<'a>(
     let value_codes = key_codes(dict.values().as_ref(), &mut values, argument)?;
     let null_slot = values.keys.len();
     let mut local = vec![u32::MAX; null_slot + 1];
-    let nulls = dict.keys().logical_nulls();
-    Ok(dict
-        .normalized_keys()
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| {
-            let slot = match &nulls {
-                Some(nulls) if nulls.is_null(i) => null_slot,
-                _ => value_codes[k] as usize,
-            };
+    Ok(dictionary_rows(dict)
+        .into_iter()
+        .map(|row| {
+            let slot = row.map_or(null_slot, |k| value_codes[k] as usize);
             if local[slot] == u32::MAX {
                 local[slot] = coder.code(values.keys.get(slot).copied().unwrap_or(Key::Null));
             }

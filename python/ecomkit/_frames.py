@@ -207,7 +207,7 @@ def with_columns(
         return out.with_columns(
             [pl.Series(name, values, nan_to_null=True) for name, values in new.items()]
         )
-    out = frame.take(pa.array(rows)) if rows is not None else frame
+    out = arrow_take(frame, rows) if rows is not None else frame
     for name, values in new.items():
         array = _arrow_column(values)
         index = out.schema.get_field_index(name)
@@ -242,9 +242,21 @@ def take(frame: Any, kind: str, rows: np.ndarray) -> Any:
         return frame.iloc[rows]
     if kind == "polars":
         return frame[rows]
+    return arrow_take(frame, rows)
+
+
+def arrow_take(frame: Any, rows: Any) -> Any:
+    """The rows `rows` of a pyarrow table or record batch, string_view columns included."""
     import pyarrow as pa
 
-    return frame.take(pa.array(rows, type=pa.int64()))
+    rows = pa.array(rows, type=pa.int64())
+    # pyarrow has no take kernel for the view types: take their plain form, then cast back.
+    plain_of = {pa.string_view(): pa.large_string(), pa.binary_view(): pa.large_binary()}
+    plain = pa.schema([field.with_type(plain_of.get(field.type, field.type))
+                       for field in frame.schema], metadata=frame.schema.metadata)  # fmt: skip
+    if plain == frame.schema:
+        return frame.take(rows)
+    return frame.cast(plain).take(rows).cast(frame.schema)
 
 
 def require(package: str, what: str) -> Any:
@@ -317,7 +329,8 @@ def to_float64(values: Any, argument: str) -> np.ndarray:
                     or pa.types.is_boolean(kind) or pa.types.is_null(kind)
                     or pa.types.is_decimal(kind)):  # fmt: skip
                 _refuse(argument, kind)
-            values = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            # Rounded to the nearest float64 beyond 2^53, as numpy, pandas and polars do.
+            values = values.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         elif isinstance(values, (list, tuple)):
             _refuse_non_numbers(np.dtype(object), argument, values)
     except InvalidTypeError:

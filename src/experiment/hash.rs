@@ -214,17 +214,12 @@ pub fn map_ids<T: Copy + Send + Sync>(
         let mut per_value = Vec::with_capacity(dictionary.values().len());
         for_each_id(dictionary.values().as_ref(), |id| per_value.push(f(id)));
         let null = f(None);
-        let keys = dictionary.normalized_keys();
+        let rows = crate::frame::dictionary_rows(dictionary);
         out.par_chunks_mut(PIECE)
             .enumerate()
             .for_each(|(piece, chunk)| {
                 for (i, slot) in chunk.iter_mut().enumerate() {
-                    let row = piece * PIECE + i;
-                    *slot = if array.is_valid(row) {
-                        per_value[keys[row]]
-                    } else {
-                        null
-                    };
+                    *slot = rows[piece * PIECE + i].map_or(null, |key| per_value[key]);
                 }
             });
         return Ok(());
@@ -318,15 +313,9 @@ pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<S
     if let DataType::Dictionary(_, _) = array.data_type() {
         let dictionary = array.as_any_dictionary();
         let values = id_texts(dictionary.values().as_ref(), argument)?;
-        let keys = dictionary.normalized_keys();
-        return Ok((0..array.len())
-            .map(|row| {
-                if array.is_valid(row) {
-                    values[keys[row]].clone()
-                } else {
-                    None
-                }
-            })
+        return Ok(crate::frame::dictionary_rows(dictionary)
+            .into_iter()
+            .map(|row| row.and_then(|key| values[key].clone()))
             .collect());
     }
     let mut texts = Vec::with_capacity(array.len());

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use arrow_array::{ArrayRef, BooleanArray};
+use arrow_schema::DataType;
 
 use super::session::{event_kinds, EventKind};
 use super::time::{epoch_nanos, span, DAY};
@@ -560,6 +561,21 @@ pub struct AsOfColumns {
     pub event_names: [String; 3],
 }
 
+/// Whether keys of these two types can be matched: both text (any string kind, or a
+/// dictionary of one), both integers (any width), or of one type. Text never matches
+/// integers: "007" is not 7.
+fn keys_match(a: &DataType, b: &DataType) -> bool {
+    fn family(data_type: &DataType) -> Option<bool> {
+        match data_type {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some(true),
+            DataType::Dictionary(_, values) => family(values),
+            other if other.is_integer() => Some(false),
+            _ => None,
+        }
+    }
+    a == b || (family(a).is_some() && family(a) == family(b))
+}
+
 /// Events and queries read from frames, with entity codes shared by both.
 struct AsOfInput {
     entity: Vec<u32>,
@@ -577,7 +593,7 @@ impl AsOfInput {
         let n = events.num_rows();
         let entity_events = events.column(&columns.entity, "entity")?;
         let entity_queries = as_of.column(&columns.entity, "as_of")?;
-        if entity_events.data_type() != entity_queries.data_type() {
+        if !keys_match(entity_events.data_type(), entity_queries.data_type()) {
             return Err(EcomkitError::invalid_type(
                 format!("as_of (column '{}')", columns.entity),
                 format!(

@@ -1125,13 +1125,8 @@ pub(crate) fn strings(
             strings(dictionary.values(), argument, &mut |v| {
                 values.push(v.map(str::to_string))
             })?;
-            let keys = dictionary.normalized_keys();
-            for (i, key) in keys.into_iter().enumerate() {
-                f(if dictionary.is_null(i) {
-                    None
-                } else {
-                    values.get(key).and_then(|v| v.as_deref())
-                })
+            for row in crate::frame::dictionary_rows(dictionary) {
+                f(row.and_then(|key| values.get(key).and_then(|v| v.as_deref())))
             }
         }
         other => {

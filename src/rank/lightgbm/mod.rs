@@ -8,6 +8,7 @@
 //! package reads and writes.
 
 mod api;
+mod model_text;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
@@ -15,6 +16,7 @@ pub use api::is_available;
 #[cfg(feature = "lightgbm-dynamic")]
 pub use api::load_library;
 use api::{api, Api, Handle};
+use model_text::checked_model_text;
 
 use crate::error::{EcomkitError, Result};
 
@@ -513,44 +515,6 @@ pub struct Model {
 // threads are what its Python package does too.
 unsafe impl Send for Model {}
 unsafe impl Sync for Model {}
-
-/// `model` checked to be LightGBM's text format with every tree it announces, without its
-/// `tree_sizes=` line.
-///
-/// With `tree_sizes`, LightGBM parses the trees in an OpenMP loop at the offsets it names,
-/// and a cut or corrupted tree there aborts the process (a C++ exception inside the parallel
-/// region: "terminate called without an active exception") or reads past the text. Without
-/// it, LightGBM parses the trees one after the other, and a bad tree is an error it reports.
-fn checked_model_text(model: &str) -> Result<String> {
-    let bad = |why: &str| {
-        EcomkitError::invalid_value(
-            "model",
-            format!("not a complete LightGBM model text ({why})"),
-        )
-    };
-    if !model.starts_with("tree") {
-        return Err(bad("it does not start with the line 'tree'"));
-    }
-    let trees = model.lines().filter(|l| l.starts_with("Tree=")).count();
-    if !model.lines().any(|l| l == "end of trees") {
-        return Err(bad("no 'end of trees' line: the text is cut short"));
-    }
-    let mut kept = String::with_capacity(model.len());
-    for line in model.split_inclusive('\n') {
-        match line.strip_prefix("tree_sizes=") {
-            Some(sizes) => {
-                let announced = sizes.split_whitespace().count();
-                if announced != trees {
-                    return Err(bad(&format!(
-                        "its header announces {announced} trees, the text holds {trees}"
-                    )));
-                }
-            }
-            None => kept.push_str(line),
-        }
-    }
-    Ok(kept)
-}
 
 impl Model {
     pub fn from_string(model: &str) -> Result<Self> {
