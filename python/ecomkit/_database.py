@@ -13,7 +13,11 @@ writes there is kept beside it (table ``_ecomkit_schemas``) and restored on read
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import socket
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -162,7 +166,10 @@ def write(
     of a pipeline step, with the step's other outputs)."""
     scheme, uri, target = _split(location, argument)
     schema_name, _, bare = target.rpartition(".")
-    staging_bare = f"_ecomkit_staging_{uuid.uuid4().hex[:12]}"
+    staging_bare = (
+        f"{_STAGING}{_digest(target)}_{_digest(socket.gethostname())}_{os.getpid()}_"
+        f"{int(time.time())}_{uuid.uuid4().hex[:4]}"
+    )
     staging = f"{schema_name}.{staging_bare}" if schema_name else staging_bare
 
     def failed(exc: BaseException, connection: Any) -> None:
@@ -174,6 +181,7 @@ def write(
             ) from None
 
     with _connect(scheme, uri, argument) as connection, connection.cursor() as cursor:
+        _drop_stale_staging(connection, cursor, scheme, target)
         try:
             # The rows go into a staging table first, committed or not at all...
             cursor.adbc_ingest(staging_bare, table, mode="create",
@@ -212,6 +220,37 @@ def write(
     else:
         stage(swap, discard)
     return location
+
+
+#: Staging tables are named ``_ecomkit_staging_<target>_<host>_<pid>_<epoch>_<random>``
+#: (target and host as 8 hex digits of their SHA-1), so a later write of the same target can
+#: tell the leftovers of a killed run from a write in progress.
+_STAGING = "_ecomkit_staging_"
+#: A staging table this old is a leftover, whichever host made it.
+STALE_STAGING_SECONDS = 24 * 3600
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def _drop_stale_staging(connection: Any, cursor: Any, scheme: str, target: str) -> None:
+    """Drop the staging tables of `target` that killed runs left (SIGKILL between loading
+    and swapping): made on this host by a process that is gone, or older than a day."""
+    from ._io import process_alive
+
+    schema_name = target.rpartition(".")[0]
+    prefix = f"{schema_name}.{_STAGING}" if schema_name else _STAGING
+    prefix += f"{_digest(target)}_"
+    for name in sorted(_tables(cursor, scheme)):
+        parts = name[len(prefix) :].split("_") if name.startswith(prefix) else []
+        if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
+            continue
+        host, pid, made = parts[0], int(parts[1]), int(parts[2])
+        here = host == _digest(socket.gethostname())
+        dead = here and pid != os.getpid() and not process_alive(pid)
+        if dead or time.time() - made > STALE_STAGING_SECONDS:
+            _drop_quietly(connection, name)
 
 
 def _drop_quietly(connection: Any, table: str) -> None:

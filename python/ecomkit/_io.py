@@ -152,11 +152,12 @@ def _remove_stale_temporaries(path: Path) -> None:
     process named in a temporary's name (``.<name>.<pid>.<random>.tmp``) is gone."""
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = stale.name[len(path.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             stale.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` runs on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -184,6 +185,11 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
+    except OSError as exc:  # a full disk, a file-size limit: name the output, not the temporary
+        tmp_path.unlink(missing_ok=True)
+        if exc.filename in (None, tmp):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
