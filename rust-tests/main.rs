@@ -4,5 +4,6 @@ mod experiment;
 mod features;
 #[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 mod lightgbm;
+mod properties;
 mod rank;
 mod score;

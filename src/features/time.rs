@@ -48,8 +48,8 @@ pub fn parse_duration(text: &str, argument: &str) -> Result<i64> {
     let split = trimmed
         .find(|c: char| c.is_ascii_alphabetic())
         .ok_or_else(bad)?;
-    let (number, unit) = trimmed.split_at(split);
-    let number: f64 = number.trim().parse().map_err(|_| bad())?;
+    let (number_text, unit) = trimmed.split_at(split);
+    let number: f64 = number_text.trim().parse().map_err(|_| bad())?;
     // pandas spells months "M"/"MS"/"ME" (and years, quarters alike), where lower-case "m"
     // and "ms" are minutes and milliseconds here: refuse the calendar spellings outright.
     if matches!(
@@ -76,6 +76,10 @@ pub fn parse_duration(text: &str, argument: &str) -> Result<i64> {
         "w" | "week" | "weeks" => WEEK,
         _ => return Err(bad()),
     };
+    if let Ok(count) = number_text.trim().parse::<i64>() {
+        // Whole counts are exact (a product in f64 rounds beyond 2^53 nanoseconds).
+        return count.checked_mul(unit).filter(|&n| n >= 1).ok_or_else(bad);
+    }
     let nanos = number * unit as f64;
     if !(nanos.is_finite() && nanos >= 1.0 && nanos < i64::MAX as f64) {
         return Err(bad());
