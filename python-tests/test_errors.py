@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import to_kind
 
-from ecomkit import _ecomkit
+from ecomkit import _ecomkit, features
 from ecomkit.errors import (
     ColumnNotFoundError,
     EcomkitError,
@@ -102,6 +103,21 @@ def test_rust_side_checks_name_the_argument():
         _ecomkit.robust_zscore(np.ones(2), None, clip=0.0)
     with pytest.raises(InvalidValueError, match="zero_mad: expected 'mean_ad' or 'zero'"):
         _ecomkit.robust_zscore(np.ones(2), None, zero_mad="x")
+
+
+def test_errors_carry_the_argument_and_column_at_fault():
+    frame = pa.table({"u": ["a"], "t": pa.array([None], pa.timestamp("s"))})
+    with pytest.raises(InvalidValueError) as caught:
+        features.sessionize(frame, "u", "t")
+    assert (caught.value.argument, caught.value.column) == ("time", "t")
+    with pytest.raises(InvalidValueError) as caught:
+        _ecomkit.robust_zscore(np.ones(2), None, clip=0.0)
+    assert (caught.value.argument, caught.value.column) == ("clip", None)
+    with pytest.raises(InvalidValueError) as caught:  # the kernel's own check, not Python's
+        features.rolling(pa.table({"g": [1], "t": pa.array([0], pa.timestamp("s")),
+                                   "x": [1.0]}), "g", "t", "x", stats=["median"])  # fmt: skip
+    assert caught.value.argument == "stats" and "unknown statistic" in str(caught.value)
+    assert features.STATS[:3] == ("mean", "sum", "std")
 
 
 def test_panic_becomes_an_exception_not_an_abort():

@@ -43,6 +43,33 @@ pub enum EcomkitError {
 pub type Result<T, E = EcomkitError> = std::result::Result<T, E>;
 
 impl EcomkitError {
+    /// The argument a column belongs to, as errors name it: `"time (column 'ts')"`, which
+    /// [`EcomkitError::location`] splits again.
+    pub fn column_argument(argument: &str, column: &str) -> String {
+        format!("{argument} (column '{column}')")
+    }
+
+    /// The argument at fault and the column of it, where the error names them.
+    pub fn location(&self) -> (Option<&str>, Option<&str>) {
+        let argument = match self {
+            Self::ColumnNotFound {
+                argument, column, ..
+            } => return (Some(argument), Some(column)),
+            Self::InvalidType { argument, .. }
+            | Self::LengthMismatch { argument, .. }
+            | Self::InvalidValue { argument, .. }
+            | Self::Empty { argument } => argument.as_str(),
+            Self::Arrow(_) => return (None, None),
+        };
+        match argument
+            .strip_suffix("')")
+            .and_then(|rest| rest.split_once(" (column '"))
+        {
+            Some((argument, column)) => (Some(argument), Some(column)),
+            None => (Some(argument), None),
+        }
+    }
+
     /// A parameter outside its domain.
     pub fn invalid_value(argument: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidValue {

@@ -101,7 +101,7 @@ impl Frame {
             .collect::<Result<Vec<_>>>()?;
         let arguments: Vec<String> = columns
             .iter()
-            .map(|c| format!("{argument} (column '{}')", c.name))
+            .map(|c| EcomkitError::column_argument(argument, c.name))
             .collect();
         let chunks: Vec<Vec<&dyn Array>> = columns
             .iter()
@@ -230,7 +230,7 @@ impl<'a> Column<'a> {
     /// The values as `f64`, nulls as NaN. Borrowed without a copy when the column is one
     /// chunk of `float64` with no nulls.
     pub fn to_f64(&self, argument: &str) -> Result<Cow<'a, [f64]>> {
-        let argument = format!("{argument} (column '{}')", self.name);
+        let argument = EcomkitError::column_argument(argument, self.name);
         if let [chunk] = self.chunks.as_slice() {
             if let Some(values) = chunk.as_primitive_opt::<Float64Type>() {
                 if values.null_count() == 0 {
@@ -264,7 +264,7 @@ impl<'a> Column<'a> {
 
     /// The column read as `f64` piece by piece (see [`F64Pieces`]); checks the type now.
     pub fn f64_pieces(&self, argument: &str) -> Result<F64Pieces<'a>> {
-        let argument = format!("{argument} (column '{}')", self.name);
+        let argument = EcomkitError::column_argument(argument, self.name);
         if let [chunk] = self.chunks.as_slice() {
             if let Some(values) = chunk.as_primitive_opt::<Float64Type>() {
                 if values.null_count() == 0 {
@@ -293,7 +293,7 @@ impl<'a> Column<'a> {
 
     /// Dense groups of the rows by this column's values; nulls form one group of their own.
     pub fn groups(&self, argument: &str) -> Result<Groups> {
-        let argument = format!("{argument} (column '{}')", self.name);
+        let argument = EcomkitError::column_argument(argument, self.name);
         factorize(
             self.chunks.iter().map(|c| c.as_ref()),
             self.len(),

@@ -180,6 +180,8 @@ def lgbm_predict(
 def lgbm_importance(model: str, gain: bool) -> list[float]: ...
 
 # ecomkit.features
+ROLLING_STATS: list[str]
+
 def rolling(
     frame: Any,
     by: list[str],

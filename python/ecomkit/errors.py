@@ -20,7 +20,15 @@ __all__ = [
 
 
 class EcomkitError(Exception):
-    """Base class of every exception raised by ecomkit."""
+    """Base class of every exception raised by ecomkit.
+
+    ``argument`` is the argument at fault (``"weights"``, ``"time"``) and ``column`` the
+    column of it (``"bsr"``), where the error names them, else None: code can react to
+    the field without parsing the message.
+    """
+
+    argument: str | None = None
+    column: str | None = None
 
 
 class InvalidValueError(EcomkitError, ValueError):

@@ -43,19 +43,8 @@ __all__ = [
     "run_sessions",
 ]
 
-STATS = (
-    "mean",
-    "sum",
-    "std",
-    "min",
-    "max",
-    "count",
-    "slope",
-    "pct_change",
-    "velocity",
-    "change",
-    "ewm_mean",
-)
+#: The statistics `rolling` computes (the kernel's list).
+STATS = tuple(_ecomkit.ROLLING_STATS)
 
 
 def _duration(value: Any, argument: str) -> str:
@@ -98,8 +87,6 @@ def _windows(windows: Any) -> tuple[list[str], dict[str, str]]:
         windows = list(windows)
     except TypeError:
         raise InvalidTypeError("windows: expected a duration or a sequence of durations") from None
-    if not windows:
-        raise InvalidValueError("windows: expected at least one window")
     texts = [_duration(window, "windows") for window in windows]
     labels = {
         text: _window_label(window)
@@ -174,15 +161,10 @@ def rolling(
     """
     by = _check.names(by, "by")
     columns = _check.names(columns, "columns")
-    if not columns:
-        raise InvalidValueError("columns: expected at least one column")
-    if isinstance(stats, str):
-        stats = [stats]
-    stats = list(stats)
-    if not stats:
-        raise InvalidValueError("stats: expected at least one statistic")
-    for stat in stats:
-        _check.choice(stat, "stats", STATS)
+    stats = [stats] if isinstance(stats, str) else list(stats)
+    if not all(isinstance(stat, str) for stat in stats):
+        raise InvalidTypeError(f"stats: expected names of statistics such as 'mean', got {stats!r}")
+    # Empty columns, stats or windows and unknown statistics are refused by the kernel.
     min_periods = _check.positive_int(min_periods, "min_periods")
     texts, labels = _windows(windows)
     if not isinstance(time, str):

@@ -595,7 +595,7 @@ impl AsOfInput {
         let entity_queries = as_of.column(&columns.entity, "as_of")?;
         if !keys_match(entity_events.data_type(), entity_queries.data_type()) {
             return Err(EcomkitError::invalid_type(
-                format!("as_of (column '{}')", columns.entity),
+                EcomkitError::column_argument("as_of", &columns.entity),
                 format!(
                     "the type of the events' column, {}",
                     entity_events.data_type()

@@ -49,7 +49,7 @@ pub fn interaction_scores(frame: &Frame, options: &InteractionOptions) -> Result
     }
     let times = epoch_nanos(&frame.column(&options.time, "time")?, "time")?;
     let event = frame.column(&options.event, "event")?;
-    let argument = format!("event (column '{}')", options.event);
+    let argument = EcomkitError::column_argument("event", &options.event);
     let mut weights = Vec::with_capacity(times.len());
     for chunk in event.chunks() {
         strings(chunk, &argument, &mut |value| {

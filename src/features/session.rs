@@ -1067,7 +1067,7 @@ pub fn event_kinds(
     argument: &str,
 ) -> Result<Vec<EventKind>> {
     const PIECE: usize = 1 << 18;
-    let argument = format!("{argument} (column '{}')", column.name());
+    let argument = EcomkitError::column_argument(argument, column.name());
     let kind = |value: Option<&str>| match value {
         Some(v) if v == names[0] => EventKind::View,
         Some(v) if v == names[1] => EventKind::Cart,

@@ -90,7 +90,7 @@ pub fn parse_duration(text: &str, argument: &str) -> Result<i64> {
 /// The column as nanoseconds since the epoch (UTC). Timestamps of any unit (with or without
 /// a time zone: Arrow stores UTC either way) and dates are accepted; nulls are refused.
 pub fn epoch_nanos(column: &Column<'_>, argument: &str) -> Result<Vec<i64>> {
-    let argument = format!("{argument} (column '{}')", column.name());
+    let argument = EcomkitError::column_argument(argument, column.name());
     let mut out = Vec::with_capacity(column.len());
     for chunk in column.chunks() {
         if chunk.null_count() > 0 {
@@ -180,7 +180,7 @@ impl<'a> EpochTimes<'a> {
             };
             if let Some((values, factor)) = raw.filter(|_| chunk.null_count() == 0) {
                 if let Some((low, high)) = extremes(&[values]) {
-                    let argument = format!("{argument} (column '{}')", column.name());
+                    let argument = EcomkitError::column_argument(argument, column.name());
                     check_scales(low, high, factor, &argument)?;
                 }
                 return Ok(Self {

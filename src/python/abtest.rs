@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 
-use super::errors::{run, to_pyerr};
+use super::errors::run;
 use super::score::to_frame;
 use crate::error::{EcomkitError, Result};
 use crate::experiment::stats::{self, Correction};
@@ -35,29 +35,25 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn err(py: Python<'_>, e: EcomkitError) -> PyErr {
-    to_pyerr(py, &e)
-}
-
 /// One Arrow array from a possibly chunked input.
-fn one_array(py: Python<'_>, values: AnyArray) -> PyResult<ArrayRef> {
+fn one_array(values: AnyArray) -> PyResult<ArrayRef> {
     let (chunks, field) = values.into_chunked_array()?.into_inner();
     Ok(match chunks.len() {
         1 => chunks[0].clone(),
         0 => arrow_array::new_empty_array(field.data_type()),
         _ => {
             let refs: Vec<&dyn arrow_array::Array> = chunks.iter().map(|c| c.as_ref()).collect();
-            arrow_select::concat::concat(&refs).map_err(|e| err(py, e.into()))?
+            arrow_select::concat::concat(&refs).map_err(EcomkitError::from)?
         }
     })
 }
 
-fn parse_encoding(py: Python<'_>, encoding: &str) -> PyResult<Encoding> {
-    encoding.parse().map_err(|e| err(py, e))
+fn parse_encoding(encoding: &str) -> PyResult<Encoding> {
+    encoding.parse().map_err(PyErr::from)
 }
 
-fn parse_version(py: Python<'_>, version: i64, argument: &str) -> PyResult<HashVersion> {
-    HashVersion::new(version, argument).map_err(|e| err(py, e))
+fn parse_version(version: i64, argument: &str) -> PyResult<HashVersion> {
+    HashVersion::new(version, argument).map_err(PyErr::from)
 }
 
 #[pyfunction]
@@ -71,27 +67,21 @@ fn hash_ids<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let hasher = Hasher::new(
         seed,
-        parse_version(py, version, "version")?,
-        parse_encoding(py, encoding)?,
+        parse_version(version, "version")?,
+        parse_encoding(encoding)?,
     );
-    let array = one_array(py, values)?;
+    let array = one_array(values)?;
     let buckets = run(py, || hash_array(array.as_ref(), &hasher, "values"))?;
     Ok(buckets.into_pyarray(py))
 }
 
 #[pyfunction]
 #[pyo3(signature = (seed, value, version, encoding))]
-fn hash_one(
-    py: Python<'_>,
-    seed: &str,
-    value: &str,
-    version: i64,
-    encoding: &str,
-) -> PyResult<f64> {
+fn hash_one(seed: &str, value: &str, version: i64, encoding: &str) -> PyResult<f64> {
     let hasher = Hasher::new(
         seed,
-        parse_version(py, version, "version")?,
-        parse_encoding(py, encoding)?,
+        parse_version(version, "version")?,
+        parse_encoding(encoding)?,
     );
     Ok(hasher.bucket(value))
 }
@@ -133,8 +123,8 @@ fn namespace_membership<'py>(
     end: f64,
     encoding: &str,
 ) -> PyResult<Bound<'py, PyArray1<bool>>> {
-    let encoding = parse_encoding(py, encoding)?;
-    let array = one_array(py, ids)?;
+    let encoding = parse_encoding(encoding)?;
+    let array = one_array(ids)?;
     let namespace = Namespace {
         id: namespace_id,
         start,
@@ -166,13 +156,13 @@ fn assign_variations<'py>(
         num_variations,
         coverage,
         weights,
-        hash_version: parse_version(py, hash_version, "hash_version")?,
-        encoding: parse_encoding(py, encoding)?,
+        hash_version: parse_version(hash_version, "hash_version")?,
+        encoding: parse_encoding(encoding)?,
         namespace: namespace.map(|(id, start, end)| Namespace { id, start, end }),
         per_category,
     };
-    let ids = one_array(py, ids)?;
-    let categories = categories.map(|c| one_array(py, c)).transpose()?;
+    let ids = one_array(ids)?;
+    let categories = categories.map(one_array).transpose()?;
     let assigned = run(py, || split.assign(ids.as_ref(), categories.as_deref()))?;
     Ok(assigned.into_pyarray(py))
 }
@@ -227,8 +217,8 @@ fn metric_tuple(metric: &MetricSpec) -> MetricTuple {
 #[pymethods]
 impl PyAggregates {
     /// Combine with aggregates of other units; variants and segments matched by name.
-    fn merge(&self, py: Python<'_>, other: &PyAggregates) -> PyResult<Self> {
-        Ok(Self(self.0.merge(&other.0).map_err(|e| err(py, e))?))
+    fn merge(&self, other: &PyAggregates) -> PyResult<Self> {
+        Ok(Self(self.0.merge(&other.0)?))
     }
 
     /// All segments merged into one.
@@ -293,7 +283,6 @@ impl PyAggregates {
     #[staticmethod]
     #[allow(clippy::type_complexity)]
     fn from_state(
-        py: Python<'_>,
         metrics: Vec<MetricTuple>,
         segments: Vec<String>,
         variants: Vec<String>,
@@ -304,8 +293,7 @@ impl PyAggregates {
         let metrics = metrics
             .into_iter()
             .map(metric_spec)
-            .collect::<Result<Vec<_>>>()
-            .map_err(|e| err(py, e))?;
+            .collect::<Result<Vec<_>>>()?;
         let shape_ok = cells.len() == segments.len()
             && units.len() == segments.len()
             && units.iter().all(|u| u.len() == variants.len())
@@ -313,13 +301,11 @@ impl PyAggregates {
                 .iter()
                 .all(|s| s.len() == variants.len() && s.iter().all(|v| v.len() == metrics.len()));
         if !shape_ok {
-            return Err(err(
-                py,
-                EcomkitError::invalid_value(
-                    "state",
-                    "cells and units must be [segment][variant][metric]",
-                ),
-            ));
+            return Err(EcomkitError::invalid_value(
+                "state",
+                "cells and units must be [segment][variant][metric]",
+            )
+            .into());
         }
         let cells = cells
             .into_iter()
@@ -357,7 +343,7 @@ fn aggregate_units(
     segment_col: Option<String>,
     metrics: Vec<MetricTuple>,
 ) -> PyResult<PyAggregates> {
-    let frame = to_frame(py, frame)?;
+    let frame = to_frame(frame)?;
     let aggregates = run(py, || {
         let metrics = metrics
             .into_iter()
@@ -375,7 +361,7 @@ fn aggregate_summary(
     frame: AnyRecordBatch,
     variant_col: String,
 ) -> PyResult<PyAggregates> {
-    let frame = to_frame(py, frame)?;
+    let frame = to_frame(frame)?;
     let aggregates = run(py, || Aggregates::from_summary(&frame, &variant_col))?;
     Ok(PyAggregates(aggregates))
 }
@@ -391,10 +377,7 @@ fn evaluate_aggregates<'py>(
     correction: Option<String>,
     expected_weights: Option<Vec<f64>>,
 ) -> PyResult<(Bound<'py, PyDict>, Vec<SampleRatioTuple>)> {
-    let correction: Option<Correction> = correction
-        .map(|c| c.parse())
-        .transpose()
-        .map_err(|e| err(py, e))?;
+    let correction: Option<Correction> = correction.map(|c| c.parse()).transpose()?;
     let options = EvaluateOptions {
         control,
         alpha,
@@ -440,22 +423,15 @@ fn evaluate_aggregates<'py>(
 
 #[pyfunction]
 #[pyo3(signature = (p_values, correction))]
-fn adjust_p_values(
-    py: Python<'_>,
-    p_values: Vec<f64>,
-    correction: Option<String>,
-) -> PyResult<Vec<f64>> {
-    let correction: Option<Correction> = correction
-        .map(|c| c.parse())
-        .transpose()
-        .map_err(|e| err(py, e))?;
+fn adjust_p_values(p_values: Vec<f64>, correction: Option<String>) -> PyResult<Vec<f64>> {
+    let correction: Option<Correction> = correction.map(|c| c.parse()).transpose()?;
     Ok(stats::adjust_p_values(&p_values, correction))
 }
 
 #[pyfunction]
 #[pyo3(signature = (observed, weights))]
-fn chi_square_gof(py: Python<'_>, observed: Vec<f64>, weights: Vec<f64>) -> PyResult<(f64, f64)> {
-    stats::chi_square_gof(&observed, &weights).map_err(|e| err(py, e))
+fn chi_square_gof(observed: Vec<f64>, weights: Vec<f64>) -> PyResult<(f64, f64)> {
+    stats::chi_square_gof(&observed, &weights).map_err(PyErr::from)
 }
 
 #[pyfunction]
@@ -466,18 +442,12 @@ fn normal_power(effect: f64, n1: f64, alpha: f64, ratio: f64) -> f64 {
 
 #[pyfunction]
 #[pyo3(signature = (effect, alpha, power, ratio))]
-fn sample_size(py: Python<'_>, effect: f64, alpha: f64, power: f64, ratio: f64) -> PyResult<f64> {
-    stats::sample_size(effect, alpha, power, ratio).map_err(|e| err(py, e))
+fn sample_size(effect: f64, alpha: f64, power: f64, ratio: f64) -> PyResult<f64> {
+    stats::sample_size(effect, alpha, power, ratio).map_err(PyErr::from)
 }
 
 #[pyfunction]
 #[pyo3(signature = (n1, alpha, power, ratio))]
-fn minimum_detectable_effect(
-    py: Python<'_>,
-    n1: f64,
-    alpha: f64,
-    power: f64,
-    ratio: f64,
-) -> PyResult<f64> {
-    stats::minimum_detectable_effect(n1, alpha, power, ratio).map_err(|e| err(py, e))
+fn minimum_detectable_effect(n1: f64, alpha: f64, power: f64, ratio: f64) -> PyResult<f64> {
+    stats::minimum_detectable_effect(n1, alpha, power, ratio).map_err(PyErr::from)
 }

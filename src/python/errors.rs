@@ -7,52 +7,59 @@ use pyo3::types::PyAnyMethods;
 
 use crate::error::{EcomkitError, Result};
 
+/// The exception classes of `ecomkit.errors`, imported once. They are defined in Python so
+/// that each can subclass both `EcomkitError` and `ValueError` / `TypeError`.
+mod classes {
+    pyo3::import_exception!(ecomkit.errors, EcomkitError);
+    pyo3::import_exception!(ecomkit.errors, InvalidValueError);
+    pyo3::import_exception!(ecomkit.errors, InvalidTypeError);
+    pyo3::import_exception!(ecomkit.errors, ColumnNotFoundError);
+    pyo3::import_exception!(ecomkit.errors, LengthMismatchError);
+    pyo3::import_exception!(ecomkit.errors, EmptyInputError);
+    pyo3::import_exception!(ecomkit.errors, InternalError);
+}
+
 /// Run `kernel` with the GIL released; its errors and panics come back as exceptions.
 pub(crate) fn run<T: Send>(
     py: Python<'_>,
     kernel: impl FnOnce() -> Result<T> + Send,
 ) -> PyResult<T> {
     match py.detach(|| catch_unwind(AssertUnwindSafe(kernel))) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(to_pyerr(py, &err)),
+        Ok(result) => Ok(result?),
         Err(payload) => {
             let message = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            Err(exception(
-                py,
-                "InternalError",
-                format!("internal error in ecomkit (please report it): {message}"),
-            ))
+            Err(classes::InternalError::new_err(format!(
+                "internal error in ecomkit (please report it): {message}"
+            )))
         }
     }
 }
 
-/// The `ecomkit.errors` exception for `err`.
-pub(crate) fn to_pyerr(py: Python<'_>, err: &EcomkitError) -> PyErr {
-    let class = match err {
-        EcomkitError::ColumnNotFound { .. } => "ColumnNotFoundError",
-        EcomkitError::InvalidType { .. } => "InvalidTypeError",
-        EcomkitError::LengthMismatch { .. } => "LengthMismatchError",
-        EcomkitError::InvalidValue { .. } => "InvalidValueError",
-        EcomkitError::Empty { .. } => "EmptyInputError",
-        EcomkitError::Arrow(_) => "EcomkitError",
-    };
-    exception(py, class, err.to_string())
-}
-
-/// Instantiate the exception class `class` of `ecomkit.errors` (defined in Python so that
-/// it can subclass both `EcomkitError` and `ValueError` / `TypeError`).
-fn exception(py: Python<'_>, class: &str, message: String) -> PyErr {
-    let made = py
-        .import("ecomkit.errors")
-        .and_then(|module| module.getattr(class))
-        .and_then(|class| class.call1((message,)));
-    match made {
-        Ok(exception) => PyErr::from_value(exception),
-        Err(import_error) => import_error,
+/// The `ecomkit.errors` exception for an error, with the `argument` and `column` at fault
+/// as attributes (None where the error names none).
+impl From<EcomkitError> for PyErr {
+    fn from(err: EcomkitError) -> Self {
+        let message = err.to_string();
+        let pyerr = match err {
+            EcomkitError::ColumnNotFound { .. } => classes::ColumnNotFoundError::new_err(message),
+            EcomkitError::InvalidType { .. } => classes::InvalidTypeError::new_err(message),
+            EcomkitError::LengthMismatch { .. } => classes::LengthMismatchError::new_err(message),
+            EcomkitError::InvalidValue { .. } => classes::InvalidValueError::new_err(message),
+            EcomkitError::Empty { .. } => classes::EmptyInputError::new_err(message),
+            EcomkitError::Arrow(_) => classes::EcomkitError::new_err(message),
+        };
+        let (argument, column) = err.location();
+        Python::attach(|py| {
+            let value = pyerr.value(py);
+            // Setting two attributes on a fresh exception instance cannot fail.
+            let _ = value.setattr("argument", argument);
+            let _ = value.setattr("column", column);
+        });
+        pyerr
     }
 }
 

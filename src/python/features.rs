@@ -6,7 +6,7 @@ use pyo3::types::PyDict;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::PyTable;
 
-use super::errors::{run, to_pyerr};
+use super::errors::run;
 use super::score::to_frame;
 use crate::features::time::{parse_duration, parse_time_zone};
 use crate::features::{self, AsinColumns, ClickColumns, EventKind, SessionConfig, Stat};
@@ -21,6 +21,8 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(item_features, module)?)?;
     module.add_function(wrap_pyfunction!(interaction_scores, module)?)?;
     module.add_class::<SessionState>()?;
+    let stats: Vec<&str> = Stat::ALL.iter().map(|s| s.name()).collect();
+    module.add("ROLLING_STATS", stats)?;
     Ok(())
 }
 
@@ -51,9 +53,8 @@ fn rolling<'py>(
     let stats = stats
         .iter()
         .map(|s| s.parse::<Stat>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| to_pyerr(py, &e))?;
-    let frame = to_frame(py, frame)?;
+        .collect::<Result<Vec<_>, _>>()?;
+    let frame = to_frame(frame)?;
     let output = run(py, || {
         features::rolling_frame(&frame, &by, &time, &columns, &windows, &stats, min_periods)
     })?;
@@ -83,23 +84,18 @@ fn asin_daily_features<'py>(
         review_count,
         rating,
     };
-    let frame = to_frame(py, frame)?;
+    let frame = to_frame(frame)?;
     let output = run(py, || {
         features::asin_daily_features(&frame, &columns, &windows, min_periods)
     })?;
     Ok(named_arrays(py, output))
 }
 
-fn durations(
-    py: Python<'_>,
-    timeout: &str,
-    max_duration: Option<&str>,
-) -> PyResult<(i64, Option<i64>)> {
-    let timeout = parse_duration(timeout, "timeout").map_err(|e| to_pyerr(py, &e))?;
+fn durations(timeout: &str, max_duration: Option<&str>) -> PyResult<(i64, Option<i64>)> {
+    let timeout = parse_duration(timeout, "timeout")?;
     let max_duration = max_duration
         .map(|m| parse_duration(m, "max_duration"))
-        .transpose()
-        .map_err(|e| to_pyerr(py, &e))?;
+        .transpose()?;
     Ok((timeout, max_duration))
 }
 
@@ -113,8 +109,8 @@ fn sessionize<'py>(
     timeout: &str,
     max_duration: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let (timeout, max_duration) = durations(py, timeout, max_duration)?;
-    let frame = to_frame(py, frame)?;
+    let (timeout, max_duration) = durations(timeout, max_duration)?;
+    let frame = to_frame(frame)?;
     let ids = run(py, || {
         let users = frame.groups(std::slice::from_ref(&user), "user")?;
         let times = features::time::epoch_nanos(&frame.column(&time, "time")?, "time")?;
@@ -139,8 +135,8 @@ fn session_features<'py>(
     event_names: [String; 3],
     transitions: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (timeout, max_duration) = durations(py, timeout, max_duration)?;
-    let time_zone = parse_time_zone(time_zone, "time_zone").map_err(|e| to_pyerr(py, &e))?;
+    let (timeout, max_duration) = durations(timeout, max_duration)?;
+    let time_zone = parse_time_zone(time_zone, "time_zone")?;
     let config = SessionConfig {
         timeout,
         max_duration,
@@ -153,7 +149,7 @@ fn session_features<'py>(
         item,
         event_names,
     };
-    let frame = to_frame(py, frame)?;
+    let frame = to_frame(frame)?;
     let batch = run(py, || {
         features::session_features_frame(&frame, &columns, &config, transitions)
     })?;
@@ -183,7 +179,6 @@ type AsOfSpec = (
 
 /// The events and as-of frames, and their columns.
 fn as_of_inputs(
-    py: Python<'_>,
     events: AnyRecordBatch,
     as_of: AnyRecordBatch,
     spec: AsOfSpec,
@@ -197,7 +192,7 @@ fn as_of_inputs(
         category,
         event_names,
     };
-    Ok((to_frame(py, events)?, to_frame(py, as_of)?, columns))
+    Ok((to_frame(events)?, to_frame(as_of)?, columns))
 }
 
 fn named_columns<'py>(py: Python<'py>, names: &[&str], values: Vec<Vec<f64>>) -> Columns<'py> {
@@ -215,7 +210,7 @@ fn user_features<'py>(
     as_of: AnyRecordBatch,
     spec: AsOfSpec,
 ) -> PyResult<(Columns<'py>, Option<Py<PyAny>>)> {
-    let (events, as_of, columns) = as_of_inputs(py, events, as_of, spec)?;
+    let (events, as_of, columns) = as_of_inputs(events, as_of, spec)?;
     let (values, preferred) = run(py, || {
         features::user_features_frame(&events, &as_of, &columns)
     })?;
@@ -241,7 +236,7 @@ fn item_features<'py>(
     as_of: AnyRecordBatch,
     spec: AsOfSpec,
 ) -> PyResult<Columns<'py>> {
-    let (events, as_of, columns) = as_of_inputs(py, events, as_of, spec)?;
+    let (events, as_of, columns) = as_of_inputs(events, as_of, spec)?;
     let values = run(py, || {
         features::item_features_frame(&events, &as_of, &columns)
     })?;
@@ -262,7 +257,7 @@ fn interaction_scores(
     half_life: &str,
     as_of: Option<i64>,
 ) -> PyResult<PyTable> {
-    let half_life = parse_duration(half_life, "half_life").map_err(|e| to_pyerr(py, &e))?;
+    let half_life = parse_duration(half_life, "half_life")?;
     let options = features::InteractionOptions {
         user,
         item,
@@ -272,7 +267,7 @@ fn interaction_scores(
         half_life,
         as_of,
     };
-    let frame = to_frame(py, frame)?;
+    let frame = to_frame(frame)?;
     let batch = run(py, || features::interaction_scores(&frame, &options))?;
     PyTable::try_new(vec![batch.clone()], batch.schema())
 }
@@ -289,15 +284,14 @@ impl SessionState {
     #[new]
     #[pyo3(signature = (timeout, max_duration, time_zone, event_names))]
     fn new(
-        py: Python<'_>,
         timeout: &str,
         max_duration: Option<&str>,
         time_zone: &str,
         event_names: [String; 3],
     ) -> PyResult<Self> {
-        let (timeout, max_duration) = durations(py, timeout, max_duration)?;
-        let time_zone = parse_time_zone(time_zone, "time_zone").map_err(|e| to_pyerr(py, &e))?;
-        features::session::check_event_names(&event_names).map_err(|e| to_pyerr(py, &e))?;
+        let (timeout, max_duration) = durations(timeout, max_duration)?;
+        let time_zone = parse_time_zone(time_zone, "time_zone")?;
+        features::session::check_event_names(&event_names)?;
         Ok(Self {
             inner: features::SessionState::new(SessionConfig {
                 timeout,
@@ -313,7 +307,6 @@ impl SessionState {
     #[pyo3(signature = (time, event, item))]
     fn update(
         &mut self,
-        py: Python<'_>,
         time: i64,
         event: Option<&str>,
         item: Option<String>,
@@ -324,10 +317,7 @@ impl SessionState {
             Some(e) if e == self.event_names[2] => EventKind::Purchase,
             _ => EventKind::Other,
         };
-        let features = self
-            .inner
-            .update(time, kind, item)
-            .map_err(|e| to_pyerr(py, &e))?;
+        let features = self.inner.update(time, kind, item)?;
         Ok((
             features.session,
             features.item_views,

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3_arrow::input::AnyArray;
 
-use super::errors::{run, to_pyerr};
+use super::errors::run;
 use crate::error::EcomkitError;
 use crate::frame::factorize;
 use crate::rank::classification::{self, BinStrategy, Isotonic};
@@ -27,8 +27,8 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn parse<T: std::str::FromStr<Err = EcomkitError>>(py: Python<'_>, text: &str) -> PyResult<T> {
-    text.parse().map_err(|e| to_pyerr(py, &e))
+fn parse<T: std::str::FromStr<Err = EcomkitError>>(text: &str) -> PyResult<T> {
+    Ok(text.parse()?)
 }
 
 /// `(values, first row of each group)`: one row of `[metric][cut]` values per group.
@@ -49,13 +49,13 @@ fn ranking_metrics<'py>(
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, Vec<usize>)> {
     let metrics = metrics
         .iter()
-        .map(|m| parse::<RankingMetric>(py, m))
+        .map(|m| parse::<RankingMetric>(m))
         .collect::<PyResult<Vec<_>>>()?;
     let options = RankingOptions {
-        gain: parse(py, gain)?,
-        ties: parse(py, ties)?,
-        no_relevant: parse(py, no_relevant)?,
-        ap_denominator: parse(py, ap_denominator)?,
+        gain: parse(gain)?,
+        ties: parse(ties)?,
+        no_relevant: parse(no_relevant)?,
+        ap_denominator: parse(ap_denominator)?,
     };
     let (labels, scores) = (labels.as_slice()?, scores.as_slice()?);
     let chunks = groups.into_chunked_array()?.into_inner().0;
@@ -133,7 +133,7 @@ fn calibration_curve<'py>(
                 "strategy",
                 format!("expected 'uniform' or 'quantile', got '{other}'"),
             );
-            return Err(to_pyerr(py, &e));
+            return Err(e.into());
         }
     };
     let (y, p) = (y_true.as_slice()?, y_prob.as_slice()?);

@@ -6,7 +6,7 @@ use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 use pyo3_arrow::PyTable;
 
-use super::errors::{run, to_pyerr};
+use super::errors::run;
 use crate::frame::{factorize, Frame};
 use crate::groups::Groups;
 use crate::score::{self, ScoreOptions, ZeroMad};
@@ -19,18 +19,13 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// A frame from anything with `__arrow_c_stream__` or `__arrow_c_array__`.
-pub(crate) fn to_frame(py: Python<'_>, frame: AnyRecordBatch) -> PyResult<Frame> {
+pub(crate) fn to_frame(frame: AnyRecordBatch) -> PyResult<Frame> {
     let (batches, schema) = frame.into_table()?.into_inner();
-    Frame::new(schema, batches).map_err(|e| to_pyerr(py, &e))
+    Frame::new(schema, batches).map_err(PyErr::from)
 }
 
-fn options(
-    py: Python<'_>,
-    clip: Option<f64>,
-    zero_mad: &str,
-    top_n: Option<usize>,
-) -> PyResult<ScoreOptions> {
-    let zero_mad: ZeroMad = zero_mad.parse().map_err(|e| to_pyerr(py, &e))?;
+fn options(clip: Option<f64>, zero_mad: &str, top_n: Option<usize>) -> PyResult<ScoreOptions> {
+    let zero_mad: ZeroMad = zero_mad.parse()?;
     Ok(ScoreOptions {
         clip,
         zero_mad,
@@ -47,7 +42,7 @@ fn robust_zscore<'py>(
     clip: Option<f64>,
     zero_mad: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let options = options(py, clip, zero_mad, None)?;
+    let options = options(clip, zero_mad, None)?;
     let values = values.as_slice()?;
     let chunks = match groups {
         Some(groups) => Some(groups.into_chunked_array()?.into_inner().0),
@@ -77,8 +72,8 @@ fn explosive_score<'py>(
     clip: Option<f64>,
     zero_mad: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let options = options(py, clip, zero_mad, top_n)?;
-    let frame = to_frame(py, frame)?;
+    let options = options(clip, zero_mad, top_n)?;
+    let frame = to_frame(frame)?;
     // Ranks as numpy's default integer, made by the kernel rather than converted here.
     let result = run(py, || {
         score::explosive_score_ranked::<i64>(&frame, &weights, &by, &options)
@@ -111,8 +106,8 @@ fn group_stats(
     by: Vec<String>,
     zero_mad: &str,
 ) -> PyResult<PyTable> {
-    let zero_mad: ZeroMad = zero_mad.parse().map_err(|e| to_pyerr(py, &e))?;
-    let frame = to_frame(py, frame)?;
+    let zero_mad: ZeroMad = zero_mad.parse()?;
+    let frame = to_frame(frame)?;
     let batch = run(py, || score::group_stats(&frame, &features, &by, zero_mad))?;
     PyTable::try_new(vec![batch.clone()], batch.schema())
 }
