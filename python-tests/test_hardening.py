@@ -118,10 +118,10 @@ def test_a_sparse_matrix_that_does_not_hold_together_is_a_named_error(model_text
     ours = rank._native(rank._matrix(x, "X"))
     bad_index = (ours[0], ours[1] + 4, ours[2], 4)
     with pytest.raises(InvalidValueError, match="X: a sparse matrix has feature index"):
-        rank._lightgbm().lgbm_predict(model_text, bad_index, False)
+        rank._lightgbm().Booster(model_text).predict(bad_index, False)
     bad_offsets = (ours[0][:-1], ours[1], ours[2], 4)
     with pytest.raises(InvalidValueError, match=r"X: a sparse matrix's row offsets \(indptr\)"):
-        rank._lightgbm().lgbm_predict(model_text, bad_offsets, False)
+        rank._lightgbm().Booster(model_text).predict(bad_offsets, False)
 
 
 def test_no_metrics_or_no_cut_offs_are_named_errors_not_panics():

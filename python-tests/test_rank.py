@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import scipy.sparse
 
-from ecomkit import metrics
+from ecomkit import metrics, rank
 from ecomkit.datasets import load_svmlight
 from ecomkit.rank import Model, run, train_binary, train_lambdarank
 
@@ -54,6 +54,21 @@ def lightgbm_reference(train, test, rounds=100, **extra):
         callbacks=[lgb.record_evaluation(record), *extra.get("callbacks", [])],
     )
     return booster, record, pad
+
+
+def test_a_model_keeps_its_booster_and_pickles_as_text():
+    import pickle
+
+    x = np.random.default_rng(3).normal(size=(300, 3))
+    model = rank.train_binary(x, (x[:, 1] > 0).astype(float), num_boost_round=5, verbose=False)
+    first = model.predict(x)
+    booster = model._booster()
+    assert model._booster() is booster  # parsed once
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy._loaded is None and np.array_equal(copy.predict(x), first)
+    model.model_text = rank.train_binary(x, (x[:, 0] > 0).astype(float), num_boost_round=5,
+                                         verbose=False).model_text  # fmt: skip
+    assert model._booster() is not booster  # a new text is parsed again
 
 
 def test_load_svmlight_matches_the_files(example):

@@ -142,21 +142,31 @@ class Model:
         self.model_text = model_text
         self.best_iteration = best_iteration
         self.eval_history = eval_history
+        self._loaded: tuple[str, Any] | None = None
+
+    def _booster(self) -> Any:
+        """LightGBM's booster for ``model_text``, checked and parsed on first use only."""
+        if self._loaded is None or self._loaded[0] is not self.model_text:
+            self._loaded = (self.model_text, _lightgbm().Booster(self.model_text))
+        return self._loaded[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for Spark, joblib) as its text: the booster is parsed again on use."""
+        return {**self.__dict__, "_loaded": None}
 
     def predict(self, X: Any) -> np.ndarray:
         """Scores (LambdaRank) or probabilities (binary), one per row."""
-        return _lightgbm().lgbm_predict(self.model_text, _native(_matrix(X, "X")), False)
+        return self._booster().predict(_native(_matrix(X, "X")), False)
 
     def predict_contrib(self, X: Any) -> np.ndarray:
         """SHAP values: ``(n_rows, n_features + 1)``, the last column the expected value."""
         x = _matrix(X, "X")
-        out = _lightgbm().lgbm_predict(self.model_text, _native(x), True)
-        return out.reshape(x.shape[0], -1)
+        return self._booster().predict(_native(x), True).reshape(x.shape[0], -1)
 
     def feature_importance(self, importance_type: str = "split") -> np.ndarray:
         """Splits per feature (``"split"``) or their total gain (``"gain"``)."""
         _check.choice(importance_type, "importance_type", ("split", "gain"))
-        return np.array(_lightgbm().lgbm_importance(self.model_text, importance_type == "gain"))
+        return np.array(self._booster().importance(importance_type == "gain"))
 
     def save(self, path: str | Path) -> Path:
         """Write the model in LightGBM's text format, atomically."""

@@ -333,31 +333,50 @@ pub(crate) mod training {
         ))
     }
 
-    /// Predictions (`kind` "normal" or "contrib") or importances ("split" / "gain").
-    #[pyfunction]
-    #[pyo3(signature = (model, x, contrib))]
-    pub(crate) fn lgbm_predict<'py>(
-        py: Python<'py>,
-        model: &str,
-        x: MatrixArg<'py>,
-        contrib: bool,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let x = x.matrix()?;
-        let out = run(py, || -> Result<Vec<f64>> {
-            let model = Model::from_string(model)?;
-            if contrib {
-                model.predict_contrib(x)
-            } else {
-                model.predict(x)
-            }
-        })?;
-        Ok(out.into_pyarray(py))
+    /// A loaded LightGBM model: the text is checked and parsed once, then every prediction
+    /// uses the same booster.
+    #[pyclass(name = "Booster", frozen)]
+    pub(crate) struct PyBooster {
+        model: Model,
     }
 
-    #[pyfunction]
-    #[pyo3(signature = (model, gain))]
-    pub(crate) fn lgbm_importance(py: Python<'_>, model: &str, gain: bool) -> PyResult<Vec<f64>> {
-        run(py, || Model::from_string(model)?.feature_importance(gain))
+    #[pymethods]
+    impl PyBooster {
+        #[new]
+        fn new(py: Python<'_>, model: &str) -> PyResult<Self> {
+            let model = run(py, || Model::from_string(model))?;
+            Ok(Self { model })
+        }
+
+        /// Predictions, or SHAP contributions (`n_features + 1` per row) with `contrib`.
+        fn predict<'py>(
+            &self,
+            py: Python<'py>,
+            x: MatrixArg<'py>,
+            contrib: bool,
+        ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+            let x = x.matrix()?;
+            let model = &self.model;
+            let out = run(py, || {
+                if contrib {
+                    model.predict_contrib(x)
+                } else {
+                    model.predict(x)
+                }
+            })?;
+            Ok(out.into_pyarray(py))
+        }
+
+        /// Splits per feature, or their total gain.
+        fn importance(&self, py: Python<'_>, gain: bool) -> PyResult<Vec<f64>> {
+            let model = &self.model;
+            run(py, || model.feature_importance(gain))
+        }
+
+        #[getter]
+        fn num_features(&self) -> usize {
+            self.model.num_features()
+        }
     }
 
     /// Load LightGBM's C API from the `lib_lightgbm` at `path` (Python finds the one in
@@ -379,8 +398,7 @@ pub(crate) mod training {
         module.add_function(wrap_pyfunction!(lgbm_load, module)?)?;
         module.add_function(wrap_pyfunction!(lgbm_available, module)?)?;
         module.add_function(wrap_pyfunction!(lgbm_train, module)?)?;
-        module.add_function(wrap_pyfunction!(lgbm_predict, module)?)?;
-        module.add_function(wrap_pyfunction!(lgbm_importance, module)?)?;
+        module.add_class::<PyBooster>()?;
         Ok(())
     }
 }
