@@ -101,11 +101,13 @@ test-rust: setup-static ## cargo test: unit, rust-tests/ and doc tests (LightGBM
 test-python: develop $(VENV)/.postgresql ## pytest: python-tests/, docstring examples, README and docs/
 	$(BIN)/python -m pytest -q python-tests python/ecomkit README.md docs
 
-lint: setup-static ## cargo fmt --check, clippy -D warnings, ruff
+lint: setup-static develop ## cargo fmt --check, clippy -D warnings, cargo doc, ruff, stubtest
 	cargo fmt --check
 	cargo clippy --quiet --release --all-targets --all-features -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps
 	$(BIN)/ruff check python python-tests benches .ci examples
 	$(BIN)/ruff format --check python python-tests benches .ci examples
+	$(BIN)/python -m mypy.stubtest ecomkit._ecomkit --allowlist .ci/stubtest-allowlist.txt
 
 format: setup ## apply cargo fmt and ruff format
 	cargo fmt

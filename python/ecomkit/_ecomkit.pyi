@@ -1,10 +1,11 @@
 """Type stubs of the compiled core; use the wrappers in ecomkit.score, .abtest, .datasets."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
 
 __version__: str
 
@@ -34,8 +35,8 @@ def experiment_units(n_users: int, seed: int, lift: float) -> Any: ...
 
 # ecomkit.abtest
 
-MetricTuple = tuple[str, str, str, str | None]
-CellTuple = tuple[float, tuple[float, float, float], list[tuple[float, float, float]], bool, float]
+_MetricTuple = tuple[str, str, str, str | None]
+_CellTuple = tuple[float, tuple[float, float, float], list[tuple[float, float, float]], bool, float]
 
 def hash_ids(seed: str, values: Any, version: int, encoding: str) -> npt.NDArray[np.float64]: ...
 def hash_one(seed: str, value: str, version: int, encoding: str) -> float: ...
@@ -62,26 +63,27 @@ def assign_variations(
     per_category: list[tuple[str, list[float]]],
 ) -> npt.NDArray[np.int32]: ...
 
+@final
 class Aggregates:
     variants: list[str]
     segments: list[str]
-    metrics: list[MetricTuple]
+    metrics: list[_MetricTuple]
     units: list[list[float]]
     def merge(self, other: Aggregates) -> Aggregates: ...
     def total(self) -> Aggregates: ...
     def to_state(self) -> dict[str, Any]: ...
     @staticmethod
     def from_state(
-        metrics: list[MetricTuple],
+        metrics: list[_MetricTuple],
         segments: list[str],
         variants: list[str],
         units: list[list[float]],
-        cells: list[list[list[CellTuple]]],
+        cells: list[list[list[_CellTuple]]],
         notes: list[tuple[str, str]],
     ) -> Aggregates: ...
 
 def aggregate_units(
-    frame: Any, variant_col: str, segment_col: str | None, metrics: list[MetricTuple]
+    frame: Any, variant_col: str, segment_col: str | None, metrics: list[_MetricTuple]
 ) -> Aggregates: ...
 def aggregate_summary(frame: Any, variant_col: str) -> Aggregates: ...
 def evaluate_aggregates(
@@ -149,12 +151,12 @@ def isotonic_transform(
 ) -> npt.NDArray[np.float64]: ...
 
 # A CSR matrix as (indptr, indices, values, n_features).
-Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64], int]
+_Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64], int]
 
 def load_svmlight(
     path: Any, sparse: bool
 ) -> tuple[
-    Csr | tuple[npt.NDArray[np.float64], int], npt.NDArray[np.float64], list[int] | None
+    _Csr | tuple[npt.NDArray[np.float64], int], npt.NDArray[np.float64], list[int] | None
 ]: ...
 
 # ecomkit.rank (built with the cargo feature `lightgbm`)
@@ -162,23 +164,24 @@ def load_svmlight(
 def lgbm_available() -> bool: ...
 def lgbm_load(path: str) -> None: ...
 def lgbm_train(
-    x: npt.NDArray[np.float64] | Csr,
+    x: npt.NDArray[np.float64] | _Csr,
     y: npt.NDArray[np.float64],
     group: npt.NDArray[np.int32] | None,
     params: str,
     num_boost_round: int,
     valid: tuple[
-        npt.NDArray[np.float64] | Csr, npt.NDArray[np.float64], npt.NDArray[np.int32] | None
+        npt.NDArray[np.float64] | _Csr, npt.NDArray[np.float64], npt.NDArray[np.int32] | None
     ]
     | None,
     early_stopping_rounds: int | None,
     progress: Callable[[int], object] | None = None,
 ) -> tuple[str, int, list[str], list[list[float]]]: ...
 
+@final
 class Booster:
-    def __init__(self, model: str) -> None: ...
+    def __new__(cls, model: str) -> Self: ...
     def predict(
-        self, x: npt.NDArray[np.float64] | Csr, contrib: bool
+        self, x: npt.NDArray[np.float64] | _Csr, contrib: bool
     ) -> npt.NDArray[np.float64]: ...
     def importance(self, gain: bool) -> list[float]: ...
     @property
@@ -224,19 +227,20 @@ def session_features(
 ) -> dict[str, Any]: ...
 def clickstream(n_users: int, n_days: int, seed: int, start: int) -> Any: ...
 
+@final
 class SessionState:
-    def __init__(
-        self, timeout: str, max_duration: str | None, time_zone: str, event_names: list[str]
-    ) -> None: ...
+    def __new__(
+        cls, timeout: str, max_duration: str | None, time_zone: str, event_names: list[str]
+    ) -> Self: ...
     def update(self, time: int, event: str | None, item: str | None) -> tuple[int, int, float]: ...
     def current(self) -> dict[str, Any] | None: ...
 
-AsOfSpec = tuple[str, str, str, str | None, str | None, list[str]]
+_AsOfSpec = tuple[str, str, str, str | None, str | None, list[str]]
 
 def user_features(
-    events: Any, as_of: Any, spec: AsOfSpec
+    events: Any, as_of: Any, spec: _AsOfSpec
 ) -> tuple[list[tuple[str, np.ndarray]], Any | None]: ...
-def item_features(events: Any, as_of: Any, spec: AsOfSpec) -> list[tuple[str, np.ndarray]]: ...
+def item_features(events: Any, as_of: Any, spec: _AsOfSpec) -> list[tuple[str, np.ndarray]]: ...
 def interaction_scores(
     frame: Any,
     user: str,

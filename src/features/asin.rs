@@ -1,4 +1,4 @@
-//! The ASIN pipeline's daily product features, built on [`rolling`](super::rolling): BSR
+//! The ASIN pipeline's daily product features, built on [`rolling`](mod@super::rolling): BSR
 //! trend, price volatility, review velocity, rating change and a listing-quality score —
 //! the inputs of the explosive score.
 

@@ -5,7 +5,7 @@
 //!   a relevant item.
 //! - [`classification`]: ROC AUC, average precision, log loss, Brier score, calibration
 //!   curves and isotonic calibration, as scikit-learn computes them.
-//! - [`lightgbm`] (cargo feature `lightgbm`): LambdaRank and binary training through
+//! - `lightgbm` (cargo feature `lightgbm`): LambdaRank and binary training through
 //!   LightGBM 4.7, with query groups.
 
 pub mod classification;
