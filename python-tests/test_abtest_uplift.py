@@ -214,7 +214,7 @@ def test_segments_of_many_pieces_match_references():
         codes, days = rng.integers(0, 2, n), rng.integers(0, n_segments, n)
         y = rng.gamma(2.0, 3.0, n) + days
         df = pd.DataFrame({"variant": np.array(["c", "t"])[codes], "day": days, "y": y})
-        report = aggregate(df, "variant", ["y"], segment_col="day").evaluate(
+        report = aggregate(df, "variant", ["y"], segment="day").evaluate(
             "c", by_segment=True, segment_name="day"
         )
         frame = report.to_dataframe()
@@ -591,7 +591,7 @@ def test_bad_input_gives_named_errors():
         evaluate_experiment(df, "variant", ["y"], "ctrl")
     with pytest.raises(ValueError, match="metrics: column 'nope' not found"):
         evaluate_experiment(df, "variant", ["nope"], "c")
-    with pytest.raises(ValueError, match="variant_col"):
+    with pytest.raises(ValueError, match="variant: column 'arm' not found"):
         evaluate_experiment(df, "arm", ["y"], "c")
     with pytest.raises(TypeError, match="metrics"):
         evaluate_experiment(df, "variant", ["s"], "c")
@@ -636,7 +636,7 @@ def test_daily_effects_in_a_time_zone():
     times = pd.to_datetime(["2024-03-01 20:00", "2024-03-01 21:00", "2024-03-02 10:00",
                             "2024-03-02 11:00"]).tz_localize("America/Los_Angeles")  # fmt: skip
     df = pd.DataFrame({"v": ["c", "t"] * 2, "y": [1.0, 2.0, 3.0, 5.0], "time": times})
-    local = abtest.daily_effects(df, "v", ["y"], "c", "time", tz="America/Los_Angeles")
+    local = abtest.daily_effects(df, "v", ["y"], "c", "time", time_zone="America/Los_Angeles")
     assert local["day"].tolist() == ["2024-03-01", "2024-03-02"]
     assert local["abs_lift"].tolist() == [1.0, 2.0]
     utc = abtest.daily_effects(df, "v", ["y"], "c", "time")
@@ -654,3 +654,16 @@ def test_welch_with_huge_degrees_of_freedom_matches_scipy():
         ref = stats.ttest_ind(t, c, equal_var=False)
         ci = ref.confidence_interval(0.95)
         close([r["p_value"], r["ci_low"], r["ci_high"]], [ref.pvalue, ci.low, ci.high], 1e-10)
+
+
+def test_old_argument_names_still_work_for_a_release_with_a_warning():
+    df = pd.DataFrame({"arm": ["c", "t"] * 50, "y": np.arange(100.0) % 7,
+                       "day": ["d1", "d2"] * 50})  # fmt: skip
+    new = evaluate_experiment(df, "arm", ["y"], "c").to_dataframe()
+    with pytest.warns(DeprecationWarning, match="'variant_col' is deprecated; use 'variant'"):
+        old = evaluate_experiment(df, variant_col="arm", metrics=["y"], control_variant="c")
+    pd.testing.assert_frame_equal(old.to_dataframe(), new)
+    with pytest.warns(DeprecationWarning, match="'segment_col' is deprecated"):
+        abtest.aggregate(df, "arm", ["y"], segment_col="day")
+    with pytest.raises(TypeError, match="variant: given twice"):
+        evaluate_experiment(df, "arm", ["y"], "c", variant_col="arm")

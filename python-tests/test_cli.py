@@ -12,7 +12,7 @@ import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 import pytest
 
-from ecomkit import _io, datasets, demo
+from ecomkit import _io, abtest, datasets, demo
 from ecomkit import score as score_step
 from ecomkit.cli import main
 
@@ -150,7 +150,7 @@ def test_assign_and_uplift_steps(tmp_path, capsys):
     settings = tmp_path / "ab.toml"
     settings.write_text(
         '[split]\nexperiment = "demo-ranker"\nvariants = ["control", "treatment"]\n'
-        'id_col = "user_id"\n\n[uplift]\nmetrics = ["converted", "gmv"]\n'
+        'id = "user_id"\n\n[uplift]\nmetrics = ["converted", "gmv"]\n'
         'covariates = "pre_spend"\ncorrection = "holm"\n'
     )
     assigned = tmp_path / "assigned.parquet"
@@ -172,7 +172,7 @@ def test_assign_and_uplift_steps(tmp_path, capsys):
     assert not (tmp_path / "bad" / "uplift.csv").exists()
     assert main(["assign", str(ids), "--output", str(tmp_path / "x.parquet"),
                  "--experiment", "e", "--variants", "a,b", "--weights", "0.7,0.6",
-                 "--id-col", "user_id"]) == 2  # fmt: skip
+                 "--id", "user_id"]) == 2  # fmt: skip
     assert not (tmp_path / "x.parquet").exists()
 
 
@@ -200,3 +200,18 @@ def test_flags_are_named_as_the_run_arguments_and_old_spellings_still_work(tmp_p
                      str(tmp_path / "b.parquet"), "--user-col", "visitorid"]) == 0  # fmt: skip
     assert "ecomkit: --user-col is deprecated; use --user" in capsys.readouterr().err
     assert _io.read_table(tmp_path / "a.parquet").equals(_io.read_table(tmp_path / "b.parquet"))
+    # assign: --id (was --id-col), and the settings key id (was id_col).
+    pq.write_table(pa.table({"user_id": ["u1", "u2", "u3"]}), tmp_path / "ids.parquet")
+    flags = ["assign", str(tmp_path / "ids.parquet"), "--experiment", "e", "--variants", "a,b"]
+    assert cli.main([*flags, "--output", str(tmp_path / "c.parquet"), "--id", "user_id"]) == 0
+    assert cli.main([*flags, "--output", str(tmp_path / "d.parquet"), "--id-col", "user_id"]) == 0
+    assert "ecomkit: --id-col is deprecated; use --id" in capsys.readouterr().err
+    (tmp_path / "old.toml").write_text('[split]\nid_col = "user_id"\n')
+    with pytest.warns(DeprecationWarning, match="settings: 'id_col' is deprecated; use 'id'"):
+        assert cli.main([*flags, "--output", str(tmp_path / "e.parquet"),
+                         "--config", str(tmp_path / "old.toml")]) == 0  # fmt: skip
+    with pytest.warns(DeprecationWarning, match="run_assign: 'id_col' is deprecated"):
+        abtest.run_assign(tmp_path / "ids.parquet", tmp_path / "f.parquet", experiment="e",
+                          variants=["a", "b"], id_col="user_id")  # fmt: skip
+    tables = [_io.read_table(tmp_path / f"{n}.parquet") for n in "cdef"]
+    assert all(t.equals(tables[0]) for t in tables)

@@ -135,12 +135,12 @@ def test_train_rank_takes_zero_rounds_and_stopping_without_validation_at_their_w
     task = datasets.ranking(200, 40, seed=1, backend="pyarrow")
     _io.write_table(task, tmp_path / "rank.parquet")
     common = ["train-rank", str(tmp_path / "rank.parquet"), "--output-dir", str(tmp_path / "m"),
-              "--feature-cols", "bsr,price", "--quiet"]  # fmt: skip
+              "--features", "bsr,price", "--quiet"]  # fmt: skip
     assert cli.main([*common, "--num-boost-round", "0"]) == 2
     with pytest.raises(InvalidValueError, match="num_boost_round"):
-        rank.run(tmp_path / "rank.parquet", tmp_path / "m", feature_cols=["bsr"], num_boost_round=0)
+        rank.run(tmp_path / "rank.parquet", tmp_path / "m", features=["bsr"], num_boost_round=0)
     with pytest.raises(InvalidValueError, match="early_stopping_rounds: needs validation data"):
-        rank.run(tmp_path / "rank.parquet", tmp_path / "m", feature_cols=["bsr"],
+        rank.run(tmp_path / "rank.parquet", tmp_path / "m", features=["bsr"],
                  early_stopping_rounds=5)  # fmt: skip
     assert not (tmp_path / "m").exists()
 
@@ -148,7 +148,7 @@ def test_train_rank_takes_zero_rounds_and_stopping_without_validation_at_their_w
 def test_csv_ids_keep_their_spelling_and_get_growthbooks_variant(tmp_path):
     (tmp_path / "ids.csv").write_text("user_id,spend\n007,1\n0042,2\n5,3\n-01,4\n")
     abtest.run_assign(tmp_path / "ids.csv", tmp_path / "out.csv", experiment="e1",
-                      variants=["a", "b"], id_col="user_id")  # fmt: skip
+                      variants=["a", "b"], id="user_id")  # fmt: skip
     out = _io.read_table(tmp_path / "out.csv")
     assert out["user_id"].to_pylist() == ["007", "0042", "5", "-01"]
     splitter = abtest.TrafficSplitter("e1", ["a", "b"])

@@ -210,11 +210,11 @@ def test_ranking_report_and_lift_curve():
 def test_bad_input():
     with pytest.raises(ValueError, match="k: expected an integer >= 1"):
         metrics.ndcg([1], [1.0], [1], k=0)
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ValueError, match="y_true"):
         metrics.ndcg([-1], [1.0], [1])
     with pytest.raises(ValueError, match="gain"):
         metrics.ndcg([1], [1.0], [1], gain="cubic")
-    with pytest.raises(ValueError, match="scores: expected length"):
+    with pytest.raises(ValueError, match="y_score: expected length"):
         metrics.ndcg([1, 0], [1.0], [1, 1])
     with pytest.raises(ValueError, match="one class"):
         metrics.roc_auc([1, 1], [0.2, 0.3])
@@ -222,3 +222,10 @@ def test_bad_input():
         metrics.log_loss([1, 0], [1.2, 0.3])
     with pytest.raises(ValueError, match="y_true"):
         metrics.roc_auc([2, 0], [0.2, 0.3])
+
+
+def test_old_keyword_names_of_the_ranking_metrics_still_work():
+    y_true, y_score, groups = [0, 2, 0, 1], [0.9, 0.8, 0.7, 0.6], ["q"] * 4
+    with pytest.warns(DeprecationWarning, match="ndcg: 'labels' is deprecated; use 'y_true'"):
+        old = metrics.ndcg(labels=y_true, scores=y_score, groups=groups)
+    assert old == metrics.ndcg(y_true, y_score, groups)

@@ -219,8 +219,8 @@ def test_train_rank_with_a_baseline_on_a_table(tmp_path):
     from ecomkit.cli import main
 
     code = main(["train-rank", str(tmp_path / "train.parquet"), "--output-dir",
-                 str(tmp_path / "out"), "--group-col", "query", "--feature-cols", "f1,f2",
-                 "--baseline-score-column", "popularity", "--k", "1,5",
+                 str(tmp_path / "out"), "--group", "query", "--features", "f1,f2",
+                 "--baseline-score", "popularity", "--k", "1,5",
                  "--num-boost-round", "10", "--params", '{"min_data_in_leaf": 5}'])  # fmt: skip
     assert code == 0
     curve = pd.read_csv(tmp_path / "out" / "lift_curve.csv")

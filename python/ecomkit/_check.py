@@ -105,3 +105,43 @@ def boolean(value: Any, argument: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InvalidTypeError(f"{argument}: expected True or False, got {value!r}")
     return bool(value)
+
+
+def renamed(**old_to_new: str) -> Any:
+    """Decorator: keyword arguments under their old names (``variant_col=``) still work for
+    a release, mapped to the new ones (``variant=``) with a DeprecationWarning."""
+    import functools
+    import inspect
+    import warnings
+
+    def wrap(function: Any) -> Any:
+        positions = {name: i for i, name in enumerate(inspect.signature(function).parameters)}
+
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                if new in kwargs or positions.get(new, len(args)) < len(args):
+                    raise InvalidTypeError(f"{new}: given twice, also as '{old}' (its old name)")
+                warnings.warn(f"{function.__name__}: '{old}' is deprecated; use '{new}'",
+                              DeprecationWarning, stacklevel=2)  # fmt: skip
+                kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return call
+
+    return wrap
+
+
+def setting(settings: Mapping[str, Any], name: str, old: str, default: Any = None) -> Any:
+    """A settings-file value under its name, or under its old name (deprecated)."""
+    if name in settings:
+        return settings[name]
+    if old in settings:
+        import warnings
+
+        warnings.warn(f"settings: '{old}' is deprecated; use '{name}'", DeprecationWarning,
+                      stacklevel=3)  # fmt: skip
+        return settings[old]
+    return default

@@ -795,39 +795,39 @@ def _expected_weights(weights: Any, variants: list[str]) -> list[float] | None:
     return weights
 
 
+@_check.renamed(variant_col="variant", segment_col="segment")
 def aggregate(
     frame: Any,
-    variant_col: str,
+    variant: str,
     metrics: Any,
     *,
     covariates: str | Mapping[str, str] | None = None,
-    segment_col: str | None = None,
+    segment: str | None = None,
 ) -> ExperimentAggregates:
     """Mergeable aggregates of unit-level rows (one per user); see
     :func:`evaluate_experiment` for ``metrics`` and ``covariates``."""
     specs = _metric_tuples(metrics, covariates)
     frame, kind = _frames.prepare(frame)
-    columns = [variant_col] + ([segment_col] if segment_col else [])
+    columns = [variant] + ([segment] if segment else [])
     for _, _, first, second in specs:
         columns += [first] + ([second] if second else [])
     available = _frames.column_names(frame, kind)
-    _frames.require_columns(available, [variant_col], "variant_col")
-    if segment_col:
-        _frames.require_columns(available, [segment_col], "segment_col")
+    _frames.require_columns(available, [variant], "variant")
+    if segment:
+        _frames.require_columns(available, [segment], "segment")
     _frames.require_columns(available, [s[2] for s in specs], "metrics")
     _frames.require_columns(available, [s[3] for s in specs if s[1] == "ratio"], "metrics")
     _frames.require_columns(
         available, [s[3] for s in specs if s[1] == "mean" and s[3]], "covariates"
     )
-    inner = _ecomkit.aggregate_units(
-        _frames.select(frame, kind, columns), variant_col, segment_col, specs
-    )
+    inner = _ecomkit.aggregate_units(_frames.select(frame, kind, columns), variant, segment, specs)
     return ExperimentAggregates(inner)
 
 
+@_check.renamed(variant_col="variant")
 def evaluate_experiment(
     frame: Any,
-    variant_col: str,
+    variant: str,
     metrics: Any,
     control_variant: str,
     *,
@@ -841,7 +841,7 @@ def evaluate_experiment(
     Parameters
     ----------
     frame : pandas, polars or pyarrow frame, one row per unit (user)
-    variant_col : str
+    variant : str
         The column naming each unit's variant (rows with a null variant are left out).
     metrics : list of column names, or dict of name -> column or (numerator, denominator)
         A column metric is the mean over units: 0/1 columns are tested with the pooled
@@ -867,17 +867,30 @@ def evaluate_experiment(
       variant  value  control_value  abs_lift              test
     0       b   0.75           0.25       0.5  two_proportion_z
     """
-    aggregates = aggregate(frame, variant_col, metrics, covariates=covariates)
+    aggregates = aggregate(frame, variant, metrics, covariates=covariates)
     return aggregates.evaluate(
         control_variant, alpha=alpha, correction=correction, expected_weights=expected_weights
     )
 
 
+def _summary_aggregates(frame: Any, variant: str) -> ExperimentAggregates:
+    """Aggregates of the seed's summary frame (see :func:`evaluate_uplift`)."""
+    frame, kind = _frames.prepare(frame)
+    available = _frames.column_names(frame, kind)
+    required = ["impressions", "clicks", "conversions", "gmv", "spend"]
+    _frames.require_columns(available, [variant], "variant")
+    _frames.require_columns(available, required, "frame")
+    optional = [c for c in ("gmv_sq", "roas", "roas_sq") if c in available]
+    columns = _frames.select(frame, kind, [variant, *required, *optional])
+    return ExperimentAggregates(_ecomkit.aggregate_summary(columns, variant))
+
+
+@_check.renamed(variant_col="variant")
 def evaluate_uplift(
     frame: Any,
     control_variant: str = "control",
     *,
-    variant_col: str = "variant",
+    variant: str = "variant",
     alpha: float = 0.05,
     correction: str | None = None,
     expected_weights: Sequence[float] | Mapping[str, float] | None = None,
@@ -903,16 +916,7 @@ def evaluate_uplift(
     2  gmv_per_impression   0.33           0.25      0.32
     3                roas   3.30           2.50      0.32
     """
-    frame, kind = _frames.prepare(frame)
-    available = _frames.column_names(frame, kind)
-    required = ["impressions", "clicks", "conversions", "gmv", "spend"]
-    _frames.require_columns(available, [variant_col], "variant_col")
-    _frames.require_columns(available, required, "frame")
-    optional = [c for c in ("gmv_sq", "roas", "roas_sq") if c in available]
-    inner = _ecomkit.aggregate_summary(
-        _frames.select(frame, kind, [variant_col, *required, *optional]), variant_col
-    )
-    return ExperimentAggregates(inner).evaluate(
+    return _summary_aggregates(frame, variant).evaluate(
         control_variant, alpha=alpha, correction=correction, expected_weights=expected_weights
     )
 
@@ -924,11 +928,12 @@ class UpliftEvaluator:
     (:func:`evaluate_uplift`); with ``metrics`` they are unit-level rows
     (:func:`evaluate_experiment`)."""
 
+    @_check.renamed(variant_col="variant")
     def __init__(
         self,
         control_variant: str = "control",
         *,
-        variant_col: str = "variant",
+        variant: str = "variant",
         metrics: Any = None,
         covariates: str | Mapping[str, str] | None = None,
         alpha: float = 0.05,
@@ -936,7 +941,7 @@ class UpliftEvaluator:
         expected_weights: Sequence[float] | Mapping[str, float] | None = None,
     ) -> None:
         self.control_variant = control_variant
-        self.variant_col = variant_col
+        self.variant = variant
         self.metrics = metrics
         self.covariates = covariates
         self.alpha = _alpha(alpha)
@@ -946,26 +951,15 @@ class UpliftEvaluator:
 
     def __repr__(self) -> str:
         return _display.text("UpliftEvaluator", [
-            ("control_variant", self.control_variant), ("variant_col", self.variant_col),
+            ("control_variant", self.control_variant), ("variant", self.variant),
             ("metrics", self.metrics), ("covariates", self.covariates), ("alpha", self.alpha),
             ("correction", self.correction), ("aggregates", self._aggregates),
         ])  # fmt: skip
 
     def _aggregate(self, frame: Any) -> ExperimentAggregates:
         if self.metrics is None:
-            frame, kind = _frames.prepare(frame)
-            available = _frames.column_names(frame, kind)
-            _frames.require_columns(available, [self.variant_col], "variant_col")
-            required = ["impressions", "clicks", "conversions", "gmv", "spend"]
-            _frames.require_columns(available, required, "frame")
-            optional = [c for c in ("gmv_sq", "roas", "roas_sq") if c in available]
-            return ExperimentAggregates(
-                _ecomkit.aggregate_summary(
-                    _frames.select(frame, kind, [self.variant_col, *required, *optional]),
-                    self.variant_col,
-                )
-            )
-        return aggregate(frame, self.variant_col, self.metrics, covariates=self.covariates)
+            return _summary_aggregates(frame, self.variant)
+        return aggregate(frame, self.variant, self.metrics, covariates=self.covariates)
 
     def update(self, frame: Any) -> UpliftEvaluator:
         """Add the aggregates of `frame` (disjoint from the frames added before)."""
@@ -993,42 +987,41 @@ class UpliftEvaluator:
         )
 
 
+@_check.renamed(variant_col="variant", time_col="time", tz="time_zone")
 def daily_effects(
     frame: Any,
-    variant_col: str,
+    variant: str,
     metrics: Any,
     control_variant: str,
-    time_col: str,
+    time: str,
     *,
-    tz: str = "UTC",
+    time_zone: str = "UTC",
     alpha: float = 0.05,
     covariates: str | Mapping[str, str] | None = None,
 ) -> Any:
-    """The uplift report per calendar day of ``time_col`` (in time zone ``tz``): one row
+    """The uplift report per calendar day of ``time`` (in time zone ``time_zone``): one row
     per (day, variant, metric), to spot novelty effects. Returns a pandas DataFrame with a
     ``day`` column (ISO date) before the report columns."""
     frame, kind = _frames.prepare(frame)
-    _frames.require_columns(_frames.column_names(frame, kind), [time_col], "time_col")
+    _frames.require_columns(_frames.column_names(frame, kind), [time], "time")
     import pyarrow.compute as pc
 
-    times = pa.table(_frames.select(frame, kind, [time_col])).column(0)
+    times = pa.table(_frames.select(frame, kind, [time])).column(0)
     if pa.types.is_timestamp(times.type):
         if times.type.tz is None:
             times = pc.assume_timezone(times, "UTC")
-        days = pc.strftime(times.cast(pa.timestamp(times.type.unit, tz=tz)), "%Y-%m-%d")
+        days = pc.strftime(times.cast(pa.timestamp(times.type.unit, tz=time_zone)), "%Y-%m-%d")
     elif pa.types.is_date(times.type):
         days = pc.strftime(times, "%Y-%m-%d")
     else:
-        raise InvalidTypeError(f"time_col: expected a timestamp or date column, got {times.type}")
+        raise InvalidTypeError(f"time: expected a timestamp or date column, got {times.type}")
     table = pa.table(
         _frames.select(
             frame, kind, [c for c in _frames.column_names(frame, kind) if c != "__day__"]
         )
     )
     table = table.append_column("__day__", days)
-    aggregates = aggregate(
-        table, variant_col, metrics, covariates=covariates, segment_col="__day__"
-    )
+    aggregates = aggregate(table, variant, metrics, covariates=covariates, segment="__day__")
     report = aggregates.evaluate(control_variant, alpha=alpha, by_segment=True, segment_name="day")
     return (
         report.to_dataframe()
@@ -1181,6 +1174,7 @@ def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarr
 
 
 @_io.pipeline_step
+@_check.renamed(id_col="id", category_col="category")
 def run_assign(
     input: str | Path,
     output: str | Path,
@@ -1188,14 +1182,14 @@ def run_assign(
     experiment: str | None = None,
     variants: Sequence[str] | None = None,
     weights: Sequence[float] | None = None,
-    id_col: str | None = None,
-    category_col: str | None = None,
+    id: str | None = None,
+    category: str | None = None,
     config: str | Path | None = None,
 ) -> dict[str, Any]:
     """The ``ecomkit assign`` step: read ids, write them with a ``variant`` column (null =
     not in the experiment). The splitter settings come from the arguments, falling back
     to the ``[split]`` section of ``config`` (TrafficSplitter's keyword names, plus
-    ``id_col`` and ``category_col``). Returns a summary with the count per variant.
+    ``id`` and ``category``). Returns a summary with the count per variant.
 
     >>> import pathlib, tempfile
     >>> import pyarrow as pa, pyarrow.parquet as pq
@@ -1203,16 +1197,16 @@ def run_assign(
     >>> pq.write_table(pa.table({"user": [f"u{i}" for i in range(1000)]}), folder / "ids.parquet")
     >>> summary = run_assign(folder / "ids.parquet", folder / "assigned.parquet",
     ...                      experiment="checkout", variants=["control", "treatment"],
-    ...                      id_col="user")
+    ...                      id="user")
     >>> summary["counts"]
     {'control': 490, 'treatment': 510}
     """
     started = time.perf_counter()
     settings = dict(load_section(config, "split"))
-    id_col = id_col or settings.pop("id_col", "id")
-    category_col = category_col or settings.pop("category_col", None)
-    settings.pop("id_col", None)
-    settings.pop("category_col", None)
+    id = id or _check.setting(settings, "id", "id_col", "id")
+    category = category or _check.setting(settings, "category", "category_col")
+    for key in ("id", "id_col", "category", "category_col"):
+        settings.pop(key, None)
     if experiment is not None:
         settings["experiment"] = experiment
     if variants is not None:
@@ -1225,12 +1219,10 @@ def run_assign(
         )
     splitter = TrafficSplitter.from_dict(settings)
     table = _io.read_table(input)
-    _frames.require_columns(table.column_names, [id_col], "id_col")
-    if category_col:
-        _frames.require_columns(table.column_names, [category_col], "category_col")
-    index = splitter.assign_index(
-        table.column(id_col), table.column(category_col) if category_col else None
-    )
+    _frames.require_columns(table.column_names, [id], "id")
+    if category:
+        _frames.require_columns(table.column_names, [category], "category")
+    index = splitter.assign_index(table.column(id), table.column(category) if category else None)
     names = pa.array([*splitter.variants, None], pa.string())
     variant = names.take(pa.array(np.where(index < 0, len(splitter.variants), index)))
     if "variant" in table.column_names:
@@ -1251,12 +1243,13 @@ def run_assign(
 
 
 @_io.pipeline_step
+@_check.renamed(variant_col="variant")
 def run_uplift(
     input: str | Path,
     output_dir: str | Path,
     *,
     control_variant: str | None = None,
-    variant_col: str | None = None,
+    variant: str | None = None,
     metrics: Any = None,
     covariates: Any = None,
     alpha: float | None = None,
@@ -1271,7 +1264,7 @@ def run_uplift(
     started = time.perf_counter()
     settings = load_section(config, "uplift")
     control_variant = control_variant or settings.get("control_variant", "control")
-    variant_col = variant_col or settings.get("variant_col", "variant")
+    variant = variant or _check.setting(settings, "variant", "variant_col", "variant")
     metrics = metrics if metrics is not None else settings.get("metrics")
     covariates = covariates if covariates is not None else settings.get("covariates")
     alpha = alpha if alpha is not None else settings.get("alpha", 0.05)
@@ -1279,13 +1272,13 @@ def run_uplift(
     table = _io.read_table(input)
     if metrics is None:
         report = evaluate_uplift(
-            table, control_variant, variant_col=variant_col, alpha=alpha, correction=correction
+            table, control_variant, variant=variant, alpha=alpha, correction=correction
         )
     else:
         if isinstance(metrics, Mapping):
             metrics = {k: tuple(v) if isinstance(v, list) else v for k, v in metrics.items()}
         report = evaluate_experiment(
-            table, variant_col, metrics, control_variant, alpha=alpha, correction=correction,
+            table, variant, metrics, control_variant, alpha=alpha, correction=correction,
             covariates=covariates,
         )  # fmt: skip
     out = Path(output_dir)

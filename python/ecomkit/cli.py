@@ -124,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--experiment", help="experiment key (also the hash seed)")
     assign.add_argument("--variants", type=_names, help="variant names, comma separated")
     assign.add_argument("--weights", type=_floats, help="traffic shares, comma separated")
-    assign.add_argument("--id-col", help="id column (id)")
-    assign.add_argument("--category-col", help="category column for per-category weights")
+    assign.add_argument("--id", "--id-col", dest="id", action=_Renamed, help="id column (id)")
+    assign.add_argument("--category", "--category-col", dest="category", action=_Renamed,
+                        help="category column for per-category weights")  # fmt: skip
     assign.add_argument("--config", help="settings file with a [split] section")
 
     uplift = step("uplift", help="uplift report of an experiment")
@@ -133,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     uplift.add_argument("--output-dir", required=True, help="folder for uplift.{csv,md,json}")
     uplift.add_argument("--control-variant", "--control", dest="control", action=_Renamed,
                         help="control variant (control)")  # fmt: skip
-    uplift.add_argument("--variant-col", help="variant column (variant)")
+    uplift.add_argument("--variant", "--variant-col", dest="variant", action=_Renamed,
+                        help="variant column (variant)")  # fmt: skip
     uplift.add_argument("--metrics", type=_names, help="unit-level metric columns, comma separated")
     uplift.add_argument("--covariates", "--covariate", dest="covariate", action=_Renamed,
                         help="CUPED pre-period covariate column")  # fmt: skip
@@ -145,10 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("train", help="training table (.parquet/.csv/.feather) or LibSVM file")
     rank.add_argument("--output-dir", required=True, help="folder for model and metrics")
     rank.add_argument("--valid", help="evaluation data (default: the training data)")
-    rank.add_argument("--label-col", help="label column (label)")
-    rank.add_argument("--group-col", help="query group column (group)")
-    rank.add_argument("--feature-cols", type=_names, help="feature columns (default: numeric)")
-    rank.add_argument("--baseline-score-column", help="baseline score column for the lift")
+    rank.add_argument("--label", "--label-col", dest="label", action=_Renamed,
+                      help="label column (label)")  # fmt: skip
+    rank.add_argument("--group", "--group-col", dest="group", action=_Renamed,
+                      help="query group column (group)")  # fmt: skip
+    rank.add_argument("--features", "--feature-cols", dest="features", action=_Renamed,
+                      type=_names, help="feature columns (default: numeric)")  # fmt: skip
+    rank.add_argument("--baseline-score", "--baseline-score-column", dest="baseline_score",
+                      action=_Renamed, help="baseline score column for the lift")  # fmt: skip
     rank.add_argument("--k", type=_ints, help="cut-offs, comma separated (1,3,5,10)")
     rank.add_argument("--num-boost-round", type=int)
     rank.add_argument("--early-stopping-rounds", type=int)
@@ -261,8 +267,8 @@ def _run(args: argparse.Namespace) -> int:
                 experiment=args.experiment,
                 variants=args.variants,
                 weights=args.weights,
-                id_col=args.id_col,
-                category_col=args.category_col,
+                id=args.id,
+                category=args.category,
                 config=args.config,
             )
         elif args.step == "uplift":
@@ -272,7 +278,7 @@ def _run(args: argparse.Namespace) -> int:
                 args.input,
                 args.output_dir,
                 control_variant=args.control,
-                variant_col=args.variant_col,
+                variant=args.variant,
                 metrics=args.metrics,
                 covariates=args.covariate,
                 alpha=args.alpha,
@@ -286,10 +292,10 @@ def _run(args: argparse.Namespace) -> int:
                 args.train,
                 args.output_dir,
                 valid=args.valid,
-                label_col=args.label_col,
-                group_col=args.group_col,
-                feature_cols=args.feature_cols,
-                baseline_score_column=args.baseline_score_column,
+                label=args.label,
+                group=args.group,
+                features=args.features,
+                baseline_score=args.baseline_score,
                 k=args.k,
                 params=args.params,
                 num_boost_round=args.num_boost_round,

@@ -1,6 +1,6 @@
 """Ranking, classification and calibration metrics, computed in Rust.
 
-Ranking (``labels, scores, groups``; rows of a group need not be contiguous or sorted):
+Ranking (``y_true, y_score, groups``; rows of a group need not be contiguous or sorted):
 :func:`ndcg`, :func:`precision`, :func:`recall`, :func:`average_precision`, :func:`mrr`,
 :func:`hit_rate`, :func:`ranking_report`, :func:`lift_curve`.
 Classification and calibration (``y_true, y_score``): :func:`roc_auc`,
@@ -77,8 +77,8 @@ ALL_METRICS = ("ndcg", "precision", "recall", "average_precision", "mrr", "hit_r
 
 def _compute(
     names: Sequence[str],
-    labels: Any,
-    scores: Any,
+    y_true: Any,
+    y_score: Any,
     groups: Any,
     k: Any,
     *,
@@ -94,11 +94,11 @@ def _compute(
     for name in names:
         _check.choice(name, "metrics", ALL_METRICS)
     cuts, many = _cuts(k)
-    labels = _frames.to_float64(labels, "labels")
-    scores = _frames.to_float64(scores, "scores")
+    y_true = _frames.to_float64(y_true, "y_true")
+    y_score = _frames.to_float64(y_score, "y_score")
     keys = _frames.to_arrow_array(groups, "groups")
     flat, first_rows = _ecomkit.ranking_metrics(
-        list(names), labels, scores, keys, cuts, gain, ties, no_relevant, ap_denominator
+        list(names), y_true, y_score, keys, cuts, gain, ties, no_relevant, ap_denominator
     )
     # (group, metric, cut) → [metric][cut] arrays over groups.
     values = flat.reshape(len(first_rows), len(names), len(cuts)).transpose(1, 2, 0)
@@ -110,9 +110,9 @@ def _mean(values: np.ndarray) -> float:
     return float(finite.mean()) if len(finite) else math.nan
 
 
-def _ranking(metric: str, labels: Any, scores: Any, groups: Any, k: Any, *,
+def _ranking(metric: str, y_true: Any, y_score: Any, groups: Any, k: Any, *,
              per_group: bool = False, **options: Any) -> Any:  # fmt: skip
-    values, first_rows, cuts, many, keys = _compute([metric], labels, scores, groups, k,
+    values, first_rows, cuts, many, keys = _compute([metric], y_true, y_score, groups, k,
                                                     **options)  # fmt: skip
     name = NAMES[metric]
     columns = [name if c is None else f"{name}@{c}" for c in cuts]
@@ -126,9 +126,10 @@ def _ranking(metric: str, labels: Any, scores: Any, groups: Any, k: Any, *,
     return dict(zip(cuts, means, strict=True)) if many else means[0]
 
 
+@_check.renamed(labels="y_true", scores="y_score")
 def ranking_metrics(
-    labels: Any,
-    scores: Any,
+    y_true: Any,
+    y_score: Any,
     groups: Any,
     k: Any = None,
     *,
@@ -149,7 +150,7 @@ def ranking_metrics(
     names = list(metrics)
     options = {"gain": gain, "ties": ties, "no_relevant": no_relevant,
                "ap_denominator": ap_denominator}  # fmt: skip
-    values, _, cuts, many, _ = _compute(names, labels, scores, groups, k, **options)
+    values, _, cuts, many, _ = _compute(names, y_true, y_score, groups, k, **options)
     out: dict[str, Any] = {}
     for name, per_cut in zip(names, values, strict=True):
         means = [_mean(v) for v in per_cut]
@@ -160,15 +161,16 @@ def ranking_metrics(
 def _ranking_doc(name: str, what: str) -> str:
     return f"""{what}, averaged over groups (or per group).
 
-    ``{name}(labels, scores, groups, k=None, *, ties="stable", no_relevant="zero",
+    ``{name}(y_true, y_score, groups, k=None, *, ties="stable", no_relevant="zero",
     per_group=False)``: ``k`` is a cut-off, ``None`` (the whole group) or a list of
     cut-offs computed in one pass (→ dict k → mean). ``per_group=True`` returns a pandas
     DataFrame with the group id and one column per cut-off. See docs/metrics.md."""
 
 
+@_check.renamed(labels="y_true", scores="y_score")
 def ndcg(
-    labels: Any,
-    scores: Any,
+    y_true: Any,
+    y_score: Any,
     groups: Any,
     k: Any = None,
     *,
@@ -190,25 +192,28 @@ def ndcg(
     >>> ndcg([0, 1, 0], [0.9, 0.8, 0.1], [1, 1, 1], k=[1, 2])
     {1: 0.0, 2: 0.6309297535714575}
     """
-    return _ranking("ndcg", labels, scores, groups, k, gain=gain, ties=ties,
+    return _ranking("ndcg", y_true, y_score, groups, k, gain=gain, ties=ties,
                     no_relevant=no_relevant, per_group=per_group)  # fmt: skip
 
 
-def precision(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+@_check.renamed(labels="y_true", scores="y_score")
+def precision(y_true: Any, y_score: Any, groups: Any, k: Any = None, *, ties: str = "stable",
               no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
-    return _ranking("precision", labels, scores, groups, k, ties=ties,
+    return _ranking("precision", y_true, y_score, groups, k, ties=ties,
                     no_relevant=no_relevant, per_group=per_group)  # fmt: skip
 
 
-def recall(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+@_check.renamed(labels="y_true", scores="y_score")
+def recall(y_true: Any, y_score: Any, groups: Any, k: Any = None, *, ties: str = "stable",
            no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
-    return _ranking("recall", labels, scores, groups, k, ties=ties,
+    return _ranking("recall", y_true, y_score, groups, k, ties=ties,
                     no_relevant=no_relevant, per_group=per_group)  # fmt: skip
 
 
+@_check.renamed(labels="y_true", scores="y_score")
 def average_precision(
-    labels: Any,
-    scores: Any,
+    y_true: Any,
+    y_score: Any,
     groups: Any,
     k: Any = None,
     *,
@@ -220,20 +225,22 @@ def average_precision(
     """Mean average precision (MAP@k): Σ precision@i over relevant positions i ≤ k, divided
     by the number of relevant items (``ap_denominator="relevant"``, trec_eval/ranx) or by
     min(k, relevant) (``"min_k"``, LightGBM)."""
-    return _ranking("average_precision", labels, scores, groups, k, ties=ties,
+    return _ranking("average_precision", y_true, y_score, groups, k, ties=ties,
                     no_relevant=no_relevant, ap_denominator=ap_denominator,
                     per_group=per_group)  # fmt: skip
 
 
-def mrr(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+@_check.renamed(labels="y_true", scores="y_score")
+def mrr(y_true: Any, y_score: Any, groups: Any, k: Any = None, *, ties: str = "stable",
         no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
-    return _ranking("mrr", labels, scores, groups, k, ties=ties, no_relevant=no_relevant,
+    return _ranking("mrr", y_true, y_score, groups, k, ties=ties, no_relevant=no_relevant,
                     per_group=per_group)  # fmt: skip
 
 
-def hit_rate(labels: Any, scores: Any, groups: Any, k: Any = None, *, ties: str = "stable",
+@_check.renamed(labels="y_true", scores="y_score")
+def hit_rate(y_true: Any, y_score: Any, groups: Any, k: Any = None, *, ties: str = "stable",
              no_relevant: str = "zero", per_group: bool = False) -> Any:  # fmt: skip
-    return _ranking("hit_rate", labels, scores, groups, k, ties=ties, no_relevant=no_relevant,
+    return _ranking("hit_rate", y_true, y_score, groups, k, ties=ties, no_relevant=no_relevant,
                     per_group=per_group)  # fmt: skip
 
 
@@ -300,21 +307,21 @@ def _report_columns(
     """:func:`ranking_report`'s columns and its lift curve's, as dicts of lists."""
     names = [group, label, score] + ([baseline] if baseline else [])
     cols = _columns(frame, names)
-    labels = _frames.to_float64(cols[label], "label")
-    scores = _frames.to_float64(cols[score], "score")
+    y_true = _frames.to_float64(cols[label], "label")
+    y_score = _frames.to_float64(cols[score], "score")
     keys = cols[group]
     cuts = [int(c) for c in k]
     rows: dict[str, list[Any]] = {"k": cuts}
-    all_means = ranking_metrics(labels, scores, keys, cuts)
+    all_means = ranking_metrics(y_true, y_score, keys, cuts)
     for metric in ALL_METRICS:
         rows[NAMES[metric]] = [all_means[metric][c] for c in cuts]
     if baseline:
         base = _frames.to_float64(cols[baseline], "baseline")
-        base_recall = _ranking("recall", labels, base, keys, cuts)
+        base_recall = _ranking("recall", y_true, base, keys, cuts)
         rows["baseline_recall"] = [base_recall[c] for c in cuts]
         rows["lift"] = [_lift(m, b) for m, b in zip(rows["recall"], rows["baseline_recall"],
                                                      strict=True)]  # fmt: skip
-    curve = _lift_curve_columns(labels, scores, keys, base if baseline else None, fractions)
+    curve = _lift_curve_columns(y_true, y_score, keys, base if baseline else None, fractions)
     return rows, curve
 
 
@@ -324,9 +331,10 @@ def _lift(model: float, base: float) -> float:
     return math.inf if model > 0 else math.nan
 
 
+@_check.renamed(labels="y_true", scores="y_score")
 def lift_curve(
-    labels: Any,
-    scores: Any,
+    y_true: Any,
+    y_score: Any,
     groups: Any,
     baseline: Any = None,
     *,
@@ -337,17 +345,17 @@ def lift_curve(
     default). Groups without a relevant item are left out (their recall is undefined). A
     pandas DataFrame."""
     pd = _frames.require("pandas", "lift_curve")
-    return pd.DataFrame(_lift_curve_columns(labels, scores, groups, baseline, fractions))
+    return pd.DataFrame(_lift_curve_columns(y_true, y_score, groups, baseline, fractions))
 
 
 def _lift_curve_columns(
-    labels: Any, scores: Any, groups: Any, baseline: Any, fractions: Sequence[float] | None
+    y_true: Any, y_score: Any, groups: Any, baseline: Any, fractions: Sequence[float] | None
 ) -> dict[str, list[float]]:
     """:func:`lift_curve`'s columns."""
     fractions = [0.1 * i for i in range(1, 11)] if fractions is None else list(fractions)
     if not fractions or any(not 0 < f <= 1 for f in fractions):
         raise InvalidValueError("fractions: expected fractions in (0, 1]")
-    labels = _frames.to_float64(labels, "labels")
+    y_true = _frames.to_float64(y_true, "y_true")
     keys = _frames.to_arrow_array(groups, "groups")
     # Dense codes of the groups (NaN and null keys are groups too, as in the Rust core).
     arrow_keys = pa.array(keys)
@@ -359,10 +367,10 @@ def _lift_curve_columns(
     out: dict[str, list[float]] = {"fraction": [round(f, 10) for f in fractions]}
 
     def curve(values: Any) -> list[float]:
-        values = _frames.to_float64(values, "scores")
+        values = _frames.to_float64(values, "y_score")
         cuts = sorted({max(1, math.ceil(f * n - 1e-9)) for f in fractions for n in set(group_size)})
         flat, first_rows = _ecomkit.ranking_metrics(
-            ["recall"], labels, values, keys, cuts, "exponential", "stable", "skip", "relevant"
+            ["recall"], y_true, values, keys, cuts, "exponential", "stable", "skip", "relevant"
         )
         per_group = flat.reshape(len(first_rows), len(cuts)).T
         sizes = group_size[codes[np.asarray(first_rows, dtype=np.int64)]].tolist()
@@ -376,7 +384,7 @@ def _lift_curve_columns(
             result.append(float(np.nanmean(recalls)) if not np.all(np.isnan(recalls)) else math.nan)
         return result
 
-    out["recall"] = curve(scores)
+    out["recall"] = curve(y_score)
     if baseline is not None:
         out["baseline_recall"] = curve(baseline)
         out["lift"] = [_lift(m, b) for m, b in zip(out["recall"], out["baseline_recall"],

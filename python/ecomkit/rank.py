@@ -296,7 +296,7 @@ def train_binary(
 # --- The ``ecomkit train-rank`` step ---------------------------------------------------------
 
 
-def _load(path: str | Path, label_col: str, group_col: str, feature_cols: Any,
+def _load(path: str | Path, label: str, group: str, features: Any,
           baseline: str | None) -> dict[str, Any]:  # fmt: skip
     """Features, labels, group ids (and a baseline score) from a table or a LibSVM file."""
     from . import _database
@@ -308,41 +308,43 @@ def _load(path: str | Path, label_col: str, group_col: str, feature_cols: Any,
         if data.group is None:
             raise InvalidValueError(f"input: {path} has no .query file of group sizes beside it")
         if baseline:
-            raise InvalidValueError("baseline_score_column: a LibSVM file has no named columns")
+            raise InvalidValueError("baseline_score: a LibSVM file has no named columns")
         ids = np.repeat(np.arange(len(data.group)), data.group)
         return {"X": data.X, "y": data.y, "groups": ids, "baseline": None, "features": None}
     table = _io.read_table(path)
     names = table.column_names
-    _frames.require_columns(names, [label_col], "label_col")
-    _frames.require_columns(names, [group_col], "group_col")
+    _frames.require_columns(names, [label], "label")
+    _frames.require_columns(names, [group], "group")
     if baseline:
-        _frames.require_columns(names, [baseline], "baseline_score_column")
-    if feature_cols is None:
-        skip = {label_col, group_col, baseline}
-        feature_cols = [n for n in names if n not in skip and (
+        _frames.require_columns(names, [baseline], "baseline_score")
+    if features is None:
+        skip = {label, group, baseline}
+        features = [n for n in names if n not in skip and (
             pa.types.is_integer(table.schema.field(n).type)
             or pa.types.is_floating(table.schema.field(n).type))]  # fmt: skip
-    _frames.require_columns(names, list(feature_cols), "feature_cols")
-    x = np.column_stack([_frames.to_float64(table.column(c), c) for c in feature_cols])
+    _frames.require_columns(names, list(features), "features")
+    x = np.column_stack([_frames.to_float64(table.column(c), c) for c in features])
     return {
         "X": x,
-        "y": _frames.to_float64(table.column(label_col), label_col),
-        "groups": table.column(group_col),
+        "y": _frames.to_float64(table.column(label), label),
+        "groups": table.column(group),
         "baseline": _frames.to_float64(table.column(baseline), baseline) if baseline else None,
-        "features": list(feature_cols),
+        "features": list(features),
     }
 
 
 @_io.pipeline_step
+@_check.renamed(label_col="label", group_col="group", feature_cols="features",
+                baseline_score_column="baseline_score")  # fmt: skip
 def run(
     train: str | Path,
     output_dir: str | Path,
     *,
     valid: str | Path | None = None,
-    label_col: str | None = None,
-    group_col: str | None = None,
-    feature_cols: Sequence[str] | None = None,
-    baseline_score_column: str | None = None,
+    label: str | None = None,
+    group: str | None = None,
+    features: Sequence[str] | None = None,
+    baseline_score: str | None = None,
     k: Sequence[int] | None = None,
     params: Mapping[str, Any] | None = None,
     num_boost_round: int | None = None,
@@ -362,10 +364,11 @@ def run(
 
     started = time.perf_counter()
     settings = load_section(config, "rank")
-    label_col = label_col or settings.get("label_col", "label")
-    group_col = group_col or settings.get("group_col", "group")
-    feature_cols = feature_cols if feature_cols is not None else settings.get("feature_cols")
-    baseline = baseline_score_column or settings.get("baseline_score_column")
+    label = label or _check.setting(settings, "label", "label_col", "label")
+    group = group or _check.setting(settings, "group", "group_col", "group")
+    if features is None:
+        features = _check.setting(settings, "features", "feature_cols")
+    baseline = baseline_score or _check.setting(settings, "baseline_score", "baseline_score_column")
     cuts = [int(c) for c in (k if k is not None else settings.get("k", (1, 3, 5, 10)))]
     params = {**settings.get("params", {}), **(params or {})}
     rounds = num_boost_round if num_boost_round is not None else \
@@ -376,8 +379,8 @@ def run(
         raise InvalidValueError(
             "early_stopping_rounds: needs validation data (--valid / valid=) to stop on"
         )
-    train_data = _load(train, label_col, group_col, feature_cols, baseline)
-    eval_data = _load(valid, label_col, group_col, train_data["features"], baseline) if valid \
+    train_data = _load(train, label, group, features, baseline)
+    eval_data = _load(valid, label, group, train_data["features"], baseline) if valid \
         else train_data  # fmt: skip
     if _is_sparse(train_data["X"]) and _is_sparse(eval_data["X"]):
         # LibSVM files: the features are the indices either file has (LightGBM's reading).

@@ -170,10 +170,10 @@ impl Aggregates {
                 format!("metric '{}' is given twice", w[0]),
             ));
         }
-        let (variant_source, variants) = cell_source(frame, variant_col, "variant_col")?;
+        let (variant_source, variants) = cell_source(frame, variant_col, "variant")?;
         if variants.is_empty() {
             return Err(EcomkitError::invalid_value(
-                "variant_col",
+                "variant",
                 format!("column '{variant_col}' has no non-null values"),
             ));
         }
@@ -183,7 +183,7 @@ impl Aggregates {
             None => (variant_source, vec![String::new()]),
             Some(column) => {
                 let variant_codes = variant_source.materialize(frame.num_rows());
-                let (segment_codes, segments) = labels(frame, column, "segment_col")?;
+                let (segment_codes, segments) = labels(frame, column, "segment")?;
                 let cells = variant_codes
                     .iter()
                     .zip(&segment_codes)
@@ -290,7 +290,7 @@ impl Aggregates {
     /// (sums over impressions; several rows per variant are added up). Metrics: `ctr`
     /// (clicks / impressions), `cr` (conversions / clicks), `gmv_per_impression`, `roas`.
     pub fn from_summary(frame: &Frame, variant_col: &str) -> Result<Self> {
-        let (codes, variants) = labels(frame, variant_col, "variant_col")?;
+        let (codes, variants) = labels(frame, variant_col, "variant")?;
         let has = |name: &str| frame.schema().index_of(name).is_ok();
         let sums = |name: &str| -> Result<Vec<f64>> {
             let values = frame.column(name, "frame")?.to_f64("frame")?;

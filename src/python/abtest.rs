@@ -335,12 +335,12 @@ impl PyAggregates {
 }
 
 #[pyfunction]
-#[pyo3(signature = (frame, variant_col, segment_col, metrics))]
+#[pyo3(signature = (frame, variant, segment, metrics))]
 fn aggregate_units(
     py: Python<'_>,
     frame: AnyRecordBatch,
-    variant_col: String,
-    segment_col: Option<String>,
+    variant: String,
+    segment: Option<String>,
     metrics: Vec<MetricTuple>,
 ) -> PyResult<PyAggregates> {
     let frame = to_frame(frame)?;
@@ -349,20 +349,20 @@ fn aggregate_units(
             .into_iter()
             .map(metric_spec)
             .collect::<Result<Vec<_>>>()?;
-        Aggregates::from_units(&frame, &variant_col, segment_col.as_deref(), &metrics)
+        Aggregates::from_units(&frame, &variant, segment.as_deref(), &metrics)
     })?;
     Ok(PyAggregates(aggregates))
 }
 
 #[pyfunction]
-#[pyo3(signature = (frame, variant_col))]
+#[pyo3(signature = (frame, variant))]
 fn aggregate_summary(
     py: Python<'_>,
     frame: AnyRecordBatch,
-    variant_col: String,
+    variant: String,
 ) -> PyResult<PyAggregates> {
     let frame = to_frame(frame)?;
-    let aggregates = run(py, || Aggregates::from_summary(&frame, &variant_col))?;
+    let aggregates = run(py, || Aggregates::from_summary(&frame, &variant))?;
     Ok(PyAggregates(aggregates))
 }
 

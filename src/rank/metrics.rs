@@ -158,16 +158,16 @@ pub fn ranking_values(
     cuts: &[Option<usize>],
     options: &RankingOptions,
 ) -> Result<Vec<f64>> {
-    EcomkitError::check_length("labels", "groups", groups.len(), labels.len())?;
-    EcomkitError::check_length("scores", "groups", groups.len(), scores.len())?;
+    EcomkitError::check_length("y_true", "groups", groups.len(), labels.len())?;
+    EcomkitError::check_length("y_score", "groups", groups.len(), scores.len())?;
     if labels.is_empty() {
         return Err(EcomkitError::Empty {
-            argument: "labels".into(),
+            argument: "y_true".into(),
         });
     }
     if let Some(bad) = labels.iter().find(|l| !l.is_finite() || **l < 0.0) {
         return Err(EcomkitError::invalid_value(
-            "labels",
+            "y_true",
             format!("expected finite relevance labels >= 0, got {bad}"),
         ));
     }
