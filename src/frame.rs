@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{AnyDictionaryArray, Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
-use arrow_buffer::ArrowNativeType;
+use arrow_buffer::{ArrowNativeType, NullBuffer};
 use std::hash::BuildHasher;
 
 use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
@@ -992,22 +992,45 @@ fn code_piece<'a>(piece: &'a [ArrayRef], arguments: &[String]) -> Result<CodedPi
     })
 }
 
-/// Each row's index into a dictionary's values, `None` for a null row. Unlike arrow's
-/// `normalized_keys`, which panics there, an all-null column with an empty dictionary is
-/// fine (pyarrow's `dictionary_encode` of nulls gives one).
-pub(crate) fn dictionary_rows(dictionary: &dyn AnyDictionaryArray) -> Vec<Option<usize>> {
-    if dictionary.values().is_empty() {
-        return vec![None; dictionary.keys().len()];
+/// A dictionary array's rows as indices into its values, `None` for a null row. Unlike
+/// arrow's `normalized_keys`, which panics there, an all-null column with an empty
+/// dictionary is fine (pyarrow's `dictionary_encode` of nulls gives one).
+pub(crate) struct DictionaryRows {
+    keys: Vec<usize>,
+    nulls: Option<NullBuffer>,
+    len: usize,
+}
+
+impl DictionaryRows {
+    pub(crate) fn new(dictionary: &dyn AnyDictionaryArray) -> Self {
+        let len = dictionary.keys().len();
+        if dictionary.values().is_empty() {
+            // No value to point at: every row is missing.
+            let nulls = Some(NullBuffer::new_null(len));
+            return Self {
+                keys: Vec::new(),
+                nulls,
+                len,
+            };
+        }
+        Self {
+            keys: dictionary.normalized_keys(),
+            nulls: dictionary.keys().logical_nulls(),
+            len,
+        }
     }
-    let nulls = dictionary.keys().logical_nulls();
-    let keys = dictionary.normalized_keys();
-    keys.into_iter()
-        .enumerate()
-        .map(|(i, key)| match &nulls {
-            Some(nulls) if nulls.is_null(i) => None,
-            _ => Some(key),
-        })
-        .collect()
+
+    /// The value index of `row`, `None` where the row is null.
+    pub(crate) fn get(&self, row: usize) -> Option<usize> {
+        match &self.nulls {
+            Some(nulls) if nulls.is_null(row) => None,
+            _ => Some(self.keys[row]),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Option<usize>> + '_ {
+        (0..self.len).map(|row| self.get(row))
+    }
 }
 
 /// Codes of one piece, plain or dictionary-encoded.
@@ -1025,8 +1048,8 @@ fn piece_codes<'a>(
     let value_codes = key_codes(dict.values().as_ref(), &mut values, argument)?;
     let null_slot = values.keys.len();
     let mut local = vec![u32::MAX; null_slot + 1];
-    Ok(dictionary_rows(dict)
-        .into_iter()
+    Ok(DictionaryRows::new(dict)
+        .iter()
         .map(|row| {
             let slot = row.map_or(null_slot, |k| value_codes[k] as usize);
             if local[slot] == u32::MAX {

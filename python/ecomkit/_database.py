@@ -242,12 +242,13 @@ def _drop_stale_staging(connection: Any, cursor: Any, scheme: str, target: str) 
     schema_name = target.rpartition(".")[0]
     prefix = f"{schema_name}.{_STAGING}" if schema_name else _STAGING
     prefix += f"{_digest(target)}_"
+    this_host = _digest(socket.gethostname())
     for name in sorted(_tables(cursor, scheme)):
         parts = name[len(prefix) :].split("_") if name.startswith(prefix) else []
         if len(parts) != 4 or not (parts[1].isdigit() and parts[2].isdigit()):
             continue
         host, pid, made = parts[0], int(parts[1]), int(parts[2])
-        here = host == _digest(socket.gethostname())
+        here = host == this_host
         dead = here and pid != os.getpid() and not process_alive(pid)
         if dead or time.time() - made > STALE_STAGING_SECONDS:
             _drop_quietly(connection, name)

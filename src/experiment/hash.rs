@@ -214,12 +214,14 @@ pub fn map_ids<T: Copy + Send + Sync>(
         let mut per_value = Vec::with_capacity(dictionary.values().len());
         for_each_id(dictionary.values().as_ref(), |id| per_value.push(f(id)));
         let null = f(None);
-        let rows = crate::frame::dictionary_rows(dictionary);
+        let rows = crate::frame::DictionaryRows::new(dictionary);
         out.par_chunks_mut(PIECE)
             .enumerate()
             .for_each(|(piece, chunk)| {
                 for (i, slot) in chunk.iter_mut().enumerate() {
-                    *slot = rows[piece * PIECE + i].map_or(null, |key| per_value[key]);
+                    *slot = rows
+                        .get(piece * PIECE + i)
+                        .map_or(null, |key| per_value[key]);
                 }
             });
         return Ok(());
@@ -313,8 +315,8 @@ pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<S
     if let DataType::Dictionary(_, _) = array.data_type() {
         let dictionary = array.as_any_dictionary();
         let values = id_texts(dictionary.values().as_ref(), argument)?;
-        return Ok(crate::frame::dictionary_rows(dictionary)
-            .into_iter()
+        return Ok(crate::frame::DictionaryRows::new(dictionary)
+            .iter()
             .map(|row| row.and_then(|key| values[key].clone()))
             .collect());
     }

@@ -1125,7 +1125,7 @@ pub(crate) fn strings(
             strings(dictionary.values(), argument, &mut |v| {
                 values.push(v.map(str::to_string))
             })?;
-            for row in crate::frame::dictionary_rows(dictionary) {
+            for row in crate::frame::DictionaryRows::new(dictionary).iter() {
                 f(row.and_then(|key| values.get(key).and_then(|v| v.as_deref())))
             }
         }
