@@ -244,30 +244,6 @@ def test_long_drifting_series_with_outliers_match_two_pass_sums(complete):
             assert (constant == 0.0).all()
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_a_columns_results_do_not_depend_on_the_columns_beside_it(seed):
-    """Complete columns are scanned together, up to four at a time; columns with missing
-    values, or asking for min / max / ewm_mean, alone. Each column's results are exactly
-    those it gets when asked for alone, and a complete column's are exactly those of the
-    scan for columns with missing values (taken when min is asked for too)."""
-    rng = np.random.default_rng(900 + seed)
-    df = random_frame(rng, int(rng.integers(1, 300)), int(rng.integers(1, 6)))
-    for extra in range(4):
-        df[f"y{extra}"] = rng.normal(10 ** (extra * 2), 3, len(df)).round(int(rng.integers(0, 3)))
-    df.loc[rng.random(len(df)) < 0.3, "y3"] = 5.0  # stretches of equal values
-    columns = ["y", "x", "y0", "y1", "y2", "y3"]  # x has NaN; five complete: a group of 4 + 1
-    stats = ["mean", "sum", "std", "slope", "count", "change"]
-    together = rolling(df, "entity", "time", columns, ["1D", "3D"], stats)
-    with_min = rolling(df, "entity", "time", columns, ["1D", "3D"], stats + ["min"])
-    for column in columns:
-        alone = rolling(df, "entity", "time", column, ["1D", "3D"], stats)
-        for window in ("1d", "3d"):
-            for stat in stats:
-                name = f"{column}_{stat}_{window}"
-                np.testing.assert_array_equal(together[name], alone[name], err_msg=name)
-                np.testing.assert_array_equal(with_min[name], alone[name], err_msg=name)
-
-
 def test_daily_windows_follow_pandas_closure_and_gaps():
     df = pd.DataFrame(
         {

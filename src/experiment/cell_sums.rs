@@ -1,43 +1,21 @@
 //! Per-cell sums of a piece of unit rows when an experiment has only a few cells
 //! (variant × segment): every row is added to every cell under a mask, with no sort, no
-//! gather and no branch, in AVX-512 or AVX2 lanes. Without those (SSE2 only, or not
-//! x86-64) this is slower than sorting the rows by cell, so [`Simd::detect`] says no and
-//! the caller sorts.
+//! gather and no branch, in 8 lanes — AVX-512 registers, pairs of AVX2 ones, or (on other
+//! CPUs, slower) four SSE2 ones. This is the crate's one kernel compiled in several copies
+//! for the CPU's vector extensions, picked at run time ([`Isa::detect`]).
 //!
 //! The sums are of values minus a shift `K` close to the cell's mean, so the co-moments
 //! Σ (a − K)(b − K) − Σ (a − K) Σ (b − K) / n keep their precision (raw sums of squares
-//! would cancel). The lanes are added up in a fixed order, so results do not depend on
-//! the number of threads; they may differ in the last bits between CPUs with and without
-//! AVX-512, whose 8 lanes add up in a different order than AVX2's 4.
+//! would cancel). Every copy does the same operations in the same order on the same 8
+//! lanes (Rust neither fuses a multiply and an add nor reorders floating-point sums), and
+//! the lanes are added up in a fixed order: the results are the same bits on every CPU
+//! and for any number of threads.
+
+use crate::cpu::Isa;
 
 /// Up to this many cells, pieces are summed under masks (beyond, sorting the rows by cell
 /// costs less than one masked pass per cell).
 pub(super) const MAX_CELLS: usize = 4;
-
-/// The instruction set the masked sums run on; a value exists only if the CPU has it.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Simd {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-}
-
-impl Simd {
-    /// The widest the CPU has, or `None` where masked sums do not pay off.
-    pub fn detect() -> Option<Self> {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Some(Self::Avx512);
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Some(Self::Avx2);
-            }
-        }
-        None
-    }
-}
 
 /// One cell's sums over a piece: Σ (v − K) of y, d and c, the products yy, dd, cc, yd, yc
 /// of the shifted values, and Σ |y (y − 1)| (0 only if y is 0 or 1 throughout).
@@ -51,23 +29,24 @@ pub(super) struct ShiftedSums {
 /// A piece's cells as `f64` codes (−1 for a row without a cell, so that a cell's mask is
 /// one comparison of the same width as the values) and the rows per cell.
 pub(super) struct CellCodes<'a> {
-    simd: Simd,
+    isa: Isa,
     codes: &'a [f64],
     pub counts: Vec<u64>,
 }
 
 impl<'a> CellCodes<'a> {
     /// `cells`: each row's cell below `n_cells` (at most [`MAX_CELLS`]), or `u32::MAX`.
-    pub fn new(simd: Simd, cells: &[u32], n_cells: usize, buffer: &'a mut Vec<f64>) -> Self {
-        let counts = match simd {
-            // SAFETY: a `Simd` exists only if the CPU has its instructions.
+    pub fn new(isa: Isa, cells: &[u32], n_cells: usize, buffer: &'a mut Vec<f64>) -> Self {
+        let counts = match isa {
+            // SAFETY: a `Isa` exists only if the CPU has its instructions.
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => unsafe { cell_codes_avx512(cells, n_cells, buffer) },
+            Isa::Avx512 => unsafe { cell_codes_avx512(cells, n_cells, buffer) },
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx2 => unsafe { cell_codes_avx2(cells, n_cells, buffer) },
+            Isa::Avx2 => unsafe { cell_codes_avx2(cells, n_cells, buffer) },
+            Isa::Baseline => cell_codes(cells, n_cells, buffer),
         };
         Self {
-            simd,
+            isa,
             codes: buffer,
             counts,
         }
@@ -83,7 +62,7 @@ impl<'a> CellCodes<'a> {
         check_binary: bool,
     ) -> Option<Vec<ShiftedSums>> {
         fn cells<const N: usize, const WITH_D: bool, const WITH_C: bool>(
-            simd: Simd,
+            isa: Isa,
             codes: &[f64],
             columns: [&[f64]; 3],
             shift: &[[f64; 3]],
@@ -91,25 +70,27 @@ impl<'a> CellCodes<'a> {
         ) -> Option<Vec<ShiftedSums>> {
             let shift: &[[f64; 3]; N] = shift.try_into().expect("one shift per cell");
             let args = (codes, columns, shift);
-            // SAFETY: a `Simd` exists only if the CPU has its instructions.
-            let sums = match (simd, check_binary) {
+            // SAFETY: a `Isa` exists only if the CPU has its instructions.
+            let sums = match (isa, check_binary) {
                 #[cfg(target_arch = "x86_64")]
-                (Simd::Avx512, true) => unsafe { sums_avx512::<N, WITH_D, WITH_C, true>(args) },
+                (Isa::Avx512, true) => unsafe { sums_avx512::<N, WITH_D, WITH_C, true>(args) },
                 #[cfg(target_arch = "x86_64")]
-                (Simd::Avx512, false) => unsafe { sums_avx512::<N, WITH_D, WITH_C, false>(args) },
+                (Isa::Avx512, false) => unsafe { sums_avx512::<N, WITH_D, WITH_C, false>(args) },
                 #[cfg(target_arch = "x86_64")]
-                (Simd::Avx2, true) => unsafe { sums_avx2::<N, WITH_D, WITH_C, true>(args) },
+                (Isa::Avx2, true) => unsafe { sums_avx2::<N, WITH_D, WITH_C, true>(args) },
                 #[cfg(target_arch = "x86_64")]
-                (Simd::Avx2, false) => unsafe { sums_avx2::<N, WITH_D, WITH_C, false>(args) },
+                (Isa::Avx2, false) => unsafe { sums_avx2::<N, WITH_D, WITH_C, false>(args) },
+                (Isa::Baseline, true) => sums_baseline::<N, WITH_D, WITH_C, true>(args),
+                (Isa::Baseline, false) => sums_baseline::<N, WITH_D, WITH_C, false>(args),
             };
             sums.map(Vec::from)
         }
-        let (simd, codes) = (self.simd, self.codes);
+        let (isa, codes) = (self.isa, self.codes);
         match self.counts.len() {
-            1 => cells::<1, WITH_D, WITH_C>(simd, codes, columns, shift, check_binary),
-            2 => cells::<2, WITH_D, WITH_C>(simd, codes, columns, shift, check_binary),
-            3 => cells::<3, WITH_D, WITH_C>(simd, codes, columns, shift, check_binary),
-            _ => cells::<4, WITH_D, WITH_C>(simd, codes, columns, shift, check_binary),
+            1 => cells::<1, WITH_D, WITH_C>(isa, codes, columns, shift, check_binary),
+            2 => cells::<2, WITH_D, WITH_C>(isa, codes, columns, shift, check_binary),
+            3 => cells::<3, WITH_D, WITH_C>(isa, codes, columns, shift, check_binary),
+            _ => cells::<4, WITH_D, WITH_C>(isa, codes, columns, shift, check_binary),
         }
     }
 }
@@ -142,6 +123,9 @@ fn cell_codes(cells: &[u32], n_cells: usize, buffer: &mut Vec<f64>) -> Vec<u64> 
         .collect()
 }
 
+/// The lanes of every copy (so that all give the same bits).
+const LANES: usize = 8;
+
 /// Arguments of [`masked_sums`]: the cell codes, (y, d, c) and each cell's shift.
 type SumsArgs<'a, const N: usize> = (&'a [f64], [&'a [f64]; 3], &'a [[f64; 3]; N]);
 
@@ -150,7 +134,7 @@ type SumsArgs<'a, const N: usize> = (&'a [f64], [&'a [f64]; 3], &'a [[f64; 3]; N
 fn sums_avx512<const N: usize, const WITH_D: bool, const WITH_C: bool, const CHECK_BINARY: bool>(
     (codes, columns, shift): SumsArgs<N>,
 ) -> Option<[ShiftedSums; N]> {
-    masked_sums::<8, N, WITH_D, WITH_C, CHECK_BINARY>(codes, columns, shift)
+    masked_sums::<LANES, N, WITH_D, WITH_C, CHECK_BINARY>(codes, columns, shift)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -158,7 +142,18 @@ fn sums_avx512<const N: usize, const WITH_D: bool, const WITH_C: bool, const CHE
 fn sums_avx2<const N: usize, const WITH_D: bool, const WITH_C: bool, const CHECK_BINARY: bool>(
     (codes, columns, shift): SumsArgs<N>,
 ) -> Option<[ShiftedSums; N]> {
-    masked_sums::<4, N, WITH_D, WITH_C, CHECK_BINARY>(codes, columns, shift)
+    masked_sums::<LANES, N, WITH_D, WITH_C, CHECK_BINARY>(codes, columns, shift)
+}
+
+fn sums_baseline<
+    const N: usize,
+    const WITH_D: bool,
+    const WITH_C: bool,
+    const CHECK_BINARY: bool,
+>(
+    (codes, columns, shift): SumsArgs<N>,
+) -> Option<[ShiftedSums; N]> {
+    masked_sums::<LANES, N, WITH_D, WITH_C, CHECK_BINARY>(codes, columns, shift)
 }
 
 /// [`CellCodes::sums`] for `N` cells, `W` lanes.
@@ -344,8 +339,8 @@ mod tests {
     fn codes_count_rows_per_cell_and_skip_rows_without_one() {
         let cells = [0, 2, u32::MAX, 2, 1, 2, 0, u32::MAX, 2, 1, 0];
         let mut buffer = Vec::new();
-        let Some(simd) = Simd::detect() else { return };
-        let codes = CellCodes::new(simd, &cells, 3, &mut buffer);
+        let isa = Isa::detect();
+        let codes = CellCodes::new(isa, &cells, 3, &mut buffer);
         assert_eq!(codes.counts, vec![3, 2, 4]);
         assert_eq!(codes.codes[2], -1.0);
     }
@@ -353,12 +348,12 @@ mod tests {
     /// Every instruction set the CPU has, against sums written out row by row.
     #[test]
     fn masked_sums_match_plain_sums_on_every_instruction_set() {
-        let mut simds = Vec::new();
+        let mut isas = vec![Isa::Baseline];
         if std::arch::is_x86_feature_detected!("avx512f") {
-            simds.push(Simd::Avx512);
+            isas.push(Isa::Avx512);
         }
         if std::arch::is_x86_feature_detected!("avx2") {
-            simds.push(Simd::Avx2);
+            isas.push(Isa::Avx2);
         }
         let mut state = 7u64;
         let mut next = || {
@@ -379,9 +374,9 @@ mod tests {
                     .map(|_| (0..len).map(|_| (next() * 4.0).floor()).collect())
                     .collect();
                 let shift: Vec<[f64; 3]> = (0..n_cells).map(|g| [g as f64, 1.0, 2.0]).collect();
-                for &simd in &simds {
+                for &isa in &isas {
                     let mut buffer = Vec::new();
-                    let codes = CellCodes::new(simd, &cells, n_cells, &mut buffer);
+                    let codes = CellCodes::new(isa, &cells, n_cells, &mut buffer);
                     let sums = codes
                         .sums::<true, true>([&columns[0], &columns[1], &columns[2]], &shift, true)
                         .unwrap();
@@ -397,7 +392,7 @@ mod tests {
                             odd: total(&|i| (columns[0][i] * (columns[0][i] - 1.0)).abs()),
                         };
                         // Small integers: every sum is exact, whatever the order.
-                        assert_eq!(sums.sum, expected.sum, "{simd:?} {n_cells} cells, {len}");
+                        assert_eq!(sums.sum, expected.sum, "{isa:?} {n_cells} cells, {len}");
                         assert_eq!(sums.products, expected.products);
                         assert_eq!(sums.odd, expected.odd);
                     }
@@ -411,8 +406,8 @@ mod tests {
         let cells = [0, u32::MAX, 1, 0, 1];
         let y = [1.0, f64::NAN, 2.0, 3.0, 4.0];
         let mut buffer = Vec::new();
-        let Some(simd) = Simd::detect() else { return };
-        let codes = CellCodes::new(simd, &cells, 2, &mut buffer);
+        let isa = Isa::detect();
+        let codes = CellCodes::new(isa, &cells, 2, &mut buffer);
         let sums = codes
             .sums::<false, false>([&y, &y, &y], &[[2.0; 3], [3.0; 3]], true)
             .unwrap();

@@ -9,12 +9,13 @@ use arrow_array::{Array, ArrayRef, ArrowPrimitiveType};
 use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 
-use super::cell_sums::{self, CellCodes, Simd};
+use super::cell_sums::{self, CellCodes};
 use super::hash::id_texts;
 use super::stats::{
     adjust_p_values, chi_square_gof, normal_test, relative_lift, two_proportion_ztest, welch_ttest,
     Correction, TestResult,
 };
+use crate::cpu::Isa;
 use crate::error::{EcomkitError, Result};
 use crate::frame::{F64Pieces, Frame};
 
@@ -209,9 +210,9 @@ impl Aggregates {
         // not depend on the number of threads, and memory does not grow with the rows.
         let n_rows = frame.num_rows();
         let n_pieces = n_rows.div_ceil(PIECE);
-        // Few cells: sum each piece's rows under a mask per cell where the CPU has wide
-        // enough SIMD; otherwise (or if a value is not finite) sort the rows by cell.
-        let masked = Simd::detect().filter(|_| n_cells <= cell_sums::MAX_CELLS);
+        // Few cells: sum each piece's rows under a mask per cell; otherwise (or if a value
+        // is not finite) sort the rows by cell.
+        let masked = (n_cells <= cell_sums::MAX_CELLS).then(Isa::detect);
         let blocks: Vec<CellTotals> = (0..n_pieces.div_ceil(BLOCK))
             .into_par_iter()
             .map_init(PieceBuffers::default, |buffers, block| {
@@ -225,8 +226,8 @@ impl Aggregates {
                         metric,
                     } = buffers;
                     let cells = source.get(rows.clone(), cells);
-                    if let Some(simd) = masked {
-                        let codes = CellCodes::new(simd, cells, n_cells, codes);
+                    if let Some(isa) = masked {
+                        let codes = CellCodes::new(isa, cells, n_cells, codes);
                         let mut per_metric = Vec::with_capacity(columns.len());
                         for (column, so_far) in columns.iter().zip(&totals.per_metric) {
                             let cells =
