@@ -12,7 +12,7 @@ import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 import pytest
 
-from ecomkit import _io, abtest, datasets, demo
+from ecomkit import _io, abtest, datasets, demo, pipeline
 from ecomkit import score as score_step
 from ecomkit.cli import main
 
@@ -20,7 +20,7 @@ from ecomkit.cli import main
 @pytest.fixture
 def daily_file(tmp_path: Path) -> Path:
     path = tmp_path / "daily.parquet"
-    datasets.run(path, n_asins=300, n_days=30, seed=1)
+    pipeline.generate(path, n_asins=300, n_days=30, seed=1)
     return path
 
 
@@ -181,9 +181,8 @@ def test_uplift_step_on_a_summary_frame(tmp_path):
                         "clicks": [50, 70], "conversions": [5, 9], "gmv": [100.0, 150.0],
                         "spend": [40.0, 40.0]})  # fmt: skip
     pa.csv.write_csv(summary, tmp_path / "summary.csv")
-    from ecomkit import abtest
 
-    out = abtest.run_uplift(tmp_path / "summary.csv", tmp_path / "report")
+    out = pipeline.uplift(tmp_path / "summary.csv", tmp_path / "report")
     assert out["rows"] == 4
     assert json.loads((tmp_path / "report" / "uplift.json").read_text())["control"] == "control"
 
@@ -191,7 +190,7 @@ def test_uplift_step_on_a_summary_frame(tmp_path):
 def test_flags_are_named_as_the_run_arguments_and_old_spellings_still_work(tmp_path, capsys):
     from ecomkit import cli
 
-    datasets.run(tmp_path / "events.parquet", dataset="clickstream", n_users=50, n_days=2)
+    pipeline.generate(tmp_path / "events.parquet", dataset="clickstream", n_users=50, n_days=2)
     assert cli.main(["sessions", str(tmp_path / "events.parquet"), "--output",
                      str(tmp_path / "a.parquet"), "--user", "visitorid", "--time", "timestamp",
                      "--quiet"]) == 0  # fmt: skip
@@ -210,8 +209,28 @@ def test_flags_are_named_as_the_run_arguments_and_old_spellings_still_work(tmp_p
     with pytest.warns(DeprecationWarning, match="settings: 'id_col' is deprecated; use 'id'"):
         assert cli.main([*flags, "--output", str(tmp_path / "e.parquet"),
                          "--config", str(tmp_path / "old.toml")]) == 0  # fmt: skip
-    with pytest.warns(DeprecationWarning, match="run_assign: 'id_col' is deprecated"):
-        abtest.run_assign(tmp_path / "ids.parquet", tmp_path / "f.parquet", experiment="e",
+    with pytest.warns(DeprecationWarning, match="assign: 'id_col' is deprecated"):
+        pipeline.assign(tmp_path / "ids.parquet", tmp_path / "f.parquet", experiment="e",
                           variants=["a", "b"], id_col="user_id")  # fmt: skip
     tables = [_io.read_table(tmp_path / f"{n}.parquet") for n in "cdef"]
     assert all(t.equals(tables[0]) for t in tables)
+
+
+def test_old_step_names_still_work_with_a_deprecation_warning(tmp_path):
+    from ecomkit import features, rank
+
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"ecomkit\.datasets\.run is deprecated; use ecomkit\.pipeline\.generate",
+    ):
+        summary = datasets.run(tmp_path / "daily.parquet", n_asins=5, n_days=3)
+    again = pipeline.generate(tmp_path / "again.parquet", n_asins=5, n_days=3)
+    assert summary["rows"] == again["rows"]
+    with pytest.warns(DeprecationWarning, match=r"use ecomkit\.pipeline\.score"):
+        score_step.run(tmp_path / "daily.parquet", tmp_path / "s.csv", weights={"bsr": -1.0})
+    old = [features.run_asin_features, features.run_sessions, abtest.run_assign,
+           abtest.run_uplift, rank.run]  # fmt: skip
+    new = ["features", "sessions", "assign", "uplift", "train_rank"]
+    for alias, name in zip(old, new, strict=True):
+        assert f"ecomkit.pipeline.{name}" in alias.__doc__
+        assert callable(getattr(pipeline, name))

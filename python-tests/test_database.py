@@ -5,7 +5,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from ecomkit import _io, datasets, score
+from ecomkit import _io, pipeline
 from ecomkit.errors import InvalidValueError
 
 
@@ -102,16 +102,16 @@ def test_a_table_name_must_be_plain(tmp_path):
 
 
 def test_pipeline_steps_read_and_write_tables(postgres_uri, tmp_path):
-    datasets.run(f"{postgres_uri}#asin_daily", n_asins=40, n_days=20)
-    from ecomkit import features
+    pipeline.generate(f"{postgres_uri}#asin_daily", n_asins=40, n_days=20)
 
-    features.run_asin_features(f"{postgres_uri}#asin_daily", f"{postgres_uri}#features_daily")
-    summary = score.run(f"{postgres_uri}#features_daily", f"{postgres_uri}#score_baseline_daily",
+    pipeline.features(f"{postgres_uri}#asin_daily", f"{postgres_uri}#features_daily")
+    scores = f"{postgres_uri}#score_baseline_daily"
+    summary = pipeline.score(f"{postgres_uri}#features_daily", scores,
                         weights={"bsr_trend_7d": -1.0}, by=["site"], latest_per="asin")  # fmt: skip
     scored = _io.read_table(f"{postgres_uri}#score_baseline_daily")
     assert summary["rows_out"] == scored.num_rows == 40
     on_disk = tmp_path / "features.parquet"
-    features.run_asin_features(f"{postgres_uri}#asin_daily", on_disk)
+    pipeline.features(f"{postgres_uri}#asin_daily", on_disk)
     assert _io.read_table(on_disk).equals(_io.read_table(f"{postgres_uri}#features_daily"))
 
 

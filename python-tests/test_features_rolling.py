@@ -525,7 +525,7 @@ def test_polars_output_marks_missing_as_null():
 def test_features_cli_step(tmp_path):
     from ecomkit.cli import main
 
-    ecomkit.datasets.run(tmp_path / "daily.parquet", n_asins=30, n_days=45)
+    ecomkit.pipeline.generate(tmp_path / "daily.parquet", n_asins=30, n_days=45)
     code = main(
         [
             "features",

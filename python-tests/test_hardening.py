@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from ecomkit import _io, abtest, cli, datasets, features, metrics, rank, score
+from ecomkit import _io, abtest, cli, datasets, features, metrics, pipeline, rank, score
 from ecomkit.errors import InvalidTypeError, InvalidValueError
 
 
@@ -138,16 +138,18 @@ def test_train_rank_takes_zero_rounds_and_stopping_without_validation_at_their_w
               "--features", "bsr,price", "--quiet"]  # fmt: skip
     assert cli.main([*common, "--num-boost-round", "0"]) == 2
     with pytest.raises(InvalidValueError, match="num_boost_round"):
-        rank.run(tmp_path / "rank.parquet", tmp_path / "m", features=["bsr"], num_boost_round=0)
+        pipeline.train_rank(
+            tmp_path / "rank.parquet", tmp_path / "m", features=["bsr"], num_boost_round=0
+        )
     with pytest.raises(InvalidValueError, match="early_stopping_rounds: needs validation data"):
-        rank.run(tmp_path / "rank.parquet", tmp_path / "m", features=["bsr"],
+        pipeline.train_rank(tmp_path / "rank.parquet", tmp_path / "m", features=["bsr"],
                  early_stopping_rounds=5)  # fmt: skip
     assert not (tmp_path / "m").exists()
 
 
 def test_csv_ids_keep_their_spelling_and_get_growthbooks_variant(tmp_path):
     (tmp_path / "ids.csv").write_text("user_id,spend\n007,1\n0042,2\n5,3\n-01,4\n")
-    abtest.run_assign(tmp_path / "ids.csv", tmp_path / "out.csv", experiment="e1",
+    pipeline.assign(tmp_path / "ids.csv", tmp_path / "out.csv", experiment="e1",
                       variants=["a", "b"], id="user_id")  # fmt: skip
     out = _io.read_table(tmp_path / "out.csv")
     assert out["user_id"].to_pylist() == ["007", "0042", "5", "-01"]
@@ -184,13 +186,13 @@ def test_times_and_numeric_text_are_not_read_as_numbers(values):
 
 
 def test_a_step_commits_all_its_outputs_or_none(tmp_path):
-    datasets.run(tmp_path / "daily.parquet", n_asins=30, n_days=10)
-    first = score.run(tmp_path / "daily.parquet", tmp_path / "scores.parquet",
+    pipeline.generate(tmp_path / "daily.parquet", n_asins=30, n_days=10)
+    first = pipeline.score(tmp_path / "daily.parquet", tmp_path / "scores.parquet",
                       weights={"bsr": -1.0}, group_stats_output=tmp_path / "stats.csv")  # fmt: skip
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     (tmp_path / "blocked").write_text("a file where the second output's folder should be")
     with pytest.raises(OSError):
-        score.run(
+        pipeline.score(
             tmp_path / "daily.parquet",
             tmp_path / "scores.parquet",
             weights={"bsr": 1.0},

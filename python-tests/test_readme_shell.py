@@ -39,11 +39,11 @@ def test_readme_command_line_sequence_runs_as_written(tmp_path):
 def test_score_latest_per_scores_each_products_latest_day(tmp_path):
     import pyarrow.parquet as pq
 
-    from ecomkit import datasets, features, score
+    from ecomkit import pipeline
 
-    datasets.run(tmp_path / "daily.parquet", n_asins=60, n_days=30)
-    features.run_asin_features(tmp_path / "daily.parquet", tmp_path / "features.parquet")
-    summary = score.run(tmp_path / "features.parquet", tmp_path / "scores.parquet",
+    pipeline.generate(tmp_path / "daily.parquet", n_asins=60, n_days=30)
+    pipeline.features(tmp_path / "daily.parquet", tmp_path / "features.parquet")
+    summary = pipeline.score(tmp_path / "features.parquet", tmp_path / "scores.parquet",
                         weights={"bsr_trend_7d": -1.0}, by=["site"], top_n=3,
                         latest_per="asin", time="date")  # fmt: skip
     scored = pq.read_table(tmp_path / "scores.parquet").to_pandas()

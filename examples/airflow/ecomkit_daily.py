@@ -58,7 +58,7 @@ def table(name: str) -> str:
 
 def load_sources() -> dict:
     """Write the built-in synthetic data into every source table that is missing or empty."""
-    from ecomkit import _io, datasets
+    from ecomkit import _io, pipeline
     from ecomkit.errors import InvalidValueError
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -69,28 +69,28 @@ def load_sources() -> dict:
                 continue
         except InvalidValueError:  # not there yet
             pass
-        loaded[name] = datasets.run(table(name), **arguments)["rows"]
+        loaded[name] = pipeline.generate(table(name), **arguments)["rows"]
     return loaded
 
 
 def top_candidates() -> dict:
     """The 20 best-scored products of each site × category on their latest day."""
-    from ecomkit import score
+    from ecomkit import pipeline
 
-    return score.run(table("features_daily"), table("top_candidates_daily"), config=SETTINGS,
-                     latest_per="asin", time="date", top_n=20)  # fmt: skip
+    return pipeline.score(table("features_daily"), table("top_candidates_daily"), config=SETTINGS,
+                          latest_per="asin", time="date", top_n=20)  # fmt: skip
 
 
 def sessions() -> dict:
-    from ecomkit import features
+    from ecomkit import pipeline
 
-    return features.run_sessions(table("clickstream"), table("sessions_daily"), config=SETTINGS)
+    return pipeline.sessions(table("clickstream"), table("sessions_daily"), config=SETTINGS)
 
 
 def uplift() -> dict:
-    from ecomkit import abtest
+    from ecomkit import pipeline
 
-    return abtest.run_uplift(table("assigned_units"), DATA_DIR / "uplift", config=SETTINGS)
+    return pipeline.uplift(table("assigned_units"), DATA_DIR / "uplift", config=SETTINGS)
 
 
 def shell_table(name: str) -> str:

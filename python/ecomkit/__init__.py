@@ -4,7 +4,8 @@ Modules: :mod:`ecomkit.abtest` (traffic splitting, uplift statistics), :mod:`eco
 (ranking, classification and calibration metrics), :mod:`ecomkit.rank` (LambdaRank and
 binary training through LightGBM), :mod:`ecomkit.features` (rolling time-window features,
 ASIN features, click-stream sessions), :mod:`ecomkit.score` (robust z-scores, explosive
-score), :mod:`ecomkit.datasets` (seeded synthetic data), :mod:`ecomkit.errors`
+score), :mod:`ecomkit.datasets` (seeded synthetic data), :mod:`ecomkit.pipeline` (the
+pipeline steps: read, run one job, write atomically), :mod:`ecomkit.errors`
 (exceptions), :mod:`ecomkit.demo` and the ``ecomkit`` command line (:mod:`ecomkit.cli`).
 
 pandas and polars are optional: they are imported only when a frame of theirs is passed in
@@ -12,7 +13,7 @@ or a pandas result is asked for.
 """
 
 from ._ecomkit import __version__  # noqa: I001  (first: the modules below read it)
-from . import abtest, cli, datasets, errors, features, metrics, rank, score
+from . import abtest, cli, datasets, errors, features, metrics, pipeline, rank, score
 from .errors import EcomkitError
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "errors",
     "features",
     "metrics",
+    "pipeline",
     "rank",
     "score",
 ]

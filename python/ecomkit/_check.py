@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -112,7 +113,6 @@ def renamed(**old_to_new: str) -> Any:
     a release, mapped to the new ones (``variant=``) with a DeprecationWarning."""
     import functools
     import inspect
-    import warnings
 
     def wrap(function: Any) -> Any:
         positions = {name: i for i, name in enumerate(inspect.signature(function).parameters)}
@@ -139,9 +139,24 @@ def setting(settings: Mapping[str, Any], name: str, old: str, default: Any = Non
     if name in settings:
         return settings[name]
     if old in settings:
-        import warnings
-
         warnings.warn(f"settings: '{old}' is deprecated; use '{name}'", DeprecationWarning,
                       stacklevel=3)  # fmt: skip
         return settings[old]
     return default
+
+
+def moved(old: str, new: str) -> Callable[..., Any]:
+    """A deprecated alias of ``ecomkit.pipeline.<new>`` under its old name ``old``: it warns
+    (``DeprecationWarning``, naming the new function) and calls it."""
+
+    def alias(*args: Any, **kwargs: Any) -> Any:
+        from . import pipeline
+
+        warnings.warn(
+            f"{old} is deprecated; use ecomkit.pipeline.{new}", DeprecationWarning, stacklevel=2
+        )
+        return getattr(pipeline, new)(*args, **kwargs)
+
+    alias.__name__ = old.rsplit(".", 1)[-1]
+    alias.__doc__ = f"Deprecated: use :func:`ecomkit.pipeline.{new}`."
+    return alias

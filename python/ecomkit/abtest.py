@@ -22,7 +22,6 @@ import datetime as _dt
 import json
 import logging
 import math
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from . import _check, _display, _ecomkit, _frames, _io
+from . import _check, _display, _ecomkit, _frames
 from .errors import InvalidTypeError, InvalidValueError
-from .settings import load_section
 
 __all__ = [
     "ENCODINGS",
@@ -1173,125 +1171,7 @@ def adjust_p_values(p_values: Sequence[float], method: str = "holm") -> np.ndarr
 # --- Pipeline steps (CLI: ``ecomkit assign`` and ``ecomkit uplift``) ----------------------
 
 
-@_io.pipeline_step
-@_check.renamed(id_col="id", category_col="category")
-def run_assign(
-    input: str | Path,
-    output: str | Path,
-    *,
-    experiment: str | None = None,
-    variants: Sequence[str] | None = None,
-    weights: Sequence[float] | None = None,
-    id: str | None = None,
-    category: str | None = None,
-    config: str | Path | None = None,
-) -> dict[str, Any]:
-    """The ``ecomkit assign`` step: read ids, write them with a ``variant`` column (null =
-    not in the experiment). The splitter settings come from the arguments, falling back
-    to the ``[split]`` section of ``config`` (TrafficSplitter's keyword names, plus
-    ``id`` and ``category``). Returns a summary with the count per variant.
-
-    >>> import pathlib, tempfile
-    >>> import pyarrow as pa, pyarrow.parquet as pq
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> pq.write_table(pa.table({"user": [f"u{i}" for i in range(1000)]}), folder / "ids.parquet")
-    >>> summary = run_assign(folder / "ids.parquet", folder / "assigned.parquet",
-    ...                      experiment="checkout", variants=["control", "treatment"],
-    ...                      id="user")
-    >>> summary["counts"]
-    {'control': 490, 'treatment': 510}
-    """
-    started = time.perf_counter()
-    settings = dict(load_section(config, "split"))
-    id = id or _check.setting(settings, "id", "id_col", "id")
-    category = category or _check.setting(settings, "category", "category_col")
-    for key in ("id", "id_col", "category", "category_col"):
-        settings.pop(key, None)
-    if experiment is not None:
-        settings["experiment"] = experiment
-    if variants is not None:
-        settings["variants"] = list(variants)
-    if weights is not None:
-        settings["weights"] = list(weights)
-    if "experiment" not in settings or "variants" not in settings:
-        raise InvalidValueError(
-            "experiment: give --experiment and --variants, or a [split] section with them"
-        )
-    splitter = TrafficSplitter.from_dict(settings)
-    table = _io.read_table(input)
-    _frames.require_columns(table.column_names, [id], "id")
-    if category:
-        _frames.require_columns(table.column_names, [category], "category")
-    index = splitter.assign_index(table.column(id), table.column(category) if category else None)
-    names = pa.array([*splitter.variants, None], pa.string())
-    variant = names.take(pa.array(np.where(index < 0, len(splitter.variants), index)))
-    if "variant" in table.column_names:
-        table = table.drop_columns(["variant"])
-    _io.write_table(table.append_column("variant", variant), output)
-    counts = np.bincount(np.where(index < 0, len(splitter.variants), index),
-                         minlength=len(splitter.variants) + 1)  # fmt: skip
-    summary = {
-        "input": str(input),
-        "output": str(output),
-        "rows": table.num_rows,
-        "counts": {v: int(c) for v, c in zip(splitter.variants, counts, strict=False)},
-        "not_in_experiment": int(counts[-1]),
-        "config": splitter.to_dict(),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
-    return summary
+run_assign = _check.moved("ecomkit.abtest.run_assign", "assign")
 
 
-@_io.pipeline_step
-@_check.renamed(variant_col="variant")
-def run_uplift(
-    input: str | Path,
-    output_dir: str | Path,
-    *,
-    control_variant: str | None = None,
-    variant: str | None = None,
-    metrics: Any = None,
-    covariates: Any = None,
-    alpha: float | None = None,
-    correction: str | None = None,
-    config: str | Path | None = None,
-) -> dict[str, Any]:
-    """The ``ecomkit uplift`` step: read a summary frame (no ``metrics``: the seed's
-    :func:`evaluate_uplift`) or unit-level rows (``metrics`` given:
-    :func:`evaluate_experiment`) and write ``uplift.csv``, ``uplift.md`` and
-    ``uplift.json`` into ``output_dir``, atomically. Settings fall back to the
-    ``[uplift]`` section of ``config``."""
-    started = time.perf_counter()
-    settings = load_section(config, "uplift")
-    control_variant = control_variant or settings.get("control_variant", "control")
-    variant = variant or _check.setting(settings, "variant", "variant_col", "variant")
-    metrics = metrics if metrics is not None else settings.get("metrics")
-    covariates = covariates if covariates is not None else settings.get("covariates")
-    alpha = alpha if alpha is not None else settings.get("alpha", 0.05)
-    correction = correction if correction is not None else settings.get("correction")
-    table = _io.read_table(input)
-    if metrics is None:
-        report = evaluate_uplift(
-            table, control_variant, variant=variant, alpha=alpha, correction=correction
-        )
-    else:
-        if isinstance(metrics, Mapping):
-            metrics = {k: tuple(v) if isinstance(v, list) else v for k, v in metrics.items()}
-        report = evaluate_experiment(
-            table, variant, metrics, control_variant, alpha=alpha, correction=correction,
-            covariates=covariates,
-        )  # fmt: skip
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "csv": str(_io.write_table(report.to_arrow(), out / "uplift.csv")),
-        "markdown": str(_io.write_text(report.to_markdown(), out / "uplift.md")),
-        "json": str(_io.write_text(report.to_json(indent=2), out / "uplift.json")),
-    }
-    return {
-        "input": str(input),
-        "rows": len(report),
-        "srm_p_value": report.srm_p_value,
-        **paths,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+run_uplift = _check.moved("ecomkit.abtest.run_uplift", "uplift")

@@ -207,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """Run the step `args` names; the exit code."""
+    from . import pipeline
+
     try:
         if args.step == "demo":
             from . import demo
@@ -219,9 +221,7 @@ def _run(args: argparse.Namespace) -> int:
                 top_n=args.top_n,
             )
         elif args.step == "generate":
-            from . import datasets
-
-            summary = datasets.run(
+            summary = pipeline.generate(
                 args.output,
                 dataset=args.dataset,
                 n_asins=args.n_asins,
@@ -232,9 +232,7 @@ def _run(args: argparse.Namespace) -> int:
                 lift=args.lift,
             )
         elif args.step == "features":
-            from . import features
-
-            summary = features.run_asin_features(
+            summary = pipeline.features(
                 args.input,
                 args.output,
                 windows=args.windows,
@@ -243,9 +241,7 @@ def _run(args: argparse.Namespace) -> int:
                 config=args.config,
             )
         elif args.step == "sessions":
-            from . import features
-
-            summary = features.run_sessions(
+            summary = pipeline.sessions(
                 args.input,
                 args.output,
                 events_output=args.events_output,
@@ -259,9 +255,7 @@ def _run(args: argparse.Namespace) -> int:
                 config=args.config,
             )
         elif args.step == "assign":
-            from . import abtest
-
-            summary = abtest.run_assign(
+            summary = pipeline.assign(
                 args.input,
                 args.output,
                 experiment=args.experiment,
@@ -272,9 +266,7 @@ def _run(args: argparse.Namespace) -> int:
                 config=args.config,
             )
         elif args.step == "uplift":
-            from . import abtest
-
-            summary = abtest.run_uplift(
+            summary = pipeline.uplift(
                 args.input,
                 args.output_dir,
                 control_variant=args.control,
@@ -286,9 +278,7 @@ def _run(args: argparse.Namespace) -> int:
                 config=args.config,
             )
         elif args.step == "train-rank":
-            from . import rank
-
-            summary = rank.run(
+            summary = pipeline.train_rank(
                 args.train,
                 args.output_dir,
                 valid=args.valid,
@@ -303,9 +293,7 @@ def _run(args: argparse.Namespace) -> int:
                 config=args.config,
             )
         else:
-            from . import score
-
-            summary = score.run(
+            summary = pipeline.score(
                 args.input,
                 args.output,
                 weights=args.weights,

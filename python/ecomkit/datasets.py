@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import _check, _ecomkit, _frames, _io
+from . import _check, _ecomkit, _frames
 from .errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
@@ -217,40 +217,4 @@ def ranking(n_asins: int, n_days: int, seed: int = 0, *, backend: str = "pandas"
 DATASETS = ("asin_daily", "clickstream", "experiment_units", "ranking")
 
 
-@_io.pipeline_step
-def run(
-    output: str | Path,
-    *,
-    dataset: str = "asin_daily",
-    n_asins: int = 2000,
-    n_days: int = 120,
-    n_users: int = 10_000,
-    seed: int = 0,
-    start: str = "2024-01-01",
-    lift: float = 0.05,
-) -> dict[str, Any]:
-    """The ``ecomkit generate`` step: write one built-in data set to a file (or database
-    table), atomically. ``dataset`` is ``"asin_daily"`` (``n_asins``, ``n_days``,
-    ``start``), ``"clickstream"`` (``n_users``, ``n_days``, ``start``),
-    ``"experiment_units"`` (``n_users``, ``lift``) or ``"ranking"`` (``n_asins``,
-    ``n_days``); every one takes ``seed``.
-
-    >>> import pathlib, tempfile
-    >>> from ecomkit import datasets
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "daily.csv"
-    >>> datasets.run(path, n_asins=3, n_days=5, seed=1)["rows"] == len(asin_daily(3, 5, 1))
-    True
-    >>> datasets.run(path, dataset="clickstream", n_users=20, n_days=2)["dataset"]
-    'clickstream'
-    """
-    _check.choice(dataset, "dataset", DATASETS)
-    if dataset == "asin_daily":
-        table = asin_daily(n_asins, n_days, seed, start=start, backend="pyarrow")
-    elif dataset == "clickstream":
-        table = clickstream(n_users, n_days, seed, start=start, backend="pyarrow")
-    elif dataset == "experiment_units":
-        table = experiment_units(n_users, seed, lift=lift, backend="pyarrow")
-    else:
-        table = ranking(n_asins, n_days, seed, backend="pyarrow")
-    _io.write_table(table, output)
-    return {"output": str(output), "dataset": dataset, "rows": table.num_rows}
+run = _check.moved("ecomkit.datasets.run", "generate")

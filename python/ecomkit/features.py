@@ -15,7 +15,6 @@ Conventions (written down in ``docs/features.md``):
 from __future__ import annotations
 
 import datetime as _dt
-import time as _time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,7 +23,6 @@ import numpy as np
 
 from . import _check, _display, _ecomkit, _frames, _io
 from .errors import InvalidTypeError, InvalidValueError
-from .settings import load_section
 
 __all__ = [
     "STATS",
@@ -459,105 +457,10 @@ class SessionState:
         return self._state.current()
 
 
-@_io.pipeline_step
-def run_asin_features(
-    input: str | Path,
-    output: str | Path,
-    *,
-    windows: Sequence[str] | None = None,
-    by: str | Sequence[str] | None = None,
-    time: str | None = None,
-    config: str | Path | None = None,
-) -> dict[str, Any]:
-    """The ``ecomkit features`` pipeline step: daily ASIN rows in, the rows with
-    :func:`asin_daily_features` out (Parquet, CSV or Feather by extension; written
-    atomically). Settings fall back to the ``[features]`` section of ``config``.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> from ecomkit import datasets, features
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = datasets.run(folder / "daily.parquet", n_asins=20, n_days=40)
-    >>> summary = features.run_asin_features(folder / "daily.parquet", folder / "features.parquet")
-    >>> summary["columns_added"][:2]
-    ['bsr_trend_7d', 'price_volatility_7d']
-    """
-    started = _time.perf_counter()
-    settings = load_section(config, "features")
-    windows = windows if windows is not None else settings.get("windows", ("7d", "30d"))
-    by = by if by is not None else settings.get("by", "asin")
-    time = time if time is not None else settings.get("time", "date")
-    table = _io.read_table(input)
-    out = asin_daily_features(table, by=by, time=time, windows=windows)
-    _io.write_table(out, output)
-    return {
-        "input": str(input),
-        "output": str(output),
-        "rows": out.num_rows,
-        "columns_added": [c for c in out.column_names if c not in table.column_names],
-        "seconds": round(_time.perf_counter() - started, 3),
-    }
+run_asin_features = _check.moved("ecomkit.features.run_asin_features", "features")
 
 
-@_io.pipeline_step
-def run_sessions(
-    input: str | Path,
-    output: str | Path,
-    *,
-    events_output: str | Path | None = None,
-    timeout: str | None = None,
-    max_duration: str | None = None,
-    time_zone: str | None = None,
-    user: str | None = None,
-    time: str | None = None,
-    event: str | None = None,
-    item: str | None = None,
-    config: str | Path | None = None,
-) -> dict[str, Any]:
-    """The ``ecomkit sessions`` pipeline step: click-stream events in, one row per session
-    out (and, with ``events_output``, the events with their session columns). Settings fall
-    back to the ``[sessions]`` section of ``config``; outputs are written atomically.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> from ecomkit import datasets, features
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> datasets.clickstream(100, 5).to_parquet(folder / "events.parquet")
-    >>> summary = features.run_sessions(folder / "events.parquet", folder / "sessions.csv",
-    ...                                 time_zone="Europe/Berlin")
-    >>> summary["sessions"] > 0
-    True
-    """
-    started = _time.perf_counter()
-    settings = load_section(config, "sessions")
-
-    def pick(value: Any, key: str, default: Any) -> Any:
-        return value if value is not None else settings.get(key, default)
-
-    table = _io.read_table(input)
-    sessions, events = session_features(
-        table,
-        user=pick(user, "user", "visitorid"),
-        time=pick(time, "time", "timestamp"),
-        event=pick(event, "event", "event"),
-        item=pick(item, "item", "itemid"),
-        timeout=pick(timeout, "timeout", "30m"),
-        max_duration=pick(max_duration, "max_duration", None),
-        time_zone=pick(time_zone, "time_zone", "UTC"),
-    )
-    summary: dict[str, Any] = {"input": str(input), "output": str(output)}
-    _io.write_table(sessions, output)
-    if events_output is not None:
-        _io.write_table(events, events_output)
-        summary["events_output"] = str(events_output)
-    summary.update(
-        events=table.num_rows,
-        sessions=sessions.num_rows,
-        seconds=round(_time.perf_counter() - started, 3),
-    )
-    return summary
+run_sessions = _check.moved("ecomkit.features.run_sessions", "sessions")
 
 
 def _as_of_call(

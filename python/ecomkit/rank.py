@@ -8,20 +8,15 @@
 
 from __future__ import annotations
 
-import json
-import math
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _check, _display, _ecomkit, _frames, _io, _progress
 from .errors import InvalidTypeError, InvalidValueError
-from .settings import load_section
 
 __all__ = ["Model", "run", "train_binary", "train_lambdarank"]
 
@@ -293,145 +288,4 @@ def train_binary(
                   early_stopping_rounds, verbose, "binary LightGBM")  # fmt: skip
 
 
-# --- The ``ecomkit train-rank`` step ---------------------------------------------------------
-
-
-def _load(path: str | Path, label: str, group: str, features: Any,
-          baseline: str | None) -> dict[str, Any]:  # fmt: skip
-    """Features, labels, group ids (and a baseline score) from a table or a LibSVM file."""
-    from . import _database
-    from .datasets import load_svmlight
-
-    if not _database.named(path) and Path(path).suffix.lower() not in _io.TABLE_FORMATS:
-        path = Path(path)
-        data = load_svmlight(path, sparse=True)
-        if data.group is None:
-            raise InvalidValueError(f"input: {path} has no .query file of group sizes beside it")
-        if baseline:
-            raise InvalidValueError("baseline_score: a LibSVM file has no named columns")
-        ids = np.repeat(np.arange(len(data.group)), data.group)
-        return {"X": data.X, "y": data.y, "groups": ids, "baseline": None, "features": None}
-    table = _io.read_table(path)
-    names = table.column_names
-    _frames.require_columns(names, [label], "label")
-    _frames.require_columns(names, [group], "group")
-    if baseline:
-        _frames.require_columns(names, [baseline], "baseline_score")
-    if features is None:
-        skip = {label, group, baseline}
-        features = [n for n in names if n not in skip and (
-            pa.types.is_integer(table.schema.field(n).type)
-            or pa.types.is_floating(table.schema.field(n).type))]  # fmt: skip
-    _frames.require_columns(names, list(features), "features")
-    x = np.column_stack([_frames.to_float64(table.column(c), c) for c in features])
-    return {
-        "X": x,
-        "y": _frames.to_float64(table.column(label), label),
-        "groups": table.column(group),
-        "baseline": _frames.to_float64(table.column(baseline), baseline) if baseline else None,
-        "features": list(features),
-    }
-
-
-@_io.pipeline_step
-@_check.renamed(label_col="label", group_col="group", feature_cols="features",
-                baseline_score_column="baseline_score")  # fmt: skip
-def run(
-    train: str | Path,
-    output_dir: str | Path,
-    *,
-    valid: str | Path | None = None,
-    label: str | None = None,
-    group: str | None = None,
-    features: Sequence[str] | None = None,
-    baseline_score: str | None = None,
-    k: Sequence[int] | None = None,
-    params: Mapping[str, Any] | None = None,
-    num_boost_round: int | None = None,
-    early_stopping_rounds: int | None = None,
-    config: str | Path | None = None,
-    verbose: bool | None = None,
-) -> dict[str, Any]:
-    """The ``ecomkit train-rank`` step: train LambdaRank on ``train`` (a table with label,
-    group and feature columns, or a LibSVM file with its ``.query`` file), evaluate on
-    ``valid`` (or ``train``), and write into ``output_dir``, atomically: ``model.txt``
-    (LightGBM text format), ``metrics.json`` (metrics per k, lift curve per k and over
-    population fractions), ``metrics.csv`` (one row per k) and ``lift_curve.csv`` (mean
-    recall, baseline recall and lift at each k). Settings fall back to the ``[rank]``
-    section of ``config``.
-    """
-    from . import metrics
-
-    started = time.perf_counter()
-    settings = load_section(config, "rank")
-    label = label or _check.setting(settings, "label", "label_col", "label")
-    group = group or _check.setting(settings, "group", "group_col", "group")
-    if features is None:
-        features = _check.setting(settings, "features", "feature_cols")
-    baseline = baseline_score or _check.setting(settings, "baseline_score", "baseline_score_column")
-    cuts = [int(c) for c in (k if k is not None else settings.get("k", (1, 3, 5, 10)))]
-    params = {**settings.get("params", {}), **(params or {})}
-    rounds = num_boost_round if num_boost_round is not None else \
-        settings.get("num_boost_round", 100)  # fmt: skip
-    stopping = early_stopping_rounds if early_stopping_rounds is not None else \
-        settings.get("early_stopping_rounds")  # fmt: skip
-    if stopping is not None and not valid:
-        raise InvalidValueError(
-            "early_stopping_rounds: needs validation data (--valid / valid=) to stop on"
-        )
-    train_data = _load(train, label, group, features, baseline)
-    eval_data = _load(valid, label, group, train_data["features"], baseline) if valid \
-        else train_data  # fmt: skip
-    if _is_sparse(train_data["X"]) and _is_sparse(eval_data["X"]):
-        # LibSVM files: the features are the indices either file has (LightGBM's reading).
-        width = max(train_data["X"].shape[1], eval_data["X"].shape[1])
-        for data in (train_data, eval_data):
-            data["X"] = data["X"].copy()
-            data["X"].resize((data["X"].shape[0], width))
-    model = train_lambdarank(
-        train_data["X"], train_data["y"], params=params, num_boost_round=rounds,
-        group_ids=train_data["groups"],
-        valid=({"X": eval_data["X"], "y": eval_data["y"], "group_ids": eval_data["groups"]}
-               if stopping is not None else None),
-        early_stopping_rounds=stopping, verbose=verbose,
-    )  # fmt: skip
-    scores = model.predict(eval_data["X"])
-    columns = {"group": eval_data["groups"], "label": eval_data["y"], "score": scores}
-    if eval_data["baseline"] is not None:
-        columns["baseline"] = eval_data["baseline"]
-    frame = pa.table(columns)
-    report, curve = metrics._report_columns(frame, "group", "label", "score", cuts,
-                                            "baseline" if baseline else None, None)  # fmt: skip
-    per_k = {name: report[name] for name in ["k", "recall"] +
-             (["baseline_recall", "lift"] if baseline else [])}  # fmt: skip
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-
-    def clean(value: Any) -> Any:
-        return None if isinstance(value, float) and not math.isfinite(value) else value
-
-    def records(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-        return [{k: clean(v) for k, v in zip(columns, row, strict=True)}
-                for row in zip(*columns.values(), strict=True)]  # fmt: skip
-
-    payload = {
-        "metrics": {
-            f"{col}@{row['k']}": clean(row[col])
-            for row in records(report)
-            for col in report
-            if col != "k"
-        },
-        "lift_curve": records(per_k),
-        "population_lift_curve": records(curve),
-        "best_iteration": model.best_iteration,
-        "rows": frame.num_rows,
-        "groups": len(pc.unique(frame["group"])),
-    }
-    paths = {
-        "model": str(model.save(out / "model.txt")),
-        "metrics_json": str(_io.write_text(json.dumps(payload, indent=2), out / "metrics.json")),
-        "metrics_csv": str(_io.write_table(pa.table(report), out / "metrics.csv")),
-        "lift_curve": str(_io.write_table(pa.table(per_k), out / "lift_curve.csv")),
-    }
-    return {**paths, "metrics": payload["metrics"],
-            "seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
+run = _check.moved("ecomkit.rank.run", "train_rank")

@@ -17,16 +17,13 @@ group. Conventions (written down in ``docs/score.md``):
 
 from __future__ import annotations
 
-import time as _time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import _check, _ecomkit, _frames, _io
-from .errors import InvalidValueError
-from .settings import load_section
+from . import _check, _ecomkit, _frames
 
 __all__ = ["robust_zscore", "explosive_score", "group_stats", "run"]
 
@@ -199,69 +196,4 @@ def plot_group_stats(frame: Any, by: str | Sequence[str], score: str = "explosiv
     return plots.group_stats(frame, by, score, path, max_groups=max_groups)
 
 
-@_io.pipeline_step
-def run(
-    input: str | Path,
-    output: str | Path,
-    *,
-    weights: Mapping[str, float] | None = None,
-    by: str | Sequence[str] | None = None,
-    top_n: int | None = None,
-    clip: float | None = None,
-    zero_mad: str | None = None,
-    config: str | Path | None = None,
-    group_stats_output: str | Path | None = None,
-    latest_per: str | Sequence[str] | None = None,
-    time: str | None = None,
-) -> dict[str, Any]:
-    """The ``ecomkit score`` pipeline step: read a table, score it, write the result.
-
-    With ``latest_per`` (entity columns, e.g. ``"asin"``) only each entity's latest row by
-    ``time`` (default ``"date"``) is scored, as the seed pipeline scores each product on its
-    latest day; without it every row is scored. Settings come from the arguments, falling
-    back to the ``[score]`` section of ``config`` (TOML or YAML). ``input`` and ``output``
-    are Parquet, CSV or Feather files (by extension) or database tables (``URI#table``,
-    see :mod:`ecomkit._database`); outputs are written atomically. Returns a summary dict
-    (paths, row counts, seconds).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> from ecomkit import datasets, score
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = datasets.run(folder / "daily.parquet", n_asins=50, n_days=10)
-    >>> summary = score.run(folder / "daily.parquet", folder / "scores.csv",
-    ...                     weights={"bsr": -1.0}, by="site", top_n=2)
-    >>> summary["rows_out"]  # 4 sites × top 2
-    8
-    """
-    started = _time.perf_counter()
-    settings = load_section(config, "score")
-    weights = weights if weights is not None else settings.get("weights")
-    if weights is None:
-        raise InvalidValueError(
-            "weights: give --weights or a [score] weights table in the settings file"
-        )
-    by = by if by is not None else settings.get("by", ())
-    top_n = top_n if top_n is not None else settings.get("top_n")
-    clip = clip if clip is not None else settings.get("clip")
-    zero_mad = zero_mad if zero_mad is not None else settings.get("zero_mad", "mean_ad")
-    latest_per = latest_per if latest_per is not None else settings.get("latest_per")
-    time = time if time is not None else settings.get("time", "date")
-    table = _io.read_table(input)
-    if latest_per:
-        table = _frames.latest_rows(table, _check.names(latest_per, "latest_per"), time)
-    scored = explosive_score(table, weights, by, top_n=top_n, clip=clip, zero_mad=zero_mad)
-    _io.write_table(scored, output)
-    summary: dict[str, Any] = {
-        "input": str(input),
-        "output": str(output),
-        "rows_in": table.num_rows,  # after --latest-per
-        "rows_out": scored.num_rows,
-    }
-    if group_stats_output is not None:
-        stats = group_stats(table, list(weights), by, zero_mad=zero_mad)
-        _io.write_table(stats, group_stats_output)
-        summary["group_stats"] = str(group_stats_output)
-    summary["seconds"] = round(_time.perf_counter() - started, 3)
-    return summary
+run = _check.moved("ecomkit.score.run", "score")
