@@ -66,42 +66,15 @@ def _duration(value: Any, argument: str) -> str:
     )
 
 
-def _window_label(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    nanos = int(_duration(value, "windows")[:-2])
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        if nanos % (size * 1_000_000_000) == 0:
-            return f"{nanos // (size * 1_000_000_000)}{unit}"
-    return f"{nanos}ns"
-
-
-def _windows(windows: Any) -> tuple[list[str], dict[str, str]]:
-    """Window texts for Rust, and the readable label of each timedelta window (Rust labels
-    a window by its text, which for a timedelta is exact nanoseconds: "604800000000000ns")."""
+def _windows(windows: Any) -> list[str]:
+    """Window texts for Rust (which labels a timedelta's exact nanoseconds readably)."""
     if isinstance(windows, (str, _dt.timedelta, np.timedelta64)):
         windows = [windows]
     try:
         windows = list(windows)
     except TypeError:
         raise InvalidTypeError("windows: expected a duration or a sequence of durations") from None
-    texts = [_duration(window, "windows") for window in windows]
-    labels = {
-        text: _window_label(window)
-        for text, window in zip(texts, windows, strict=True)
-        if not isinstance(window, str)
-    }
-    return texts, labels
-
-
-def _named(pairs: list[tuple[str, np.ndarray]], labels: dict[str, str]) -> dict[str, np.ndarray]:
-    out = {}
-    for name, values in pairs:
-        for text, label in labels.items():
-            if name.endswith("_" + text):
-                name = name[: -len(text)] + label
-        out[name] = values
-    return out
+    return [_duration(window, "windows") for window in windows]
 
 
 def rolling(
@@ -164,7 +137,7 @@ def rolling(
         raise InvalidTypeError(f"stats: expected names of statistics such as 'mean', got {stats!r}")
     # Empty columns, stats or windows and unknown statistics are refused by the kernel.
     min_periods = _check.positive_int(min_periods, "min_periods")
-    texts, labels = _windows(windows)
+    texts = _windows(windows)
     if not isinstance(time, str):
         raise InvalidTypeError(f"time: expected a column name, got {type(time).__name__}")
     frame, kind = _frames.prepare(frame)
@@ -181,7 +154,7 @@ def rolling(
         stats,
         min_periods,
     )
-    return _frames.with_columns(frame, kind, _named(pairs, labels))
+    return _frames.with_columns(frame, kind, dict(pairs))
 
 
 def asin_daily_features(
@@ -218,7 +191,7 @@ def asin_daily_features(
     """
     by = _check.names(by, "by")
     min_periods = _check.positive_int(min_periods, "min_periods")
-    texts, labels = _windows(windows)
+    texts = _windows(windows)
     frame, kind = _frames.prepare(frame)
     available = _frames.column_names(frame, kind)
     named = {
@@ -242,7 +215,7 @@ def asin_daily_features(
         texts,
         min_periods,
     )
-    return _frames.with_columns(frame, kind, _named(pairs, labels))
+    return _frames.with_columns(frame, kind, dict(pairs))
 
 
 def sessionize(

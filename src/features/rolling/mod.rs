@@ -134,7 +134,9 @@ impl FromStr for Stat {
 /// A window: its label (used in column names) and its length in nanoseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window {
-    /// The text the user gave, lower-cased: "7d".
+    /// The text the user gave, lower-cased ("7d"); a length given in nanoseconds (as a
+    /// timedelta reaches Rust) in its largest whole unit of days, hours, minutes or seconds
+    /// ("604800000000000ns" is "7d", "1500ns" stays so).
     pub label: String,
     /// Length in nanoseconds.
     pub nanos: i64,
@@ -143,10 +145,31 @@ pub struct Window {
 impl Window {
     /// A window from text such as "7d", "12h", "30m".
     pub fn parse(text: &str) -> Result<Self> {
-        Ok(Self {
-            label: text.trim().to_ascii_lowercase(),
-            nanos: parse_duration(text, "windows")?,
-        })
+        let nanos = parse_duration(text, "windows")?;
+        let label = text.trim().to_ascii_lowercase();
+        let in_nanoseconds = label
+            .strip_suffix("ns")
+            .is_some_and(|n| n.trim().parse::<i64>().is_ok());
+        let label = match in_nanoseconds {
+            true => Self::readable(nanos),
+            false => label,
+        };
+        Ok(Self { label, nanos })
+    }
+
+    /// `nanos` in its largest whole unit: "7d", "36h", "90m", "5s", else "1500ns".
+    fn readable(nanos: i64) -> String {
+        const SECOND: i64 = 1_000_000_000;
+        let units = [
+            ("d", DAY),
+            ("h", 3_600 * SECOND),
+            ("m", 60 * SECOND),
+            ("s", SECOND),
+        ];
+        match units.iter().find(|(_, size)| nanos % size == 0) {
+            Some((unit, size)) => format!("{}{unit}", nanos / size),
+            None => format!("{nanos}ns"),
+        }
     }
 }
 
@@ -854,6 +877,17 @@ mod tests {
                 Stat::EwmMean => nan,
             })
             .collect()
+    }
+
+    #[test]
+    fn windows_given_in_nanoseconds_get_readable_labels() {
+        let label = |text: &str| Window::parse(text).unwrap().label;
+        assert_eq!(label("604800000000000ns"), "7d");
+        assert_eq!(label("129600000000000ns"), "36h");
+        assert_eq!(label("5400000000000ns"), "90m");
+        assert_eq!(label("1500ns"), "1500ns");
+        assert_eq!(label("7D"), "7d");
+        assert_eq!(label("1.5h"), "1.5h");
     }
 
     #[test]
