@@ -10,11 +10,14 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{AnyDictionaryArray, Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
+use arrow_array::{
+    downcast_integer, AnyDictionaryArray, Array, ArrayRef, ArrowPrimitiveType, RecordBatch,
+};
 use arrow_buffer::{ArrowNativeType, NullBuffer};
 use std::hash::BuildHasher;
 
 use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
+use num_traits::AsPrimitive;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -452,18 +455,16 @@ fn write_f64(slots: &mut [MaybeUninit<f64>], array: &dyn Array, argument: &str) 
         }
     }
     debug_assert_eq!(slots.len(), array.len());
-    match array.data_type() {
+    macro_rules! integers {
+        ($t:ty, $slots:ident, $array:ident) => {
+            convert::<$t>($slots, $array, AsPrimitive::<f64>::as_)
+        };
+    }
+    downcast_integer! {
+        array.data_type() => (integers, slots, array),
         DataType::Float64 => convert::<Float64Type>(slots, array, |v| v),
         DataType::Float32 => convert::<Float32Type>(slots, array, f64::from),
         DataType::Float16 => convert::<Float16Type>(slots, array, f64::from),
-        DataType::Int8 => convert::<Int8Type>(slots, array, f64::from),
-        DataType::Int16 => convert::<Int16Type>(slots, array, f64::from),
-        DataType::Int32 => convert::<Int32Type>(slots, array, f64::from),
-        DataType::Int64 => convert::<Int64Type>(slots, array, |v| v as f64),
-        DataType::UInt8 => convert::<UInt8Type>(slots, array, f64::from),
-        DataType::UInt16 => convert::<UInt16Type>(slots, array, f64::from),
-        DataType::UInt32 => convert::<UInt32Type>(slots, array, f64::from),
-        DataType::UInt64 => convert::<UInt64Type>(slots, array, |v| v as f64),
         DataType::Decimal128(_, scale) => {
             let divisor = 10f64.powi(i32::from(*scale));
             convert::<Decimal128Type>(slots, array, |v| v as f64 / divisor)
@@ -1119,7 +1120,14 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
             (v + 0.0).to_bits() as i64
         }
     };
-    let codes = match array.data_type() {
+    // Integers as i64 (a u64 above i64::MAX wraps: still one key per value).
+    macro_rules! integers {
+        ($t:ty, $array:ident, $coder:ident) => {
+            ints::<$t>($array, $coder, AsPrimitive::<i64>::as_)
+        };
+    }
+    let codes = downcast_integer! {
+        array.data_type() => (integers, array, coder),
         DataType::Utf8 => strs(array.as_string::<i32>().iter(), coder),
         DataType::LargeUtf8 => strs(array.as_string::<i64>().iter(), coder),
         DataType::Utf8View => strs(array.as_string_view().iter(), coder),
@@ -1128,14 +1136,6 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
             .iter()
             .map(|v| coder.code(v.map_or(Key::Null, |b| Key::Int(i64::from(b)))))
             .collect(),
-        DataType::Int8 => ints::<Int8Type>(array, coder, i64::from),
-        DataType::Int16 => ints::<Int16Type>(array, coder, i64::from),
-        DataType::Int32 => ints::<Int32Type>(array, coder, i64::from),
-        DataType::Int64 => ints::<Int64Type>(array, coder, |v| v),
-        DataType::UInt8 => ints::<UInt8Type>(array, coder, i64::from),
-        DataType::UInt16 => ints::<UInt16Type>(array, coder, i64::from),
-        DataType::UInt32 => ints::<UInt32Type>(array, coder, i64::from),
-        DataType::UInt64 => ints::<UInt64Type>(array, coder, |v| v as i64),
         DataType::Float32 => ints::<Float32Type>(array, coder, |v| float_key(f64::from(v))),
         DataType::Float64 => ints::<Float64Type>(array, coder, float_key),
         DataType::Date32 => ints::<Date32Type>(array, coder, i64::from),

@@ -1,8 +1,7 @@
 //! GrowthBook's bucketing hash: FNV-1a 32-bit over an id, turned into a bucket in [0, 1).
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::*;
-use arrow_array::{Array, ArrowPrimitiveType};
+use arrow_array::{downcast_integer, Array, ArrowPrimitiveType};
 use arrow_schema::DataType;
 use rayon::prelude::*;
 
@@ -242,18 +241,8 @@ pub fn map_ids<T: Copy + Send + Sync>(
 
 fn check_id_type(data_type: &DataType, argument: &str) -> Result<()> {
     match data_type {
-        DataType::Utf8
-        | DataType::LargeUtf8
-        | DataType::Utf8View
-        | DataType::Null
-        | DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::Int64
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-        | DataType::UInt64 => Ok(()),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => Ok(()),
+        integer if integer.is_integer() => Ok(()),
         DataType::Dictionary(_, values) => check_id_type(values, argument),
         other => Err(EcomkitError::invalid_type(
             argument,
@@ -283,18 +272,16 @@ fn for_each_id<F: FnMut(Option<&str>)>(array: &dyn Array, mut f: F) {
             }
         }
     }
-    match array.data_type() {
+    macro_rules! integers {
+        ($t:ty, $array:ident, $f:ident) => {
+            ints::<$t, F>($array, &mut $f)
+        };
+    }
+    downcast_integer! {
+        array.data_type() => (integers, array, f),
         DataType::Utf8 => array.as_string::<i32>().iter().for_each(f),
         DataType::LargeUtf8 => array.as_string::<i64>().iter().for_each(f),
         DataType::Utf8View => array.as_string_view().iter().for_each(f),
-        DataType::Int8 => ints::<Int8Type, F>(array, &mut f),
-        DataType::Int16 => ints::<Int16Type, F>(array, &mut f),
-        DataType::Int32 => ints::<Int32Type, F>(array, &mut f),
-        DataType::Int64 => ints::<Int64Type, F>(array, &mut f),
-        DataType::UInt8 => ints::<UInt8Type, F>(array, &mut f),
-        DataType::UInt16 => ints::<UInt16Type, F>(array, &mut f),
-        DataType::UInt32 => ints::<UInt32Type, F>(array, &mut f),
-        DataType::UInt64 => ints::<UInt64Type, F>(array, &mut f),
         _ => (0..array.len()).for_each(|_| f(None)),
     }
 }

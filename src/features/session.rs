@@ -1177,15 +1177,13 @@ fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
     let mut integral = true;
     for chunk in column.chunks() {
         let chunk = chunk.as_ref();
-        match chunk.data_type() {
-            DataType::Int8 => integers::<Int8Type>(chunk, &mut keys),
-            DataType::Int16 => integers::<Int16Type>(chunk, &mut keys),
-            DataType::Int32 => integers::<Int32Type>(chunk, &mut keys),
-            DataType::Int64 => integers::<Int64Type>(chunk, &mut keys),
-            DataType::UInt8 => integers::<UInt8Type>(chunk, &mut keys),
-            DataType::UInt16 => integers::<UInt16Type>(chunk, &mut keys),
-            DataType::UInt32 => integers::<UInt32Type>(chunk, &mut keys),
-            DataType::UInt64 => integers::<UInt64Type>(chunk, &mut keys),
+        macro_rules! integer_keys {
+            ($t:ty, $chunk:ident, $keys:ident) => {
+                integers::<$t>($chunk, &mut $keys)
+            };
+        }
+        arrow_array::downcast_integer! {
+            chunk.data_type() => (integer_keys, chunk, keys),
             DataType::Float32 => floats(
                 chunk
                     .as_primitive::<Float32Type>()

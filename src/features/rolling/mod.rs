@@ -5,11 +5,11 @@
 //! missing in rolling windows too).
 //!
 //! The kernel, per entity (rows in time order) and window length, with O(1) work per row:
-//! 1. [`windows`]: each row's window bounds — its first row, first and latest valid rows
+//! 1. `windows.rs`: each row's window bounds — its first row, first and latest valid rows
 //!    and count — once for the columns without missing values, once per column with them;
 //! 2. the sums the moment statistics read, of deviations from an anchor row inside the
-//!    window, built without subtracting any row ([`windows::Windows::anchored_sums`]);
-//! 3. [`statistics`]: one struct per statistic writes its value for every row in a loop of
+//!    window, built without subtracting any row (`Windows::anchored_sums`);
+//! 3. `statistics.rs`: one struct per statistic writes its value for every row in a loop of
 //!    its own (the divisions and square roots of a loop overlap).
 //!
 //! A column's results never depend on the other columns, the row layout or the CPU.
