@@ -96,6 +96,19 @@ struct Rows {
     rating: Vec<f64>,
 }
 
+impl Rows {
+    fn append(&mut self, mut other: Rows) {
+        self.site.append(&mut other.site);
+        self.category.append(&mut other.category);
+        self.asin.append(&mut other.asin);
+        self.date.append(&mut other.date);
+        self.bsr.append(&mut other.bsr);
+        self.price.append(&mut other.price);
+        self.review_count.append(&mut other.review_count);
+        self.rating.append(&mut other.rating);
+    }
+}
+
 fn simulate(mut product: Product, n_days: usize, start: i32) -> Rows {
     let rng = &mut product.rng;
     let mut log_bsr = rng.uniform_in(50f64.ln(), 300_000f64.ln());
@@ -195,46 +208,22 @@ pub fn asin_daily(n_asins: usize, n_days: usize, seed: u64, start: i32) -> Resul
         .into_par_iter()
         .map(|i| simulate(Product::draw(i, n_days, seed), n_days, start))
         .collect();
-    let column = |f: &dyn Fn(&Rows) -> ArrayRef| -> Vec<ArrayRef> { parts.iter().map(f).collect() };
-    let concat = |arrays: Vec<ArrayRef>| -> Result<ArrayRef> {
-        let refs: Vec<&dyn arrow_array::Array> = arrays.iter().map(|a| a.as_ref()).collect();
-        Ok(arrow_select::concat::concat(&refs)?)
-    };
+    let mut rows = Rows::default();
+    for part in parts {
+        rows.append(part);
+    }
     let batch = RecordBatch::try_from_iter([
-        (
-            "site",
-            concat(column(&|r| Arc::new(StringArray::from(r.site.clone()))))?,
-        ),
-        (
-            "category",
-            concat(column(&|r| Arc::new(StringArray::from(r.category.clone()))))?,
-        ),
-        (
-            "asin",
-            concat(column(&|r| Arc::new(StringArray::from(r.asin.clone()))))?,
-        ),
-        (
-            "date",
-            concat(column(&|r| Arc::new(Date32Array::from(r.date.clone()))))?,
-        ),
-        (
-            "bsr",
-            concat(column(&|r| Arc::new(Int64Array::from(r.bsr.clone()))))?,
-        ),
-        (
-            "price",
-            concat(column(&|r| Arc::new(Float64Array::from(r.price.clone()))))?,
-        ),
+        ("site", Arc::new(StringArray::from(rows.site)) as ArrayRef),
+        ("category", Arc::new(StringArray::from(rows.category))),
+        ("asin", Arc::new(StringArray::from(rows.asin))),
+        ("date", Arc::new(Date32Array::from(rows.date))),
+        ("bsr", Arc::new(Int64Array::from(rows.bsr))),
+        ("price", Arc::new(Float64Array::from(rows.price))),
         (
             "review_count",
-            concat(column(&|r| {
-                Arc::new(Int64Array::from(r.review_count.clone()))
-            }))?,
+            Arc::new(Int64Array::from(rows.review_count)),
         ),
-        (
-            "rating",
-            concat(column(&|r| Arc::new(Float64Array::from(r.rating.clone()))))?,
-        ),
+        ("rating", Arc::new(Float64Array::from(rows.rating))),
     ])?;
     Ok(batch)
 }

@@ -109,3 +109,36 @@ impl EcomkitError {
         }
     }
 }
+
+/// `FromStr` for an option enum from its accepted names; an unknown name is an
+/// [`EcomkitError::InvalidValue`] of `argument` listing the names: "expected 'a', 'b' or
+/// 'c', got 'x'".
+macro_rules! parse_enum {
+    ($ty:ty, $argument:literal, { $($text:literal => $value:expr),* $(,)? }) => {
+        impl std::str::FromStr for $ty {
+            type Err = $crate::error::EcomkitError;
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
+                match s {
+                    $($text => Ok($value),)*
+                    other => Err($crate::error::EcomkitError::invalid_value(
+                        $argument,
+                        format!(
+                            "expected {}, got '{other}'",
+                            $crate::error::one_of(&[$(concat!("'", $text, "'")),*])
+                        ),
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use parse_enum;
+
+/// "'a', 'b' or 'c'" from the quoted names.
+pub(crate) fn one_of(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}

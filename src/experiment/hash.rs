@@ -5,7 +5,7 @@ use arrow_array::{downcast_integer, Array, ArrowPrimitiveType};
 use arrow_schema::DataType;
 use rayon::prelude::*;
 
-use crate::error::{EcomkitError, Result};
+use crate::error::{parse_enum, EcomkitError, Result};
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
@@ -22,21 +22,9 @@ pub enum Encoding {
     Utf8,
 }
 
-impl std::str::FromStr for Encoding {
-    type Err = EcomkitError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "utf-16" => Ok(Self::Utf16),
-            "codepoint" => Ok(Self::Codepoint),
-            "utf-8" => Ok(Self::Utf8),
-            other => Err(EcomkitError::invalid_value(
-                "encoding",
-                format!("expected 'utf-16', 'codepoint' or 'utf-8', got '{other}'"),
-            )),
-        }
-    }
-}
+parse_enum!(Encoding, "encoding", {
+    "utf-16" => Encoding::Utf16, "codepoint" => Encoding::Codepoint, "utf-8" => Encoding::Utf8,
+});
 
 impl Encoding {
     /// The name accepted by [`str::parse`].

@@ -19,6 +19,19 @@ pub struct TestResult {
     pub ci_high: f64,
 }
 
+impl TestResult {
+    /// The result with the interval `diff ± half` (NaN `half`: no interval).
+    fn new(diff: f64, se: f64, p_value: f64, half: f64) -> Self {
+        TestResult {
+            diff,
+            se,
+            p_value,
+            ci_low: diff - half,
+            ci_high: diff + half,
+        }
+    }
+}
+
 /// P(Z > x) for a standard normal Z, from libm's `erfc` (accurate to an ulp or two; statrs'
 /// `erfc` is off by ~1e-10 relative).
 pub fn normal_sf(x: f64) -> f64 {
@@ -88,13 +101,7 @@ pub fn two_proportion_ztest(
     };
     let se = (p_t * (1.0 - p_t) / n_t + p_c * (1.0 - p_c) / n_c).sqrt();
     let half = z_critical(alpha) * se;
-    TestResult {
-        diff,
-        se,
-        p_value,
-        ci_low: diff - half,
-        ci_high: diff + half,
-    }
+    TestResult::new(diff, se, p_value, half)
 }
 
 /// Welch's t-test from means, sample variances (ddof = 1) and counts, with
@@ -117,23 +124,11 @@ pub fn welch_ttest(
     let (share_t, share_c) = (a / (a + b), b / (a + b));
     let df = 1.0 / (share_t * share_t / (n_t - 1.0) + share_c * share_c / (n_c - 1.0));
     if !(se > 0.0 && df.is_finite() && df > 0.0) {
-        return TestResult {
-            diff,
-            se,
-            p_value: f64::NAN,
-            ci_low: f64::NAN,
-            ci_high: f64::NAN,
-        };
+        return TestResult::new(diff, se, f64::NAN, f64::NAN);
     }
     let p_value = (2.0 * student_t_sf((diff / se).abs(), df)).min(1.0);
     let half = student_t_quantile(1.0 - alpha / 2.0, df) * se;
-    TestResult {
-        diff,
-        se,
-        p_value,
-        ci_low: diff - half,
-        ci_high: diff + half,
-    }
+    TestResult::new(diff, se, p_value, half)
 }
 
 /// Above this many degrees of freedom the t distribution is computed from the normal by
@@ -210,13 +205,7 @@ pub fn normal_test(diff: f64, se: f64, alpha: f64) -> TestResult {
         f64::NAN
     };
     let half = z_critical(alpha) * se;
-    TestResult {
-        diff,
-        se,
-        p_value,
-        ci_low: diff - half,
-        ci_high: diff + half,
-    }
+    TestResult::new(diff, se, p_value, half)
 }
 
 /// Relative lift `t / c - 1` and its normal interval by the delta method, from the two
@@ -349,8 +338,13 @@ fn check_design(alpha: f64, power: f64, ratio: f64) -> Result<()> {
     Ok(())
 }
 
-/// Increasing `f` on (lo, hi) reaching `target`: bisection to machine precision.
-fn solve_increasing(f: impl Fn(f64) -> f64, target: f64, mut lo: f64, mut hi: f64) -> f64 {
+/// Increasing `f` above `lo` reaching `target`: an upper bound by doubling from 1, then
+/// bisection to machine precision.
+fn solve_increasing(f: impl Fn(f64) -> f64, target: f64, mut lo: f64) -> f64 {
+    let mut hi = 1.0;
+    while f(hi) < target {
+        hi *= 2.0;
+    }
     for _ in 0..2000 {
         let mid = 0.5 * (lo + hi);
         if mid <= lo || mid >= hi {
@@ -376,15 +370,10 @@ pub fn sample_size(effect: f64, alpha: f64, power: f64, ratio: f64) -> Result<f6
         ));
     }
     let effect = effect.abs();
-    let mut hi = 1.0;
-    while normal_power(effect, hi, alpha, ratio) < power {
-        hi *= 2.0;
-    }
     Ok(solve_increasing(
         |n| normal_power(effect, n, alpha, ratio),
         power,
         1e-12,
-        hi,
     ))
 }
 
@@ -398,15 +387,10 @@ pub fn minimum_detectable_effect(n1: f64, alpha: f64, power: f64, ratio: f64) ->
             format!("expected a positive number of units, got {n1}"),
         ));
     }
-    let mut hi = 1.0;
-    while normal_power(hi, n1, alpha, ratio) < power {
-        hi *= 2.0;
-    }
     Ok(solve_increasing(
         |d| normal_power(d, n1, alpha, ratio),
         power,
         0.0,
-        hi,
     ))
 }
 

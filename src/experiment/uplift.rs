@@ -1298,33 +1298,15 @@ fn estimate(
 ) -> Estimate {
     let m = &cell.moments;
     let n = m.n;
-    if n == 0.0 {
-        let nan = f64::NAN;
-        return Estimate {
-            value: nan,
-            se: nan,
-            n,
-            cell: *cell,
-            var: nan,
-            raw_var: nan,
-        };
-    }
-    match (&metric.kind, theta) {
+    let (value, var, raw_var) = match (&metric.kind, theta) {
+        _ if n == 0.0 => (f64::NAN, f64::NAN, f64::NAN),
         (MetricKind::Ratio { .. }, _) => {
             let (y, d) = (m.mean[Y], m.mean[D]);
-            let value = y / d;
             let var = non_negative(
                 m.cov(Y, Y) / (d * d) - 2.0 * y * m.cov(Y, D) / d.powi(3)
                     + y * y * m.cov(D, D) / d.powi(4),
             );
-            Estimate {
-                value,
-                se: (var / n).sqrt(),
-                n,
-                cell: *cell,
-                var,
-                raw_var: var,
-            }
+            (y / d, var, var)
         }
         (MetricKind::Mean { .. }, Some(theta)) => {
             let grand = all
@@ -1334,14 +1316,7 @@ fn estimate(
             let raw_var = m.cov(Y, Y);
             let var =
                 non_negative(raw_var - 2.0 * theta * m.cov(Y, C) + theta * theta * m.cov(C, C));
-            Estimate {
-                value,
-                se: (var / n).sqrt(),
-                n,
-                cell: *cell,
-                var,
-                raw_var,
-            }
+            (value, var, raw_var)
         }
         (MetricKind::Mean { .. }, None) => {
             let value = m.mean[Y];
@@ -1350,15 +1325,16 @@ fn estimate(
             } else {
                 m.cov(Y, Y)
             };
-            Estimate {
-                value,
-                se: (var / n).sqrt(),
-                n,
-                cell: *cell,
-                var,
-                raw_var: var,
-            }
+            (value, var, var)
         }
+    };
+    Estimate {
+        value,
+        se: (var / n).sqrt(),
+        n,
+        cell: *cell,
+        var,
+        raw_var,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{EcomkitError, Result};
+use crate::error::{parse_enum, EcomkitError, Result};
 use crate::groups::Groups;
 
 /// A ranking metric.
@@ -66,23 +66,6 @@ pub struct RankingOptions {
     pub ties: Ties,
     pub no_relevant: NoRelevant,
     pub ap_denominator: ApDenominator,
-}
-
-macro_rules! parse_enum {
-    ($ty:ty, $argument:literal, { $($text:literal => $value:expr),* $(,)? }) => {
-        impl std::str::FromStr for $ty {
-            type Err = EcomkitError;
-            fn from_str(s: &str) -> Result<Self> {
-                match s {
-                    $($text => Ok($value),)*
-                    other => Err(EcomkitError::invalid_value(
-                        $argument,
-                        format!("expected one of [{}], got '{other}'", [$(concat!("'", $text, "'")),*].join(", ")),
-                    )),
-                }
-            }
-        }
-    };
 }
 
 parse_enum!(Gain, "gain", { "exponential" => Gain::Exponential, "linear" => Gain::Linear });

@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::ScoreOptions;
-use crate::error::{EcomkitError, Result};
+use crate::error::{parse_enum, EcomkitError, Result};
 use crate::groups::{Groups, Partition};
 
 /// 1 / Φ⁻¹(3/4): turns a MAD into a standard deviation for normal data (scipy's
@@ -22,20 +22,7 @@ pub enum ZeroMad {
     Zero,
 }
 
-impl std::str::FromStr for ZeroMad {
-    type Err = EcomkitError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "mean_ad" => Ok(Self::MeanAd),
-            "zero" => Ok(Self::Zero),
-            other => Err(EcomkitError::invalid_value(
-                "zero_mad",
-                format!("expected 'mean_ad' or 'zero', got '{other}'"),
-            )),
-        }
-    }
-}
+parse_enum!(ZeroMad, "zero_mad", { "mean_ad" => ZeroMad::MeanAd, "zero" => ZeroMad::Zero });
 
 /// Location and scale of one group's values.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -207,18 +207,30 @@ fn c_string(text: &str, argument: &str) -> Result<CString> {
     CString::new(text).map_err(|_| EcomkitError::invalid_value(argument, "contains a NUL byte"))
 }
 
-/// A LightGBM dataset, freed on drop.
-struct Dataset {
-    api: &'static Api,
-    handle: Handle,
+/// A LightGBM handle owned by a struct and freed once, on drop, by `$free`.
+macro_rules! owned_handle {
+    ($(#[$doc:meta])* $name:ident, $free:ident) => {
+        $(#[$doc])*
+        struct $name {
+            api: &'static Api,
+            handle: Handle,
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                // SAFETY: the handle came from LightGBM's matching create call; nothing else
+                // frees it.
+                unsafe { (self.api.$free)(self.handle) };
+            }
+        }
+    };
 }
 
-impl Drop for Dataset {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from LGBM_DatasetCreateFromMat and is freed once.
-        unsafe { (self.api.dataset_free)(self.handle) };
-    }
-}
+owned_handle!(
+    /// A LightGBM dataset, freed on drop.
+    Dataset,
+    dataset_free
+);
 
 impl Dataset {
     fn new(
@@ -292,18 +304,11 @@ impl Dataset {
     }
 }
 
-/// A LightGBM booster, freed on drop: one being trained, or a [`Model`] loaded from text.
-struct Booster {
-    api: &'static Api,
-    handle: Handle,
-}
-
-impl Drop for Booster {
-    fn drop(&mut self) {
-        // SAFETY: the handle came from LGBM_BoosterCreate or LoadModelFromString, freed once.
-        unsafe { (self.api.booster_free)(self.handle) };
-    }
-}
+owned_handle!(
+    /// A LightGBM booster, freed on drop: one being trained, or a [`Model`] loaded from text.
+    Booster,
+    booster_free
+);
 
 impl Booster {
     fn check(&self, code: c_int) -> Result<()> {
