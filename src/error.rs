@@ -70,6 +70,45 @@ impl EcomkitError {
         }
     }
 
+    /// `column` of `argument` is not among the `available` column names.
+    pub fn column_not_found<S: AsRef<str>>(argument: &str, column: &str, available: &[S]) -> Self {
+        let listed: Vec<String> = available
+            .iter()
+            .map(|c| format!("'{}'", c.as_ref()))
+            .collect();
+        Self::ColumnNotFound {
+            argument: argument.to_string(),
+            column: column.to_string(),
+            available: listed.join(", "),
+        }
+    }
+
+    /// The first of `wanted` that is not among `available`, as [`EcomkitError::ColumnNotFound`].
+    ///
+    /// ```
+    /// use ecomkit::error::EcomkitError;
+    /// assert!(EcomkitError::require_columns(&["a", "b"], &["b"], "by").is_ok());
+    /// let error = EcomkitError::require_columns(&["a"], &["x"], "by").unwrap_err();
+    /// assert_eq!(error.to_string(), "by: column 'x' not found; the frame has columns ['a']");
+    /// ```
+    pub fn require_columns<S: AsRef<str>, W: AsRef<str>>(
+        available: &[S],
+        wanted: &[W],
+        argument: &str,
+    ) -> Result<()> {
+        match wanted
+            .iter()
+            .find(|w| !available.iter().any(|a| a.as_ref() == w.as_ref()))
+        {
+            Some(missing) => Err(Self::column_not_found(
+                argument,
+                missing.as_ref(),
+                available,
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// A parameter outside its domain.
     pub fn invalid_value(argument: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidValue {

@@ -75,20 +75,15 @@ impl Frame {
 
     /// The column called `name`; `argument` names the parameter that asked for it.
     pub fn column<'a>(&'a self, name: &'a str, argument: &str) -> Result<Column<'a>> {
-        let index = self
-            .schema
-            .index_of(name)
-            .map_err(|_| EcomkitError::ColumnNotFound {
-                argument: argument.to_string(),
-                column: name.to_string(),
-                available: self
-                    .schema
-                    .fields()
-                    .iter()
-                    .map(|f| format!("'{}'", f.name()))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
+        let index = self.schema.index_of(name).map_err(|_| {
+            let names: Vec<&str> = self
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            EcomkitError::column_not_found(argument, name, &names)
+        })?;
         Ok(Column {
             name,
             chunks: self.batches.iter().map(|b| b.column(index)).collect(),

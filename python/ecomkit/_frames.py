@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .errors import ColumnNotFoundError, InvalidTypeError, InvalidValueError
+from . import _ecomkit
+from .errors import InvalidTypeError, InvalidValueError
 
 KINDS = ("pandas", "polars", "pyarrow")
 
@@ -62,14 +63,8 @@ def column_names(frame: Any, kind: str) -> list[str]:
 
 
 def require_columns(available: Sequence[str], wanted: Sequence[str], argument: str) -> None:
-    """Raise ColumnNotFoundError (worded as the Rust check) for the first missing column."""
-    present = set(available)
-    for name in wanted:
-        if name not in present:
-            listed = ", ".join(f"'{c}'" for c in available)
-            raise ColumnNotFoundError(
-                f"{argument}: column '{name}' not found; the frame has columns [{listed}]"
-            )
+    """ColumnNotFoundError for the first of ``wanted`` not in ``available`` (Rust's check)."""
+    _ecomkit.require_columns(list(available), list(wanted), argument)
 
 
 def prepare(frame: Any, argument: str = "frame") -> tuple[Any, str]:

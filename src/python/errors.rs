@@ -71,3 +71,16 @@ pub(crate) fn panic_for_tests(py: Python<'_>) -> PyResult<()> {
         panic!("deliberate panic for tests")
     })
 }
+
+/// The check behind every frame function's column arguments, for the Python layer that
+/// selects columns before a kernel sees them: one rule and one message.
+#[pyfunction]
+pub(crate) fn require_columns(
+    available: Vec<String>,
+    wanted: Vec<String>,
+    argument: &str,
+) -> PyResult<()> {
+    Ok(EcomkitError::require_columns(
+        &available, &wanted, argument,
+    )?)
+}

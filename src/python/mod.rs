@@ -20,6 +20,7 @@ static ALLOCATOR: alloc::HugePages = alloc::HugePages;
 fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_function(wrap_pyfunction!(errors::panic_for_tests, module)?)?;
+    module.add_function(wrap_pyfunction!(errors::require_columns, module)?)?;
     score::register(module)?;
     datasets::register(module)?;
     abtest::register(module)?;
