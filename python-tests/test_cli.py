@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 import pytest
 
-from ecomkit import _io, abtest, datasets, demo, pipeline
+from ecomkit import _io, abtest, cli, datasets, demo, pipeline
 from ecomkit import score as score_step
 from ecomkit.cli import main
 
@@ -188,8 +189,6 @@ def test_uplift_step_on_a_summary_frame(tmp_path):
 
 
 def test_flags_are_named_as_the_run_arguments_and_old_spellings_still_work(tmp_path, capsys):
-    from ecomkit import cli
-
     pipeline.generate(tmp_path / "events.parquet", dataset="clickstream", n_users=50, n_days=2)
     assert cli.main(["sessions", str(tmp_path / "events.parquet"), "--output",
                      str(tmp_path / "a.parquet"), "--user", "visitorid", "--time", "timestamp",
@@ -234,3 +233,16 @@ def test_old_step_names_still_work_with_a_deprecation_warning(tmp_path):
     for alias, name in zip(old, new, strict=True):
         assert f"ecomkit.pipeline.{name}" in alias.__doc__
         assert callable(getattr(pipeline, name))
+
+
+def test_every_flag_is_an_argument_of_its_step_function():
+    # The CLI passes each flag to the step function under its dest: a dest that is not an
+    # argument would be dropped silently.
+    import inspect
+
+    parser = cli.build_parser()
+    (steps,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, step in steps.choices.items():
+        parameters = inspect.signature(cli._step_function(name)).parameters
+        dests = {a.dest for a in step._actions} - {"help", "quiet"}
+        assert dests <= set(parameters), (name, dests - set(parameters))

@@ -7,12 +7,15 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import scipy.sparse
 
-from ecomkit import metrics, rank
+from ecomkit import _ecomkit, metrics, rank
 from ecomkit.datasets import load_svmlight
-from ecomkit.rank import Model, run, train_binary, train_lambdarank
+from ecomkit.errors import InvalidValueError
+from ecomkit.pipeline import train_rank
+from ecomkit.rank import Model, train_binary, train_lambdarank
 
 lgb = pytest.importorskip("lightgbm")
 
@@ -130,7 +133,7 @@ def test_lambdarank_matches_lightgbm_python(example, tmp_path):
     assert np.array_equal(Model.load(path).predict(pad(test.X)), ours)
 
 
-def test_group_ids_in_any_order_train_the_same_model(example):
+def test_query_ids_in_any_order_train_the_same_model(example):
     train, test, _ = example
     model = train_lambdarank(train.X, train.y, train.group, PARAMS, num_boost_round=20)
     ids = np.repeat(np.arange(len(train.group)), train.group)
@@ -139,7 +142,7 @@ def test_group_ids_in_any_order_train_the_same_model(example):
     query_order = np.random.default_rng(1).permutation(len(train.group))
     rows = np.concatenate([np.flatnonzero(ids == q) for q in query_order])
     shuffled = train_lambdarank(train.X[rows], train.y[rows], params=PARAMS, num_boost_round=20,
-                                group_ids=[f"q{i}" for i in ids[rows]])  # fmt: skip
+                                groups=[f"q{i}" for i in ids[rows]])  # fmt: skip
     assert len(order) == len(ids)
     # LightGBM sees the queries in another order, so compare quality, not bits.
     s1, s2 = model.predict(test.X), shuffled.predict(test.X)
@@ -147,6 +150,36 @@ def test_group_ids_in_any_order_train_the_same_model(example):
     assert metrics.ndcg(test.y, s2, groups, k=5) == pytest.approx(
         metrics.ndcg(test.y, s1, groups, k=5), abs=0.05
     )
+
+
+def test_query_groups_number_queries_by_first_appearance_and_keep_row_order():
+    sizes, order = _ecomkit.lgbm_query_groups(pa.array(["b", "a", "b", "c", "a"]), 5, "groups")
+    assert sizes.tolist() == [2, 2, 1] and order.tolist() == [0, 2, 1, 4, 3]
+    # The same as pandas.factorize and a stable argsort, on many random ids.
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 1000):
+        ids = rng.integers(0, max(1, n // 5), n)
+        codes, _ = pd.factorize(ids)
+        sizes, order = _ecomkit.lgbm_query_groups(pa.array(ids), n, "groups")
+        assert sizes.tolist() == np.bincount(codes).tolist()
+        assert order.tolist() == np.argsort(codes, kind="stable").tolist()
+    with pytest.raises(InvalidValueError, match="groups: 1 missing values; expected none"):
+        _ecomkit.lgbm_query_groups(pa.array(["a", None]), 2, "groups")
+    with pytest.raises(ValueError, match="groups"):
+        _ecomkit.lgbm_query_groups(pa.array(["a"]), 2, "groups")
+
+
+def test_group_ids_is_a_deprecated_alias_of_groups(example):
+    train, _, _ = example
+    ids = np.repeat(np.arange(len(train.group)), train.group)
+    new = train_lambdarank(train.X, train.y, params=PARAMS, num_boost_round=3, groups=ids)
+    with pytest.warns(DeprecationWarning, match="'group_ids' is deprecated; use 'groups'"):
+        old = train_lambdarank(train.X, train.y, params=PARAMS, num_boost_round=3,
+                               group_ids=ids)  # fmt: skip
+    assert old.model_text == new.model_text
+    with pytest.warns(DeprecationWarning, match="valid: 'group_ids' is deprecated"):
+        train_lambdarank(train.X, train.y, params=PARAMS, num_boost_round=2, groups=ids,
+                         valid={"X": train.X, "y": train.y, "group_ids": ids})  # fmt: skip
 
 
 def test_early_stopping_matches_lightgbm(example):
@@ -196,8 +229,8 @@ def test_bad_input_is_a_named_error(example):
 
 def test_train_rank_step_writes_its_artefacts(example, tmp_path):
     _, _, folder = example
-    summary = run(folder / "rank.train", tmp_path / "out", valid=folder / "rank.test",
-                  k=[1, 5, 10], params=PARAMS, num_boost_round=20)  # fmt: skip
+    summary = train_rank(folder / "rank.train", tmp_path / "out", valid=folder / "rank.test",
+                         k=[1, 5, 10], params=PARAMS, num_boost_round=20)  # fmt: skip
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
         "lift_curve.csv", "metrics.csv", "metrics.json", "model.txt"

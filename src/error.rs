@@ -149,11 +149,22 @@ impl EcomkitError {
     }
 }
 
-/// `FromStr` for an option enum from its accepted names; an unknown name is an
+/// `FromStr`, `name()` and `ALL` for an option enum from its accepted names; an unknown name is an
 /// [`EcomkitError::InvalidValue`] of `argument` listing the names: "expected 'a', 'b' or
 /// 'c', got 'x'".
 macro_rules! parse_enum {
-    ($ty:ty, $argument:literal, { $($text:literal => $value:expr),* $(,)? }) => {
+    ($ty:ty, $argument:literal, { $($text:literal => $value:path),* $(,)? }) => {
+        impl $ty {
+            /// Every value, in the order of the names.
+            pub const ALL: &'static [Self] = &[$($value),*];
+
+            /// The name [`str::parse`] accepts for this value.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($value => $text,)*
+                }
+            }
+        }
         impl std::str::FromStr for $ty {
             type Err = $crate::error::EcomkitError;
             fn from_str(s: &str) -> $crate::error::Result<Self> {

@@ -134,12 +134,14 @@ def renamed(**old_to_new: str) -> Any:
     return wrap
 
 
-def setting(settings: Mapping[str, Any], name: str, old: str, default: Any = None) -> Any:
-    """A settings-file value under its name, or under its old name (deprecated)."""
+def setting(settings: Mapping[str, Any], name: str, old: str, default: Any = None,
+            argument: str = "settings") -> Any:  # fmt: skip
+    """A settings-file (or other mapping's) value under its name, or under its old name
+    (deprecated)."""
     if name in settings:
         return settings[name]
     if old in settings:
-        warnings.warn(f"settings: '{old}' is deprecated; use '{name}'", DeprecationWarning,
+        warnings.warn(f"{argument}: '{old}' is deprecated; use '{name}'", DeprecationWarning,
                       stacklevel=3)  # fmt: skip
         return settings[old]
     return default

@@ -164,6 +164,9 @@ def load_svmlight(
 
 def lgbm_available() -> bool: ...
 def lgbm_load(path: str) -> None: ...
+def lgbm_query_groups(
+    ids: Any, n_rows: int, argument: str
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
 def lgbm_train(
     x: npt.NDArray[np.float64] | _Csr,
     y: npt.NDArray[np.float64],

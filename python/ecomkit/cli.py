@@ -1,5 +1,5 @@
 """The ``ecomkit`` command: one subcommand per pipeline step, each a thin wrapper over the
-step's Python ``run(...)`` helper, so Airflow can use a BashOperator or a PythonOperator.
+step's function in :mod:`ecomkit.pipeline`, so Airflow can use a BashOperator or a PythonOperator.
 
 Exit codes: 0 success, 2 bad arguments or input (the message names what is wrong), 1 any
 other error.
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
 
     def step(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        # Every flag's dest is the step function's argument of the same name (_run).
         return steps.add_parser(name, parents=[common], **kwargs)
 
     demo = step("demo", help="run the main job end to end on built-in data")
@@ -90,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--clip", type=float, help="clip z-scores to [-CLIP, CLIP]")
     score.add_argument("--zero-mad", choices=["mean_ad", "zero"])
     score.add_argument("--config", help="settings file (.toml/.yaml) with a [score] section")
-    score.add_argument("--group-stats-output", "--group-stats", dest="group_stats",
+    score.add_argument("--group-stats-output", "--group-stats", dest="group_stats_output",
                        action=_Renamed, help="also write the median/MAD table here")  # fmt: skip
     score.add_argument(
         "--latest-per", type=_names, help="score each entity's latest row only: entity columns"
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--time-zone", help="IANA zone of start_hour / is_weekend (UTC)")
     for name, default in (("user", "visitorid"), ("time", "timestamp"), ("event", "event"),
                           ("item", "itemid")):  # fmt: skip
-        sessions.add_argument(f"--{name}", f"--{name}-col", dest=f"{name}_col", action=_Renamed,
+        sessions.add_argument(f"--{name}", f"--{name}-col", dest=name, action=_Renamed,
                               help=f"{name} column ({default})")  # fmt: skip
     sessions.add_argument("--config", help="settings file with a [sessions] section")
 
@@ -132,12 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     uplift = step("uplift", help="uplift report of an experiment")
     uplift.add_argument("input", help="summary frame, or unit rows with --metrics")
     uplift.add_argument("--output-dir", required=True, help="folder for uplift.{csv,md,json}")
-    uplift.add_argument("--control-variant", "--control", dest="control", action=_Renamed,
+    uplift.add_argument("--control-variant", "--control", dest="control_variant", action=_Renamed,
                         help="control variant (control)")  # fmt: skip
     uplift.add_argument("--variant", "--variant-col", dest="variant", action=_Renamed,
                         help="variant column (variant)")  # fmt: skip
     uplift.add_argument("--metrics", type=_names, help="unit-level metric columns, comma separated")
-    uplift.add_argument("--covariates", "--covariate", dest="covariate", action=_Renamed,
+    uplift.add_argument("--covariates", "--covariate", dest="covariates", action=_Renamed,
                         help="CUPED pre-period covariate column")  # fmt: skip
     uplift.add_argument("--alpha", type=float)
     uplift.add_argument("--correction", choices=["holm", "bh"])
@@ -205,107 +206,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _run(args: argparse.Namespace) -> int:
-    """Run the step `args` names; the exit code."""
+def _step_function(step: str) -> Any:
+    """The function a step runs: ``demo.run`` or ``pipeline.<step>`` (``train-rank`` is
+    ``train_rank``)."""
+    if step == "demo":
+        from . import demo
+
+        return demo.run
     from . import pipeline
 
-    try:
-        if args.step == "demo":
-            from . import demo
+    return getattr(pipeline, step.replace("-", "_"))
 
-            summary = demo.run(
-                args.out,
-                n_asins=args.n_asins,
-                n_days=args.n_days,
-                seed=args.seed,
-                top_n=args.top_n,
-            )
-        elif args.step == "generate":
-            summary = pipeline.generate(
-                args.output,
-                dataset=args.dataset,
-                n_asins=args.n_asins,
-                n_days=args.n_days,
-                n_users=args.n_users,
-                seed=args.seed,
-                start=args.start,
-                lift=args.lift,
-            )
-        elif args.step == "features":
-            summary = pipeline.features(
-                args.input,
-                args.output,
-                windows=args.windows,
-                by=args.by,
-                time=args.time,
-                config=args.config,
-            )
-        elif args.step == "sessions":
-            summary = pipeline.sessions(
-                args.input,
-                args.output,
-                events_output=args.events_output,
-                timeout=args.timeout,
-                max_duration=args.max_duration,
-                time_zone=args.time_zone,
-                user=args.user_col,
-                time=args.time_col,
-                event=args.event_col,
-                item=args.item_col,
-                config=args.config,
-            )
-        elif args.step == "assign":
-            summary = pipeline.assign(
-                args.input,
-                args.output,
-                experiment=args.experiment,
-                variants=args.variants,
-                weights=args.weights,
-                id=args.id,
-                category=args.category,
-                config=args.config,
-            )
-        elif args.step == "uplift":
-            summary = pipeline.uplift(
-                args.input,
-                args.output_dir,
-                control_variant=args.control,
-                variant=args.variant,
-                metrics=args.metrics,
-                covariates=args.covariate,
-                alpha=args.alpha,
-                correction=args.correction,
-                config=args.config,
-            )
-        elif args.step == "train-rank":
-            summary = pipeline.train_rank(
-                args.train,
-                args.output_dir,
-                valid=args.valid,
-                label=args.label,
-                group=args.group,
-                features=args.features,
-                baseline_score=args.baseline_score,
-                k=args.k,
-                params=args.params,
-                num_boost_round=args.num_boost_round,
-                early_stopping_rounds=args.early_stopping_rounds,
-                config=args.config,
-            )
-        else:
-            summary = pipeline.score(
-                args.input,
-                args.output,
-                weights=args.weights,
-                by=args.by,
-                top_n=args.top_n,
-                clip=args.clip,
-                zero_mad=args.zero_mad,
-                config=args.config,
-                group_stats_output=args.group_stats,
-                latest_per=args.latest_per,
-                time=args.time,
-            )
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the step `args` names, each flag given as the argument of the same name; the
+    exit code."""
+    import inspect
+
+    try:
+        function = _step_function(args.step)
+        parameters = inspect.signature(function).parameters
+        summary = function(**{name: value for name, value in vars(args).items()
+                              if name in parameters})  # fmt: skip
     except (EcomkitError, TypeError, ValueError) as exc:
         print(f"ecomkit {args.step}: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, (TypeError, ValueError)) else 1

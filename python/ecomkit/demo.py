@@ -170,7 +170,7 @@ def _ranking_step(out: Path, n_asins: int, n_days: int, seed: int) -> dict:
     params = {"learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20, "seed": seed,
               "num_threads": 2, "lambdarank_truncation_level": 20}  # fmt: skip
     model = rank.train_lambdarank(train[RANK_FEATURES], train["label"], params=params,
-                                  num_boost_round=100, group_ids=train["group"])  # fmt: skip
+                                  num_boost_round=100, groups=train["group"])  # fmt: skip
     test["model_score"] = model.predict(test[RANK_FEATURES])
     report = metrics.ranking_report(test, "group", "label", "model_score", k=(1, 3, 5, 10),
                                     baseline="popularity")  # fmt: skip

@@ -465,8 +465,8 @@ def train_rank(
             data["X"].resize((data["X"].shape[0], width))
     model = train_lambdarank(
         train_data["X"], train_data["y"], params=params, num_boost_round=rounds,
-        group_ids=train_data["groups"],
-        valid=({"X": eval_data["X"], "y": eval_data["y"], "group_ids": eval_data["groups"]}
+        groups=train_data["groups"],
+        valid=({"X": eval_data["X"], "y": eval_data["y"], "groups": eval_data["groups"]}
                if stopping is not None else None),
         early_stopping_rounds=stopping, verbose=verbose,
     )  # fmt: skip

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from . import _check, _display, _ecomkit, _frames, _io, _progress
 from .errors import InvalidTypeError, InvalidValueError
@@ -77,32 +76,19 @@ def _native(x: Any) -> Any:
             np.ascontiguousarray(x.data, np.float64), x.shape[1])  # fmt: skip
 
 
-def _group_sizes(group: Any, group_ids: Any, n_rows: int, argument: str) -> tuple[Any, Any]:
-    """(int32 group sizes or None, row order or None) from `group` or per-row `group_ids`."""
-    if group is not None and group_ids is not None:
-        raise InvalidValueError(f"{argument}: give group (sizes) or group_ids, not both")
+def _group_sizes(group: Any, groups: Any, n_rows: int, argument: str) -> tuple[Any, Any]:
+    """(int32 group sizes or None, row order or None) from `group` (LightGBM's sizes of
+    consecutive queries) or `groups` (one query id per row); Rust checks the values."""
+    if group is not None and groups is not None:
+        raise InvalidValueError(f"{argument}: give group (sizes) or groups (ids), not both")
     if group is not None:
         sizes = np.asarray(group)
         if sizes.ndim != 1 or sizes.dtype.kind not in "iu":
             raise InvalidTypeError(f"{argument}: expected a 1-D array of integer group sizes")
-        if (sizes <= 0).any() or sizes.sum() != n_rows:
-            raise InvalidValueError(
-                f"{argument}: expected positive group sizes adding up to {n_rows} rows, "
-                f"got {int(sizes.sum())}"
-            )
         return np.ascontiguousarray(sizes, dtype=np.int32), None
-    if group_ids is not None:
-        ids = pa.array(_frames.to_arrow_array(group_ids, "group_ids"))
-        if isinstance(ids, pa.ChunkedArray):
-            ids = ids.combine_chunks()
-        if len(ids) != n_rows:
-            raise InvalidValueError(f"group_ids: expected length {n_rows}, got {len(ids)}")
-        if ids.null_count:
-            raise InvalidValueError(f"group_ids: {ids.null_count} missing values; expected none")
-        # Codes in order of first appearance, as pandas.factorize numbers them.
-        codes = ids.dictionary_encode().indices.to_numpy(zero_copy_only=False)
-        order = np.argsort(codes, kind="stable")  # rows of a query together, in input order
-        return np.bincount(codes).astype(np.int32), order
+    if groups is not None:
+        name = argument.replace("group", "groups")
+        return _ecomkit.lgbm_query_groups(_frames.to_arrow_array(groups, name), n_rows, name)
     return None, None
 
 
@@ -196,7 +182,7 @@ def _train(
     X: Any,
     y: Any,
     group: Any,
-    group_ids: Any,
+    groups: Any,
     params: Mapping[str, Any] | None,
     num_boost_round: int,
     valid: Any,
@@ -210,7 +196,7 @@ def _train(
         raise InvalidValueError(
             f"y: expected length {x.shape[0]} (the rows of X), got {len(labels)}"
         )
-    sizes, order = _group_sizes(group, group_ids, x.shape[0], "group")
+    sizes, order = _group_sizes(group, groups, x.shape[0], "group")
     if order is not None:
         x, labels = _matrix(x[order], "X"), np.ascontiguousarray(labels[order])
     merged = {**defaults, **(params or {})}
@@ -221,11 +207,14 @@ def _train(
     if valid is not None:
         if isinstance(valid, Mapping):
             vx, vy = valid.get("X"), valid.get("y")
-            vg, vids = valid.get("group"), valid.get("group_ids")
+            vg = valid.get("group")
+            vids = _check.setting(valid, "groups", "group_ids", argument="valid")
         elif isinstance(valid, Sequence) and len(valid) in (2, 3):
             vx, vy, vg, vids = valid[0], valid[1], (valid[2] if len(valid) == 3 else None), None
         else:
-            raise InvalidTypeError("valid: expected (X, y[, group]) or a dict with X, y, group")
+            raise InvalidTypeError(
+                "valid: expected (X, y[, group]) or a dict with X, y and group or groups"
+            )
         vx = _matrix(vx, "valid X")
         vy = _frames.to_float64(vy, "valid y")
         vsizes, vorder = _group_sizes(vg, vids, vx.shape[0], "valid group")
@@ -242,6 +231,7 @@ def _train(
     return Model(text, best_iteration=best, eval_history=eval_history or None)
 
 
+@_check.renamed(group_ids="groups")
 def train_lambdarank(
     X: Any,
     y: Any,
@@ -249,7 +239,7 @@ def train_lambdarank(
     params: Mapping[str, Any] | None = None,
     num_boost_round: int = 100,
     *,
-    group_ids: Any = None,
+    groups: Any = None,
     valid: Any = None,
     early_stopping_rounds: int | None = None,
     verbose: bool | None = None,
@@ -258,7 +248,8 @@ def train_lambdarank(
     lightgbm.Dataset(X, y, group=group), num_boost_round)``.
 
     ``group`` holds the sizes of consecutive queries (LightGBM's convention);
-    ``group_ids=`` (one id per row, rows in any order) is the alternative. ``params`` are
+    ``groups=`` (one query id per row, rows in any order, as scikit-learn's ``groups``) is
+    the alternative; ``group_ids=`` is its deprecated old name. ``params`` are
     LightGBM parameters (defaults: ``objective="lambdarank"``, ``verbosity=-1``); the same
     data, parameters and seed give the same model and predictions as LightGBM's Python
     package. ``valid=(X, y, group)`` adds validation data; with ``early_stopping_rounds``,
@@ -266,9 +257,9 @@ def train_lambdarank(
     and the model keeps the best iteration. Progress of the rounds goes to stderr (a bar on a
     terminal or in a notebook, a line every ~10% in logs); ``verbose=False`` silences it.
     """
-    if group is None and group_ids is None:
-        raise InvalidValueError("group: LambdaRank needs query groups (group sizes or group_ids)")
-    return _train(LAMBDARANK_DEFAULTS, X, y, group, group_ids, params, num_boost_round, valid,
+    if group is None and groups is None:
+        raise InvalidValueError("group: LambdaRank needs query groups (group sizes or groups)")
+    return _train(LAMBDARANK_DEFAULTS, X, y, group, groups, params, num_boost_round, valid,
                   early_stopping_rounds, verbose, "LambdaRank")  # fmt: skip
 
 

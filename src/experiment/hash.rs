@@ -1,11 +1,12 @@
 //! GrowthBook's bucketing hash: FNV-1a 32-bit over an id, turned into a bucket in [0, 1).
 
 use arrow_array::cast::AsArray;
-use arrow_array::{downcast_integer, Array, ArrowPrimitiveType};
+use arrow_array::Array;
 use arrow_schema::DataType;
 use rayon::prelude::*;
 
 use crate::error::{parse_enum, EcomkitError, Result};
+use crate::frame::{check_id_type, for_each_id};
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
@@ -25,17 +26,6 @@ pub enum Encoding {
 parse_enum!(Encoding, "encoding", {
     "utf-16" => Encoding::Utf16, "codepoint" => Encoding::Codepoint, "utf-8" => Encoding::Utf8,
 });
-
-impl Encoding {
-    /// The name accepted by [`str::parse`].
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Utf16 => "utf-16",
-            Self::Codepoint => "codepoint",
-            Self::Utf8 => "utf-8",
-        }
-    }
-}
 
 /// GrowthBook's hash versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,53 +217,6 @@ pub fn map_ids<T: Copy + Send + Sync>(
     Ok(())
 }
 
-fn check_id_type(data_type: &DataType, argument: &str) -> Result<()> {
-    match data_type {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => Ok(()),
-        integer if integer.is_integer() => Ok(()),
-        DataType::Dictionary(_, values) => check_id_type(values, argument),
-        other => Err(EcomkitError::invalid_type(
-            argument,
-            "strings or integers (ids are hashed as text)",
-            other,
-        )),
-    }
-}
-
-/// `f(id)` for every row of a non-dictionary id array, in order.
-/// Generic over `F` so that the per-id work inlines into the loop.
-fn for_each_id<F: FnMut(Option<&str>)>(array: &dyn Array, mut f: F) {
-    fn ints<T: ArrowPrimitiveType, F: FnMut(Option<&str>)>(array: &dyn Array, f: &mut F)
-    where
-        T::Native: std::fmt::Display,
-    {
-        use std::fmt::Write;
-        let mut text = String::with_capacity(24);
-        for value in array.as_primitive::<T>().iter() {
-            match value {
-                Some(v) => {
-                    text.clear();
-                    let _ = write!(text, "{v}");
-                    f(Some(&text));
-                }
-                None => f(None),
-            }
-        }
-    }
-    macro_rules! integers {
-        ($t:ty, $array:ident, $f:ident) => {
-            ints::<$t, F>($array, &mut $f)
-        };
-    }
-    downcast_integer! {
-        array.data_type() => (integers, array, f),
-        DataType::Utf8 => array.as_string::<i32>().iter().for_each(f),
-        DataType::LargeUtf8 => array.as_string::<i64>().iter().for_each(f),
-        DataType::Utf8View => array.as_string_view().iter().for_each(f),
-        _ => (0..array.len()).for_each(|_| f(None)),
-    }
-}
-
 /// GrowthBook buckets of every id of `array`; NaN for a null id.
 pub fn hash_array(array: &dyn Array, hasher: &Hasher, argument: &str) -> Result<Vec<f64>> {
     let mut out = vec![0.0; array.len()];
@@ -281,23 +224,6 @@ pub fn hash_array(array: &dyn Array, hasher: &Hasher, argument: &str) -> Result<
         id.map_or(f64::NAN, |id| hasher.bucket(id))
     })?;
     Ok(out)
-}
-
-/// The text of every id of a (small) array, as hashed: strings as they are, integers in
-/// decimal; `None` for a null. Used for variant and segment labels.
-pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<String>>> {
-    check_id_type(array.data_type(), argument)?;
-    if let DataType::Dictionary(_, _) = array.data_type() {
-        let dictionary = array.as_any_dictionary();
-        let values = id_texts(dictionary.values().as_ref(), argument)?;
-        return Ok(crate::frame::DictionaryRows::new(dictionary)
-            .iter()
-            .map(|row| row.and_then(|key| values[key].clone()))
-            .collect());
-    }
-    let mut texts = Vec::with_capacity(array.len());
-    for_each_id(array, |id| texts.push(id.map(str::to_owned)));
-    Ok(texts)
 }
 
 #[cfg(test)]

@@ -3,21 +3,14 @@
 
 use rayon::prelude::*;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::*;
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType};
-use arrow_buffer::ArrowNativeType;
-use arrow_schema::DataType;
-
 use super::cell_sums::{self, CellCodes};
-use super::hash::id_texts;
 use super::stats::{
     adjust_p_values, chi_square_gof, normal_test, relative_lift, two_proportion_ztest, welch_ttest,
     Correction, TestResult,
 };
 use crate::cpu::Isa;
 use crate::error::{EcomkitError, Result};
-use crate::frame::{F64Pieces, Frame};
+use crate::frame::{labelled_codes, labels, F64Pieces, Frame, LabelledCodes};
 
 /// Index of the metric value, the ratio denominator and the covariate in [`Moments`].
 const Y: usize = 0;
@@ -171,7 +164,7 @@ impl Aggregates {
                 format!("metric '{}' is given twice", w[0]),
             ));
         }
-        let (variant_source, variants) = cell_source(frame, variant_col, "variant")?;
+        let (variant_source, variants) = labelled_codes(frame, variant_col, "variant")?;
         if variants.is_empty() {
             return Err(EcomkitError::invalid_value(
                 "variant",
@@ -196,7 +189,7 @@ impl Aggregates {
                         }
                     })
                     .collect();
-                (CellSource::Codes(cells), segments)
+                (LabelledCodes::Codes(cells), segments)
             }
         };
         let n_cells = n_variants * segments.len();
@@ -528,235 +521,6 @@ fn mean_cell(n: f64, mean: f64, m2: f64, binary: bool) -> MetricCell {
         moments,
         binary,
         missing: 0.0,
-    }
-}
-
-/// Dense codes of `column` (u32::MAX for a null) and the label of each code, in order of
-/// first appearance.
-fn labels(frame: &Frame, column: &str, argument: &str) -> Result<(Vec<u32>, Vec<String>)> {
-    let (source, names) = cell_source(frame, column, argument)?;
-    Ok((source.materialize(frame.num_rows()), names))
-}
-
-/// Where each row's code comes from: codes worked out in full, or the keys of a dictionary
-/// column (pandas / polars categoricals) mapped piece by piece, with no hashing per row.
-enum CellSource<'a> {
-    Codes(Vec<u32>),
-    Dictionary {
-        chunks: Vec<&'a ArrayRef>,
-        starts: Vec<usize>,
-        /// Per chunk, the label of each dictionary value (u32::MAX: null or unused).
-        label_of: Vec<Vec<u32>>,
-    },
-}
-
-impl CellSource<'_> {
-    /// The codes of `rows`, borrowed or mapped into `buffer`.
-    fn get<'b>(&'b self, rows: std::ops::Range<usize>, buffer: &'b mut Vec<u32>) -> &'b [u32] {
-        match self {
-            Self::Codes(codes) => &codes[rows],
-            Self::Dictionary {
-                chunks,
-                starts,
-                label_of,
-            } => {
-                buffer.clear();
-                let first = starts
-                    .partition_point(|&s| s <= rows.start)
-                    .saturating_sub(1);
-                for k in first..chunks.len() {
-                    let start = starts[k];
-                    if start >= rows.end {
-                        break;
-                    }
-                    let from = rows.start.max(start) - start;
-                    let to = rows.end.min(start + chunks[k].len()) - start;
-                    let keys = chunks[k].as_any_dictionary().keys();
-                    push_labels(keys, from..to, &label_of[k], buffer);
-                }
-                buffer
-            }
-        }
-    }
-
-    fn materialize(self, n_rows: usize) -> Vec<u32> {
-        match self {
-            Self::Codes(codes) => codes,
-            dictionary => {
-                let mut codes = vec![0u32; n_rows];
-                codes.par_chunks_mut(PIECE).enumerate().for_each_init(
-                    Vec::new,
-                    |buffer, (piece, out)| {
-                        let start = piece * PIECE;
-                        out.copy_from_slice(dictionary.get(start..start + out.len(), buffer));
-                    },
-                );
-                codes
-            }
-        }
-    }
-}
-
-/// The codes of `column` and their labels: a dictionary column is read through its keys,
-/// anything else is factorized.
-fn cell_source<'a>(
-    frame: &'a Frame,
-    column: &'a str,
-    argument: &str,
-) -> Result<(CellSource<'a>, Vec<String>)> {
-    if frame.num_rows() == 0 {
-        return Err(EcomkitError::Empty {
-            argument: "frame".into(),
-        });
-    }
-    let col = frame.column(column, argument)?;
-    if col
-        .chunks()
-        .iter()
-        .all(|c| c.as_any_dictionary_opt().is_some())
-    {
-        return dictionary_source(col.chunks(), argument);
-    }
-    let groups = col.groups(argument)?;
-    let first_rows: Vec<u32> = groups.first_rows().iter().map(|&r| r as u32).collect();
-    let (_, firsts) = frame.take(column, &first_rows, argument)?;
-    let texts = id_texts(firsts.as_ref(), argument)?;
-    // Nulls are left out; the other groups keep their first-appearance order.
-    let mut remap = vec![u32::MAX; texts.len()];
-    let mut names = Vec::new();
-    for (g, text) in texts.into_iter().enumerate() {
-        if let Some(text) = text {
-            remap[g] = names.len() as u32;
-            names.push(text);
-        }
-    }
-    let codes = groups
-        .ids()
-        .par_iter()
-        .map(|&g| remap[g as usize])
-        .collect();
-    Ok((CellSource::Codes(codes), names))
-}
-
-/// Labels of dictionary chunks, numbered by first appearance in the rows: a serial scan of
-/// the keys that stops once every value of the chunk's dictionary has been seen.
-fn dictionary_source<'a>(
-    chunks: &[&'a ArrayRef],
-    argument: &str,
-) -> Result<(CellSource<'a>, Vec<String>)> {
-    let mut names: Vec<String> = Vec::new();
-    let mut label_of = Vec::with_capacity(chunks.len());
-    let mut starts = Vec::with_capacity(chunks.len());
-    let mut start = 0;
-    let mut keys = Vec::new();
-    for chunk in chunks {
-        starts.push(start);
-        start += chunk.len();
-        let dictionary = chunk.as_any_dictionary();
-        let texts = id_texts(dictionary.values().as_ref(), argument)?;
-        let mut labels = vec![u32::MAX; texts.len()];
-        let mut unseen: Vec<bool> = texts.iter().map(Option::is_some).collect();
-        let mut n_unseen = unseen.iter().filter(|&&u| u).count();
-        let identity: Vec<u32> = (0..texts.len() as u32).collect();
-        for piece in (0..chunk.len()).step_by(PIECE) {
-            if n_unseen == 0 {
-                break;
-            }
-            keys.clear();
-            let rows = piece..(piece + PIECE).min(chunk.len());
-            push_labels(dictionary.keys(), rows, &identity, &mut keys);
-            for &key in keys.iter().filter(|&&k| k != u32::MAX) {
-                let key = key as usize;
-                if !unseen[key] {
-                    continue;
-                }
-                unseen[key] = false;
-                n_unseen -= 1;
-                let text = texts[key].as_ref().expect("unseen values have text");
-                labels[key] = match names.iter().position(|n| n == text) {
-                    Some(i) => i as u32,
-                    None => {
-                        names.push(text.clone());
-                        names.len() as u32 - 1
-                    }
-                };
-            }
-        }
-        label_of.push(labels);
-    }
-    let source = CellSource::Dictionary {
-        chunks: chunks.to_vec(),
-        starts,
-        label_of,
-    };
-    Ok((source, names))
-}
-
-/// `label_of[key]` for the keys of `rows` (u32::MAX for a null key), appended to `out`.
-fn push_labels(
-    keys: &dyn Array,
-    rows: std::ops::Range<usize>,
-    label_of: &[u32],
-    out: &mut Vec<u32>,
-) {
-    fn typed<K: ArrowPrimitiveType>(
-        keys: &dyn Array,
-        rows: std::ops::Range<usize>,
-        label_of: &[u32],
-        out: &mut Vec<u32>,
-    ) {
-        let keys = keys.as_primitive::<K>();
-        let from = rows.start;
-        let values = &keys.values()[rows];
-        match keys.nulls() {
-            None => out.extend(values.iter().map(|k| label_of[k.as_usize()])),
-            Some(nulls) => out.extend(values.iter().enumerate().map(|(i, k)| {
-                if nulls.is_null(from + i) {
-                    u32::MAX
-                } else {
-                    label_of[k.as_usize()]
-                }
-            })),
-        }
-    }
-    /// 8-bit keys index a full table of 256 labels: no bounds checks in the loop.
-    fn byte_keys<K: ArrowPrimitiveType>(
-        keys: &dyn Array,
-        rows: std::ops::Range<usize>,
-        label_of: &[u32],
-        out: &mut Vec<u32>,
-    ) where
-        K::Native: Into<i16>,
-    {
-        let mut table = [u32::MAX; 256];
-        for (key, &label) in label_of.iter().enumerate().take(256) {
-            table[key] = label;
-        }
-        let keys = keys.as_primitive::<K>();
-        let from = rows.start;
-        let values = &keys.values()[rows];
-        let index = |k: K::Native| usize::from(k.into() as u8);
-        match keys.nulls() {
-            None => out.extend(values.iter().map(|&k| table[index(k)])),
-            Some(nulls) => out.extend(values.iter().enumerate().map(|(i, &k)| {
-                if nulls.is_null(from + i) {
-                    u32::MAX
-                } else {
-                    table[index(k)]
-                }
-            })),
-        }
-    }
-    match keys.data_type() {
-        DataType::Int8 => byte_keys::<Int8Type>(keys, rows, label_of, out),
-        DataType::UInt8 => byte_keys::<UInt8Type>(keys, rows, label_of, out),
-        DataType::Int16 => typed::<Int16Type>(keys, rows, label_of, out),
-        DataType::Int32 => typed::<Int32Type>(keys, rows, label_of, out),
-        DataType::Int64 => typed::<Int64Type>(keys, rows, label_of, out),
-        DataType::UInt16 => typed::<UInt16Type>(keys, rows, label_of, out),
-        DataType::UInt32 => typed::<UInt32Type>(keys, rows, label_of, out),
-        // Arrow allows no other key types.
-        _ => typed::<UInt64Type>(keys, rows, label_of, out),
     }
 }
 

@@ -6,14 +6,13 @@
 //! and the batch kernel [`session_features`] is nothing but a `SessionState` fed each user's
 //! events in time order, so training features and serving features cannot drift apart.
 
-use std::borrow::Cow;
 use std::hash::Hash;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
-use arrow_buffer::{ArrowNativeType, BooleanBuffer};
+use arrow_buffer::BooleanBuffer;
 use arrow_schema::DataType;
 use chrono_tz::Tz;
 use rayon::prelude::*;
@@ -24,7 +23,7 @@ use super::layout::{
 };
 use super::time::{local_time, span, EpochTimes, SECOND};
 use crate::error::{EcomkitError, Result};
-use crate::frame::{extremes, Column};
+use crate::frame::{extremes, item_keys, Column};
 use crate::groups::{Groups, Partition};
 
 /// What an event is, for the counts of a session.
@@ -1138,78 +1137,6 @@ pub(crate) fn strings(
         }
     }
     Ok(())
-}
-
-/// The item of each row as a key the session loop can hash: integer ids as they are, float
-/// ids as the integers they hold when they all do (pandas turns integer ids with a missing
-/// one into floats) and else by their bits, anything else (strings, categoricals) by a dense
-/// code; and the rows without an item (null, or NaN). Keys that fit 32 bits let the loop
-/// take the compact records.
-fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
-    use arrow_array::types::*;
-    let missing = column.missing_rows();
-    if let [chunk] = column.chunks() {
-        if let Some(ids) = chunk.as_primitive_opt::<Int64Type>() {
-            return Ok((Cow::Borrowed(ids.values()), missing));
-        }
-    }
-    fn integers<T: ArrowPrimitiveType>(array: &dyn Array, keys: &mut Vec<i64>) {
-        // `as_usize` keeps every bit of a 64-bit value and sign-extends narrower ones: one
-        // key per distinct id.
-        keys.extend(
-            array
-                .as_primitive::<T>()
-                .values()
-                .iter()
-                .map(|v| v.as_usize() as i64),
-        );
-    }
-    /// Keys by their bits for now; `integral` stays true while every id is a whole number
-    /// below 2^63 in size (NaN rows have no item).
-    fn floats(values: impl Iterator<Item = f64>, keys: &mut Vec<i64>, integral: &mut bool) {
-        keys.extend(values.map(|v| {
-            *integral &= v.is_nan() || (v.trunc() == v && v.abs() < TWO_POW_63);
-            (v + 0.0).to_bits() as i64 // -0.0 and 0.0 are one id
-        }));
-    }
-    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
-    let mut keys = Vec::with_capacity(column.len());
-    let mut integral = true;
-    for chunk in column.chunks() {
-        let chunk = chunk.as_ref();
-        macro_rules! integer_keys {
-            ($t:ty, $chunk:ident, $keys:ident) => {
-                integers::<$t>($chunk, &mut $keys)
-            };
-        }
-        arrow_array::downcast_integer! {
-            chunk.data_type() => (integer_keys, chunk, keys),
-            DataType::Float32 => floats(
-                chunk
-                    .as_primitive::<Float32Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| f64::from(v)),
-                &mut keys,
-                &mut integral,
-            ),
-            DataType::Float64 => floats(
-                chunk.as_primitive::<Float64Type>().values().iter().copied(),
-                &mut keys,
-                &mut integral,
-            ),
-            _ => {
-                let codes = column.groups("item")?;
-                let keys = codes.ids().iter().map(|&code| i64::from(code)).collect();
-                return Ok((Cow::Owned(keys), missing));
-            }
-        }
-    }
-    if integral && matches!(column.data_type(), DataType::Float32 | DataType::Float64) {
-        // Whole numbers as themselves: one key per id still, and small ids fit 32 bits.
-        (keys.par_iter_mut()).for_each(|key| *key = f64::from_bits(*key as u64) as i64);
-    }
-    Ok((Cow::Owned(keys), missing))
 }
 
 /// Column names of a click-stream frame, and the event values that mean view, add-to-cart

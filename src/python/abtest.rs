@@ -1,12 +1,12 @@
 //! `ecomkit.abtest` kernels: hashing, splitting, aggregates and the uplift report.
 
-use arrow_array::ArrayRef;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 
 use super::errors::run;
+use super::one_array;
 use super::score::to_frame;
 use crate::error::{EcomkitError, Result};
 use crate::experiment::stats::{self, Correction};
@@ -33,19 +33,6 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(minimum_detectable_effect, module)?)?;
     module.add_class::<PyAggregates>()?;
     Ok(())
-}
-
-/// One Arrow array from a possibly chunked input.
-fn one_array(values: AnyArray) -> PyResult<ArrayRef> {
-    let (chunks, field) = values.into_chunked_array()?.into_inner();
-    Ok(match chunks.len() {
-        1 => chunks[0].clone(),
-        0 => arrow_array::new_empty_array(field.data_type()),
-        _ => {
-            let refs: Vec<&dyn arrow_array::Array> = chunks.iter().map(|c| c.as_ref()).collect();
-            arrow_select::concat::concat(&refs).map_err(EcomkitError::from)?
-        }
-    })
 }
 
 fn parse_encoding(encoding: &str) -> PyResult<Encoding> {

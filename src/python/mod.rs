@@ -9,7 +9,11 @@ mod features;
 mod rank;
 mod score;
 
+use arrow_array::ArrayRef;
 use pyo3::prelude::*;
+use pyo3_arrow::input::AnyArray;
+
+use crate::error::EcomkitError;
 
 #[global_allocator]
 static ALLOCATOR: alloc::HugePages = alloc::HugePages;
@@ -27,4 +31,17 @@ fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     rank::register(module)?;
     features::register(module)?;
     Ok(())
+}
+
+/// One Arrow array from a possibly chunked input.
+pub(crate) fn one_array(values: AnyArray) -> PyResult<ArrayRef> {
+    let (chunks, field) = values.into_chunked_array()?.into_inner();
+    Ok(match chunks.len() {
+        1 => chunks[0].clone(),
+        0 => arrow_array::new_empty_array(field.data_type()),
+        _ => {
+            let refs: Vec<&dyn arrow_array::Array> = chunks.iter().map(|c| c.as_ref()).collect();
+            arrow_select::concat::concat(&refs).map_err(EcomkitError::from)?
+        }
+    })
 }

@@ -225,7 +225,7 @@ pub(crate) mod training {
     use std::sync::Mutex;
 
     use crate::error::EcomkitError;
-    use crate::rank::lightgbm::{train_observed, Matrix, Model, TrainData};
+    use crate::rank::lightgbm::{train_observed, Matrix, Model, QueryGroups, TrainData};
 
     /// A feature matrix from Python: a C-contiguous 2-D float64 array, or a CSR matrix as
     /// `(indptr int64, indices int32, values float64, n_features)`.
@@ -393,7 +393,27 @@ pub(crate) mod training {
         crate::rank::lightgbm::is_available()
     }
 
+    /// Group sizes (int32) and row order (int64), as numpy arrays.
+    type SizesAndOrder<'py> = (Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i64>>);
+
+    /// `(group sizes int32, row order int64)` of one query id for each of the `n_rows` rows
+    /// of X (see [`QueryGroups`]).
+    #[pyfunction]
+    pub(crate) fn lgbm_query_groups<'py>(
+        py: Python<'py>,
+        ids: pyo3_arrow::input::AnyArray,
+        n_rows: usize,
+        argument: &str,
+    ) -> PyResult<SizesAndOrder<'py>> {
+        let ids = super::super::one_array(ids)?;
+        EcomkitError::check_length(argument, "the rows of X", n_rows, ids.len())?;
+        let groups = run(py, || QueryGroups::new(ids.as_ref(), argument))?;
+        let order: Vec<i64> = groups.order.iter().map(|&row| i64::from(row)).collect();
+        Ok((groups.sizes.into_pyarray(py), order.into_pyarray(py)))
+    }
+
     pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        module.add_function(wrap_pyfunction!(lgbm_query_groups, module)?)?;
         #[cfg(feature = "lightgbm-dynamic")]
         module.add_function(wrap_pyfunction!(lgbm_load, module)?)?;
         module.add_function(wrap_pyfunction!(lgbm_available, module)?)?;

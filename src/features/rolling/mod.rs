@@ -18,7 +18,6 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
 use std::ops::Range;
-use std::str::FromStr;
 
 use rayon::prelude::*;
 
@@ -30,7 +29,7 @@ use windows::{ColumnSums, Lanes, TimeSums, ValueSums, Windows};
 
 use super::layout::{blocks, presorted_offsets, split_lengths, TimeOrder};
 use super::time::{parse_duration, EpochTimes, DAY};
-use crate::error::{EcomkitError, Result};
+use crate::error::{parse_enum, EcomkitError, Result};
 use crate::frame::Frame;
 use crate::groups::Groups;
 
@@ -63,22 +62,14 @@ pub enum Stat {
     EwmMean,
 }
 
-impl Stat {
-    /// Every statistic, in the order of the docs.
-    pub const ALL: [Stat; 11] = [
-        Stat::Mean,
-        Stat::Sum,
-        Stat::Std,
-        Stat::Min,
-        Stat::Max,
-        Stat::Count,
-        Stat::Slope,
-        Stat::PctChange,
-        Stat::Velocity,
-        Stat::Change,
-        Stat::EwmMean,
-    ];
+parse_enum!(Stat, "stats", {
+    "mean" => Stat::Mean, "sum" => Stat::Sum, "std" => Stat::Std, "min" => Stat::Min,
+    "max" => Stat::Max, "count" => Stat::Count, "slope" => Stat::Slope,
+    "pct_change" => Stat::PctChange, "velocity" => Stat::Velocity, "change" => Stat::Change,
+    "ewm_mean" => Stat::EwmMean,
+});
 
+impl Stat {
     /// How the statistic is computed.
     fn statistic(self) -> &'static dyn Statistic {
         match self {
@@ -94,40 +85,6 @@ impl Stat {
             Stat::Change => &statistics::Change,
             Stat::EwmMean => &statistics::EwmMean,
         }
-    }
-
-    /// The name used in option lists and output column names.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stat::Mean => "mean",
-            Stat::Sum => "sum",
-            Stat::Std => "std",
-            Stat::Min => "min",
-            Stat::Max => "max",
-            Stat::Count => "count",
-            Stat::Slope => "slope",
-            Stat::PctChange => "pct_change",
-            Stat::Velocity => "velocity",
-            Stat::Change => "change",
-            Stat::EwmMean => "ewm_mean",
-        }
-    }
-}
-
-impl FromStr for Stat {
-    type Err = EcomkitError;
-
-    fn from_str(text: &str) -> Result<Self> {
-        Stat::ALL
-            .into_iter()
-            .find(|s| s.name() == text)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Stat::ALL.iter().map(|s| s.name()).collect();
-                EcomkitError::invalid_value(
-                    "stats",
-                    format!("unknown statistic {text:?}; expected one of {names:?}"),
-                )
-            })
     }
 }
 
@@ -896,7 +853,7 @@ mod tests {
         for round in 0..6 {
             let case = case(&mut rng, 300, 1 + round * 3);
             let min_periods = 1 + round as usize % 3;
-            let out = run(&case, &Stat::ALL, &["1d", "3.5d", "20d"], min_periods);
+            let out = run(&case, Stat::ALL, &["1d", "3.5d", "20d"], min_periods);
             for c in 0..case.columns.len() {
                 for (w, window) in [DAY_NS, 7 * DAY_NS / 2, 20 * DAY_NS]
                     .into_iter()
@@ -988,12 +945,12 @@ mod tests {
         let stats = Stat::ALL;
         let inputs = |integer: bool| -> Vec<ColumnInput<'_>> {
             let mut inputs: Vec<ColumnInput<'_>> = (case.columns.iter())
-                .map(|values| ColumnInput::of_floats(Cow::Borrowed(values), &stats))
+                .map(|values| ColumnInput::of_floats(Cow::Borrowed(values), stats))
                 .collect();
             if integer {
                 inputs[2] = ColumnInput {
                     values: Values::Integers(Cow::Borrowed(&integers)),
-                    stats: &stats,
+                    stats,
                 };
             }
             inputs
@@ -1021,7 +978,7 @@ mod tests {
         let in_place = Layout::new(&groups, &sorted.times);
         assert!(matches!(in_place, Layout::Presorted { .. }));
         let sorted_inputs: Vec<ColumnInput<'_>> = (sorted.columns.iter())
-            .map(|values| ColumnInput::of_floats(Cow::Borrowed(values), &stats))
+            .map(|values| ColumnInput::of_floats(Cow::Borrowed(values), stats))
             .collect();
         let read_in_place =
             rolling_inputs(&in_place, (&sorted.times, 1), &sorted_inputs, &windows, 1).unwrap();

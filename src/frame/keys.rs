@@ -1,480 +1,21 @@
-//! Arrow tables in, plain vectors out: the edge where columns are looked up by name, checked
-//! and turned into what the kernels take (`f64` slices and dense [`Groups`]).
-//!
-//! Frames arrive as a schema plus record batches (one or many chunks), which is what pandas,
-//! polars, pyarrow and duckdb hand over through the Arrow C stream interface.
+//! Key columns into dense ids: the one place that codes strings, dictionaries, integers,
+//! floats and several columns together, for scoring, features, sessions and uplift alike.
 
 use std::borrow::Cow;
-use std::mem::MaybeUninit;
-use std::sync::Arc;
+use std::hash::BuildHasher;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
-use arrow_array::{
-    downcast_integer, AnyDictionaryArray, Array, ArrayRef, ArrowPrimitiveType, RecordBatch,
-};
+use arrow_array::{downcast_integer, AnyDictionaryArray, Array, ArrayRef, ArrowPrimitiveType};
 use arrow_buffer::{ArrowNativeType, NullBuffer};
-use std::hash::BuildHasher;
-
-use arrow_schema::{DataType, FieldRef, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, TimeUnit};
 use num_traits::AsPrimitive;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use super::{ChunkRows, Column, Frame};
 use crate::error::{EcomkitError, Result};
 use crate::groups::{check_row_count, pair_codes, split_lengths, Groups};
-
-/// A table: a schema and the record batches that hold its rows.
-#[derive(Debug, Clone)]
-pub struct Frame {
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-}
-
-/// One named column of a [`Frame`], as the chunks of its batches.
-#[derive(Debug, Clone)]
-pub struct Column<'a> {
-    name: &'a str,
-    chunks: Vec<&'a ArrayRef>,
-    data_type: &'a DataType,
-}
-
-impl Frame {
-    /// A frame from its schema and batches; every batch must have this schema.
-    pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Self> {
-        if let Some(batch) = batches
-            .iter()
-            .find(|b| b.schema().fields() != schema.fields())
-        {
-            return Err(EcomkitError::invalid_value(
-                "frame",
-                format!(
-                    "batches disagree with the schema: {:?} vs {:?}",
-                    batch.schema().fields(),
-                    schema.fields()
-                ),
-            ));
-        }
-        Ok(Self { schema, batches })
-    }
-
-    /// Number of rows over all batches.
-    pub fn num_rows(&self) -> usize {
-        self.batches.iter().map(RecordBatch::num_rows).sum()
-    }
-
-    /// The schema.
-    pub fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    /// The record batches.
-    pub fn batches(&self) -> &[RecordBatch] {
-        &self.batches
-    }
-
-    /// The column called `name`; `argument` names the parameter that asked for it.
-    pub fn column<'a>(&'a self, name: &'a str, argument: &str) -> Result<Column<'a>> {
-        let index = self.schema.index_of(name).map_err(|_| {
-            let names: Vec<&str> = self
-                .schema
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect();
-            EcomkitError::column_not_found(argument, name, &names)
-        })?;
-        Ok(Column {
-            name,
-            chunks: self.batches.iter().map(|b| b.column(index)).collect(),
-            data_type: self.schema.field(index).data_type(),
-        })
-    }
-
-    /// Dense groups of the rows by the columns `by` together; one group for an empty `by`.
-    pub fn groups<S: AsRef<str>>(&self, by: &[S], argument: &str) -> Result<Groups> {
-        let columns = by
-            .iter()
-            .map(|name| self.column(name.as_ref(), argument))
-            .collect::<Result<Vec<_>>>()?;
-        let arguments: Vec<String> = columns
-            .iter()
-            .map(|c| EcomkitError::column_argument(argument, c.name))
-            .collect();
-        let chunks: Vec<Vec<&dyn Array>> = columns
-            .iter()
-            .map(|c| c.chunks.iter().map(|a| a.as_ref()).collect())
-            .collect();
-        factorize_columns(&chunks, self.num_rows(), &arguments)
-    }
-
-    /// Where each group of the rows by the one string column in `by` starts, when each
-    /// group's rows come together (a daily table sorted by product, say), and the number
-    /// of rows last; groups are numbered by first appearance, as by [`Frame::groups`].
-    /// `None` when some group's rows are apart, when `by` is not a single string column of
-    /// one chunk without nulls, or when groups average fewer than [`MIN_RUN`] rows: then
-    /// [`Frame::groups`] is the way. Finding the runs compares each string with the one
-    /// before it and hashes one string per group, where coding the groups hashes every
-    /// row's and writes and reads back a code per row.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use arrow_array::{RecordBatch, StringArray};
-    /// use ecomkit::frame::Frame;
-    /// let keys = StringArray::from(vec!["b"; 8].into_iter().chain(vec!["a"; 8]).collect::<Vec<_>>());
-    /// let batch = RecordBatch::try_from_iter([("asin", Arc::new(keys) as _)]).unwrap();
-    /// let frame = Frame::from(batch);
-    /// assert_eq!(frame.contiguous_groups(&["asin"], "by")?, Some(vec![0, 8, 16]));
-    /// # Ok::<(), ecomkit::EcomkitError>(())
-    /// ```
-    pub fn contiguous_groups<S: AsRef<str>>(
-        &self,
-        by: &[S],
-        argument: &str,
-    ) -> Result<Option<Vec<usize>>> {
-        let [name] = by else { return Ok(None) };
-        let column = self.column(name.as_ref(), argument)?;
-        let [chunk] = column.chunks.as_slice() else {
-            return Ok(None);
-        };
-        if chunk.null_count() > 0 {
-            return Ok(None);
-        }
-        Ok(match chunk.data_type() {
-            DataType::Utf8 => {
-                let strings = chunk.as_string::<i32>();
-                contiguous_runs(chunk.len(), |i| strings.value(i))
-            }
-            DataType::LargeUtf8 => {
-                let strings = chunk.as_string::<i64>();
-                contiguous_runs(chunk.len(), |i| strings.value(i))
-            }
-            DataType::Utf8View => {
-                let strings = chunk.as_string_view();
-                contiguous_runs(chunk.len(), |i| strings.value(i))
-            }
-            _ => None,
-        })
-    }
-
-    /// The rows `rows` of column `name`, keeping its field (type, name, metadata).
-    pub fn take(&self, name: &str, rows: &[u32], argument: &str) -> Result<(FieldRef, ArrayRef)> {
-        let column = self.column(name, argument)?;
-        let field = Arc::new(self.schema.field_with_name(name)?.clone());
-        Ok((field, column.take(rows)?))
-    }
-}
-
-impl From<RecordBatch> for Frame {
-    fn from(batch: RecordBatch) -> Self {
-        Self {
-            schema: batch.schema(),
-            batches: vec![batch],
-        }
-    }
-}
-
-impl<'a> Column<'a> {
-    /// The column's name.
-    pub fn chunks(&self) -> &[&'a ArrayRef] {
-        &self.chunks
-    }
-
-    /// The column name.
-    pub fn name(&self) -> &str {
-        self.name
-    }
-
-    /// The column's Arrow data type.
-    pub fn data_type(&self) -> &DataType {
-        self.data_type
-    }
-
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.chunks.iter().map(|c| c.len()).sum()
-    }
-
-    /// True when the column has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The values of a column of one chunk of 64-bit integers without nulls, as they lie.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use arrow_array::{Int32Array, Int64Array, RecordBatch};
-    /// use ecomkit::frame::Frame;
-    /// let frame = Frame::from(RecordBatch::try_from_iter([
-    ///     ("wide", Arc::new(Int64Array::from(vec![3, -1])) as _),
-    ///     ("nulls", Arc::new(Int64Array::from(vec![Some(3), None])) as _),
-    ///     ("narrow", Arc::new(Int32Array::from(vec![3, -1])) as _),
-    /// ])?);
-    /// assert_eq!(frame.column("wide", "columns")?.int64_values(), Some(&[3, -1][..]));
-    /// assert_eq!(frame.column("nulls", "columns")?.int64_values(), None);
-    /// assert_eq!(frame.column("narrow", "columns")?.int64_values(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn int64_values(&self) -> Option<&'a [i64]> {
-        match self.chunks.as_slice() {
-            [chunk] if chunk.null_count() == 0 => {
-                Some(chunk.as_primitive_opt::<Int64Type>()?.values())
-            }
-            _ => None,
-        }
-    }
-
-    /// The values as `f64`, nulls as NaN. Borrowed without a copy when the column is one
-    /// chunk of `float64` with no nulls.
-    pub fn to_f64(&self, argument: &str) -> Result<Cow<'a, [f64]>> {
-        let argument = EcomkitError::column_argument(argument, self.name);
-        if let [chunk] = self.chunks.as_slice() {
-            if let Some(values) = chunk.as_primitive_opt::<Float64Type>() {
-                if values.null_count() == 0 {
-                    return Ok(Cow::Borrowed(values.values()));
-                }
-            }
-        }
-        // Convert pieces of rows on all threads, then join them in order.
-        const PIECE: usize = 1 << 18;
-        let pieces: Vec<ArrayRef> = self
-            .chunks
-            .iter()
-            .flat_map(|chunk| {
-                (0..chunk.len())
-                    .step_by(PIECE)
-                    .map(move |start| chunk.slice(start, PIECE.min(chunk.len() - start)))
-            })
-            .collect();
-        // Each piece writes its own stretch of the result (no joining copy).
-        let total: usize = pieces.iter().map(|piece| piece.len()).sum();
-        let mut out = Vec::with_capacity(total);
-        let slots = &mut out.spare_capacity_mut()[..total];
-        split_lengths(slots, pieces.iter().map(|piece| piece.len()))
-            .into_par_iter()
-            .zip(&pieces)
-            .try_for_each(|(slots, piece)| write_f64(slots, piece.as_ref(), &argument))?;
-        // SAFETY: the pieces cover the column, and `write_f64` wrote every slot of each.
-        unsafe { out.set_len(total) };
-        Ok(Cow::Owned(out))
-    }
-
-    /// The column read as `f64` piece by piece (see [`F64Pieces`]); checks the type now.
-    pub fn f64_pieces(&self, argument: &str) -> Result<F64Pieces<'a>> {
-        let argument = EcomkitError::column_argument(argument, self.name);
-        if let [chunk] = self.chunks.as_slice() {
-            if let Some(values) = chunk.as_primitive_opt::<Float64Type>() {
-                if values.null_count() == 0 {
-                    return Ok(F64Pieces {
-                        borrowed: Some(values.values()),
-                        chunks: Vec::new(),
-                        starts: Vec::new(),
-                    });
-                }
-            }
-        }
-        let mut starts = Vec::with_capacity(self.chunks.len());
-        let mut start = 0;
-        for chunk in &self.chunks {
-            // Converting no rows checks the type.
-            extend_f64(&mut Vec::new(), chunk.slice(0, 0).as_ref(), &argument)?;
-            starts.push(start);
-            start += chunk.len();
-        }
-        Ok(F64Pieces {
-            borrowed: None,
-            chunks: self.chunks.clone(),
-            starts,
-        })
-    }
-
-    /// Dense groups of the rows by this column's values; nulls form one group of their own.
-    pub fn groups(&self, argument: &str) -> Result<Groups> {
-        let argument = EcomkitError::column_argument(argument, self.name);
-        factorize(
-            self.chunks.iter().map(|c| c.as_ref()),
-            self.len(),
-            &argument,
-        )
-    }
-
-    /// Rows whose value is missing: null, or NaN in a float column (pandas marks a missing
-    /// float id with NaN, not null).
-    pub fn missing_rows(&self) -> Vec<usize> {
-        let mut rows = Vec::new();
-        let mut start = 0;
-        for chunk in &self.chunks {
-            if let Some(nulls) = chunk.logical_nulls() {
-                rows.extend(
-                    nulls
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, v)| !v)
-                        .map(|(i, _)| start + i),
-                );
-            }
-            let nan = |values: &mut dyn Iterator<Item = bool>| -> Vec<usize> {
-                values
-                    .enumerate()
-                    .filter(|(_, n)| *n)
-                    .map(|(i, _)| start + i)
-                    .collect()
-            };
-            match chunk.data_type() {
-                DataType::Float64 => rows.extend(nan(&mut chunk
-                    .as_primitive::<Float64Type>()
-                    .values()
-                    .iter()
-                    .map(|v| v.is_nan()))),
-                DataType::Float32 => rows.extend(nan(&mut chunk
-                    .as_primitive::<Float32Type>()
-                    .values()
-                    .iter()
-                    .map(|v| v.is_nan()))),
-                _ => {}
-            }
-            start += chunk.len();
-        }
-        rows
-    }
-
-    /// The rows `rows` of this column, as one array of the same type.
-    pub fn take(&self, rows: &[u32]) -> Result<ArrayRef> {
-        if rows.is_empty() {
-            return Ok(arrow_array::new_empty_array(self.data_type));
-        }
-        if let [chunk] = self.chunks[..] {
-            // Pieces of the rows on all threads; the row numbers are the indices.
-            const PIECE: usize = 1 << 20;
-            let pieces = (rows.par_chunks(PIECE))
-                .map(|rows| {
-                    let indices = arrow_array::UInt32Array::from(rows.to_vec());
-                    arrow_select::take::take(chunk.as_ref(), &indices, None)
-                })
-                .collect::<std::result::Result<Vec<ArrayRef>, _>>()?;
-            if let [piece] = &pieces[..] {
-                return Ok(piece.clone());
-            }
-            let pieces: Vec<&dyn Array> = pieces.iter().map(|p| p.as_ref()).collect();
-            return Ok(arrow_select::concat::concat(&pieces)?);
-        }
-        let arrays: Vec<&dyn Array> = self.chunks.iter().map(|c| c.as_ref()).collect();
-        let mut starts = Vec::with_capacity(arrays.len());
-        let mut start = 0usize;
-        for a in &arrays {
-            starts.push(start);
-            start += a.len();
-        }
-        let indices: Vec<(usize, usize)> = rows
-            .iter()
-            .map(|&row| {
-                let chunk = starts.partition_point(|&s| s <= row as usize) - 1;
-                (chunk, row as usize - starts[chunk])
-            })
-            .collect();
-        Ok(arrow_select::interleave::interleave(&arrays, &indices)?)
-    }
-}
-
-/// A numeric column read as `f64` one range of rows at a time: float64 without nulls is
-/// borrowed as it is; other types are converted range by range into a caller's buffer,
-/// so a kernel never materializes a converted copy of the whole column.
-#[derive(Debug, Clone)]
-pub struct F64Pieces<'a> {
-    borrowed: Option<&'a [f64]>,
-    chunks: Vec<&'a ArrayRef>,
-    starts: Vec<usize>,
-}
-
-impl<'a> F64Pieces<'a> {
-    /// The values of `rows` (nulls as NaN), borrowed or converted into `buffer`.
-    pub fn get<'b>(&'b self, rows: std::ops::Range<usize>, buffer: &'b mut Vec<f64>) -> &'b [f64]
-    where
-        'a: 'b,
-    {
-        if let Some(values) = self.borrowed {
-            return &values[rows];
-        }
-        buffer.clear();
-        let first = self.starts.partition_point(|&s| s <= rows.start) - 1;
-        for (chunk, &start) in self.chunks.iter().zip(&self.starts).skip(first) {
-            if start >= rows.end {
-                break;
-            }
-            let from = rows.start.max(start) - start;
-            let to = rows.end.min(start + chunk.len()) - start;
-            // The type was checked when the pieces were made.
-            let _ = extend_f64(buffer, chunk.slice(from, to - from).as_ref(), "");
-        }
-        buffer
-    }
-}
-
-/// The values of a numeric array as `f64` (nulls as NaN), appended to `out`.
-pub fn extend_f64(out: &mut Vec<f64>, array: &dyn Array, argument: &str) -> Result<()> {
-    let start = out.len();
-    out.reserve(array.len());
-    write_f64(
-        &mut out.spare_capacity_mut()[..array.len()],
-        array,
-        argument,
-    )?;
-    // SAFETY: `write_f64` wrote all `array.len()` slots after `start`.
-    unsafe { out.set_len(start + array.len()) };
-    Ok(())
-}
-
-/// The values of a numeric array as `f64` (nulls as NaN), written to `slots` (one per
-/// value; all of them are written unless the type is not numeric).
-fn write_f64(slots: &mut [MaybeUninit<f64>], array: &dyn Array, argument: &str) -> Result<()> {
-    fn convert<T: ArrowPrimitiveType>(
-        slots: &mut [MaybeUninit<f64>],
-        array: &dyn Array,
-        f: impl Fn(T::Native) -> f64,
-    ) {
-        let values = array.as_primitive::<T>();
-        // Convert every slot (a tight loop the compiler vectorizes), then mark the nulls.
-        for (slot, &v) in slots.iter_mut().zip(values.values().iter()) {
-            slot.write(f(v));
-        }
-        if let Some(nulls) = values.logical_nulls() {
-            for row in nulls
-                .iter()
-                .enumerate()
-                .filter(|(_, valid)| !valid)
-                .map(|(i, _)| i)
-            {
-                slots[row].write(f64::NAN);
-            }
-        }
-    }
-    debug_assert_eq!(slots.len(), array.len());
-    macro_rules! integers {
-        ($t:ty, $slots:ident, $array:ident) => {
-            convert::<$t>($slots, $array, AsPrimitive::<f64>::as_)
-        };
-    }
-    downcast_integer! {
-        array.data_type() => (integers, slots, array),
-        DataType::Float64 => convert::<Float64Type>(slots, array, |v| v),
-        DataType::Float32 => convert::<Float32Type>(slots, array, f64::from),
-        DataType::Float16 => convert::<Float16Type>(slots, array, f64::from),
-        DataType::Decimal128(_, scale) => {
-            let divisor = 10f64.powi(i32::from(*scale));
-            convert::<Decimal128Type>(slots, array, |v| v as f64 / divisor)
-        }
-        DataType::Null => slots.fill(MaybeUninit::new(f64::NAN)),
-        other => {
-            return Err(EcomkitError::invalid_type(
-                argument,
-                "a numeric column (float, integer or decimal)",
-                other,
-            ))
-        }
-    }
-    Ok(())
-}
 
 /// One key value, whatever the column's type; a column holds one kind only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -646,7 +187,10 @@ pub const MIN_RUN: usize = 8;
 
 /// The start of every run of equal keys and then `n`, when no key has two runs and the
 /// runs average at least [`MIN_RUN`] rows; pieces of rows are compared on all threads.
-fn contiguous_runs<'a>(n: usize, key: impl Fn(usize) -> &'a str + Sync) -> Option<Vec<usize>> {
+pub(super) fn contiguous_runs<'a>(
+    n: usize,
+    key: impl Fn(usize) -> &'a str + Sync,
+) -> Option<Vec<usize>> {
     let piece_starts: Vec<Vec<usize>> = (0..n.div_ceil(PIECE_ROWS))
         .into_par_iter()
         .map(|p| {
@@ -1160,10 +704,373 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
     Ok(codes)
 }
 
+/// Rows per piece when labelled codes are read or materialized (any size gives the same
+/// codes).
+const LABEL_PIECE: usize = 1 << 13;
+
+/// Dense codes of `column` (u32::MAX for a null) and the label of each code, in order of
+/// first appearance.
+pub(crate) fn labels(
+    frame: &Frame,
+    column: &str,
+    argument: &str,
+) -> Result<(Vec<u32>, Vec<String>)> {
+    let (source, names) = labelled_codes(frame, column, argument)?;
+    Ok((source.materialize(frame.num_rows()), names))
+}
+
+/// Where each row's code comes from: codes worked out in full, or the keys of a dictionary
+/// column (pandas / polars categoricals) mapped piece by piece, with no hashing per row.
+pub(crate) enum LabelledCodes<'a> {
+    Codes(Vec<u32>),
+    Dictionary {
+        chunks: ChunkRows<'a>,
+        /// Per chunk, the label of each dictionary value (u32::MAX: null or unused).
+        label_of: Vec<Vec<u32>>,
+    },
+}
+
+impl LabelledCodes<'_> {
+    /// The codes of `rows`, borrowed or mapped into `buffer`.
+    pub(crate) fn get<'b>(
+        &'b self,
+        rows: std::ops::Range<usize>,
+        buffer: &'b mut Vec<u32>,
+    ) -> &'b [u32] {
+        match self {
+            Self::Codes(codes) => &codes[rows],
+            Self::Dictionary { chunks, label_of } => {
+                buffer.clear();
+                for (k, chunk, piece) in chunks.pieces(rows) {
+                    let keys = chunk.as_any_dictionary().keys();
+                    push_labels(keys, piece, &label_of[k], buffer);
+                }
+                buffer
+            }
+        }
+    }
+
+    pub(crate) fn materialize(self, n_rows: usize) -> Vec<u32> {
+        match self {
+            Self::Codes(codes) => codes,
+            dictionary => {
+                let mut codes = vec![0u32; n_rows];
+                codes.par_chunks_mut(LABEL_PIECE).enumerate().for_each_init(
+                    Vec::new,
+                    |buffer, (piece, out)| {
+                        let start = piece * LABEL_PIECE;
+                        out.copy_from_slice(dictionary.get(start..start + out.len(), buffer));
+                    },
+                );
+                codes
+            }
+        }
+    }
+}
+
+/// The codes of `column` and their labels: a dictionary column is read through its keys,
+/// anything else is factorized.
+pub(crate) fn labelled_codes<'a>(
+    frame: &'a Frame,
+    column: &'a str,
+    argument: &str,
+) -> Result<(LabelledCodes<'a>, Vec<String>)> {
+    if frame.num_rows() == 0 {
+        return Err(EcomkitError::Empty {
+            argument: "frame".into(),
+        });
+    }
+    let col = frame.column(column, argument)?;
+    if col
+        .chunks()
+        .iter()
+        .all(|c| c.as_any_dictionary_opt().is_some())
+    {
+        return dictionary_labels(col.chunks(), argument);
+    }
+    let groups = col.groups(argument)?;
+    let first_rows: Vec<u32> = groups.first_rows().iter().map(|&r| r as u32).collect();
+    let (_, firsts) = frame.take(column, &first_rows, argument)?;
+    let texts = id_texts(firsts.as_ref(), argument)?;
+    // Nulls are left out; the other groups keep their first-appearance order.
+    let mut remap = vec![u32::MAX; texts.len()];
+    let mut names = Vec::new();
+    for (g, text) in texts.into_iter().enumerate() {
+        if let Some(text) = text {
+            remap[g] = names.len() as u32;
+            names.push(text);
+        }
+    }
+    let codes = groups
+        .ids()
+        .par_iter()
+        .map(|&g| remap[g as usize])
+        .collect();
+    Ok((LabelledCodes::Codes(codes), names))
+}
+
+/// Labels of dictionary chunks, numbered by first appearance in the rows: a serial scan of
+/// the keys that stops once every value of the chunk's dictionary has been seen.
+fn dictionary_labels<'a>(
+    chunks: &[&'a ArrayRef],
+    argument: &str,
+) -> Result<(LabelledCodes<'a>, Vec<String>)> {
+    let mut names: Vec<String> = Vec::new();
+    let mut label_of = Vec::with_capacity(chunks.len());
+    let mut keys = Vec::new();
+    for chunk in chunks {
+        let dictionary = chunk.as_any_dictionary();
+        let texts = id_texts(dictionary.values().as_ref(), argument)?;
+        let mut labels = vec![u32::MAX; texts.len()];
+        let mut unseen: Vec<bool> = texts.iter().map(Option::is_some).collect();
+        let mut n_unseen = unseen.iter().filter(|&&u| u).count();
+        let identity: Vec<u32> = (0..texts.len() as u32).collect();
+        for piece in (0..chunk.len()).step_by(LABEL_PIECE) {
+            if n_unseen == 0 {
+                break;
+            }
+            keys.clear();
+            let rows = piece..(piece + LABEL_PIECE).min(chunk.len());
+            push_labels(dictionary.keys(), rows, &identity, &mut keys);
+            for &key in keys.iter().filter(|&&k| k != u32::MAX) {
+                let key = key as usize;
+                if !unseen[key] {
+                    continue;
+                }
+                unseen[key] = false;
+                n_unseen -= 1;
+                let text = texts[key].as_ref().expect("unseen values have text");
+                labels[key] = match names.iter().position(|n| n == text) {
+                    Some(i) => i as u32,
+                    None => {
+                        names.push(text.clone());
+                        names.len() as u32 - 1
+                    }
+                };
+            }
+        }
+        label_of.push(labels);
+    }
+    let source = LabelledCodes::Dictionary {
+        chunks: ChunkRows::new(chunks),
+        label_of,
+    };
+    Ok((source, names))
+}
+
+/// `label_of[key]` for the keys of `rows` (u32::MAX for a null key), appended to `out`.
+fn push_labels(
+    keys: &dyn Array,
+    rows: std::ops::Range<usize>,
+    label_of: &[u32],
+    out: &mut Vec<u32>,
+) {
+    fn typed<K: ArrowPrimitiveType>(
+        keys: &dyn Array,
+        rows: std::ops::Range<usize>,
+        label_of: &[u32],
+        out: &mut Vec<u32>,
+    ) {
+        let keys = keys.as_primitive::<K>();
+        let from = rows.start;
+        let values = &keys.values()[rows];
+        match keys.nulls() {
+            None => out.extend(values.iter().map(|k| label_of[k.as_usize()])),
+            Some(nulls) => out.extend(values.iter().enumerate().map(|(i, k)| {
+                if nulls.is_null(from + i) {
+                    u32::MAX
+                } else {
+                    label_of[k.as_usize()]
+                }
+            })),
+        }
+    }
+    /// 8-bit keys index a full table of 256 labels: no bounds checks in the loop.
+    fn byte_keys<K: ArrowPrimitiveType>(
+        keys: &dyn Array,
+        rows: std::ops::Range<usize>,
+        label_of: &[u32],
+        out: &mut Vec<u32>,
+    ) where
+        K::Native: Into<i16>,
+    {
+        let mut table = [u32::MAX; 256];
+        for (key, &label) in label_of.iter().enumerate().take(256) {
+            table[key] = label;
+        }
+        let keys = keys.as_primitive::<K>();
+        let from = rows.start;
+        let values = &keys.values()[rows];
+        let index = |k: K::Native| usize::from(k.into() as u8);
+        match keys.nulls() {
+            None => out.extend(values.iter().map(|&k| table[index(k)])),
+            Some(nulls) => out.extend(values.iter().enumerate().map(|(i, &k)| {
+                if nulls.is_null(from + i) {
+                    u32::MAX
+                } else {
+                    table[index(k)]
+                }
+            })),
+        }
+    }
+    match keys.data_type() {
+        DataType::Int8 => byte_keys::<Int8Type>(keys, rows, label_of, out),
+        DataType::UInt8 => byte_keys::<UInt8Type>(keys, rows, label_of, out),
+        DataType::Int16 => typed::<Int16Type>(keys, rows, label_of, out),
+        DataType::Int32 => typed::<Int32Type>(keys, rows, label_of, out),
+        DataType::Int64 => typed::<Int64Type>(keys, rows, label_of, out),
+        DataType::UInt16 => typed::<UInt16Type>(keys, rows, label_of, out),
+        DataType::UInt32 => typed::<UInt32Type>(keys, rows, label_of, out),
+        // Arrow allows no other key types.
+        _ => typed::<UInt64Type>(keys, rows, label_of, out),
+    }
+}
+
+/// The item of each row as a key the session loop can hash: integer ids as they are, float
+/// ids as the integers they hold when they all do (pandas turns integer ids with a missing
+/// one into floats) and else by their bits, anything else (strings, categoricals) by a dense
+/// code; and the rows without an item (null, or NaN). Keys that fit 32 bits let the loop
+/// take the compact records.
+pub(crate) fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
+    use arrow_array::types::*;
+    let missing = column.missing_rows();
+    if let [chunk] = column.chunks() {
+        if let Some(ids) = chunk.as_primitive_opt::<Int64Type>() {
+            return Ok((Cow::Borrowed(ids.values()), missing));
+        }
+    }
+    fn integers<T: ArrowPrimitiveType>(array: &dyn Array, keys: &mut Vec<i64>) {
+        // `as_usize` keeps every bit of a 64-bit value and sign-extends narrower ones: one
+        // key per distinct id.
+        keys.extend(
+            array
+                .as_primitive::<T>()
+                .values()
+                .iter()
+                .map(|v| v.as_usize() as i64),
+        );
+    }
+    /// Keys by their bits for now; `integral` stays true while every id is a whole number
+    /// below 2^63 in size (NaN rows have no item).
+    fn floats(values: impl Iterator<Item = f64>, keys: &mut Vec<i64>, integral: &mut bool) {
+        keys.extend(values.map(|v| {
+            *integral &= v.is_nan() || (v.trunc() == v && v.abs() < TWO_POW_63);
+            (v + 0.0).to_bits() as i64 // -0.0 and 0.0 are one id
+        }));
+    }
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    let mut keys = Vec::with_capacity(column.len());
+    let mut integral = true;
+    for chunk in column.chunks() {
+        let chunk = chunk.as_ref();
+        macro_rules! integer_keys {
+            ($t:ty, $chunk:ident, $keys:ident) => {
+                integers::<$t>($chunk, &mut $keys)
+            };
+        }
+        arrow_array::downcast_integer! {
+            chunk.data_type() => (integer_keys, chunk, keys),
+            DataType::Float32 => floats(
+                chunk
+                    .as_primitive::<Float32Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| f64::from(v)),
+                &mut keys,
+                &mut integral,
+            ),
+            DataType::Float64 => floats(
+                chunk.as_primitive::<Float64Type>().values().iter().copied(),
+                &mut keys,
+                &mut integral,
+            ),
+            _ => {
+                let codes = column.groups("item")?;
+                let keys = codes.ids().iter().map(|&code| i64::from(code)).collect();
+                return Ok((Cow::Owned(keys), missing));
+            }
+        }
+    }
+    if integral && matches!(column.data_type(), DataType::Float32 | DataType::Float64) {
+        // Whole numbers as themselves: one key per id still, and small ids fit 32 bits.
+        (keys.par_iter_mut()).for_each(|key| *key = f64::from_bits(*key as u64) as i64);
+    }
+    Ok((Cow::Owned(keys), missing))
+}
+
+/// Whether ids of this type can be read as text (strings, integers, or dictionaries of
+/// them); `argument` names the column in the error.
+pub(crate) fn check_id_type(data_type: &DataType, argument: &str) -> Result<()> {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => Ok(()),
+        integer if integer.is_integer() => Ok(()),
+        DataType::Dictionary(_, values) => check_id_type(values, argument),
+        other => Err(EcomkitError::invalid_type(
+            argument,
+            "strings or integers (ids are hashed as text)",
+            other,
+        )),
+    }
+}
+
+/// `f(id)` for every row of a non-dictionary id array, in order.
+/// Generic over `F` so that the per-id work inlines into the loop.
+pub(crate) fn for_each_id<F: FnMut(Option<&str>)>(array: &dyn Array, mut f: F) {
+    fn ints<T: ArrowPrimitiveType, F: FnMut(Option<&str>)>(array: &dyn Array, f: &mut F)
+    where
+        T::Native: std::fmt::Display,
+    {
+        use std::fmt::Write;
+        let mut text = String::with_capacity(24);
+        for value in array.as_primitive::<T>().iter() {
+            match value {
+                Some(v) => {
+                    text.clear();
+                    let _ = write!(text, "{v}");
+                    f(Some(&text));
+                }
+                None => f(None),
+            }
+        }
+    }
+    macro_rules! integers {
+        ($t:ty, $array:ident, $f:ident) => {
+            ints::<$t, F>($array, &mut $f)
+        };
+    }
+    downcast_integer! {
+        array.data_type() => (integers, array, f),
+        DataType::Utf8 => array.as_string::<i32>().iter().for_each(f),
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().for_each(f),
+        DataType::Utf8View => array.as_string_view().iter().for_each(f),
+        _ => (0..array.len()).for_each(|_| f(None)),
+    }
+}
+
+/// The text of every id of a (small) array, as hashed: strings as they are, integers in
+/// decimal; `None` for a null. Used for variant and segment labels.
+pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<String>>> {
+    check_id_type(array.data_type(), argument)?;
+    if let DataType::Dictionary(_, _) = array.data_type() {
+        let dictionary = array.as_any_dictionary();
+        let values = id_texts(dictionary.values().as_ref(), argument)?;
+        return Ok(crate::frame::DictionaryRows::new(dictionary)
+            .iter()
+            .map(|row| row.and_then(|key| values[key].clone()))
+            .collect());
+    }
+    let mut texts = Vec::with_capacity(array.len());
+    for_each_id(array, |id| texts.push(id.map(str::to_owned)));
+    Ok(texts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{DictionaryArray, Float64Array, Int64Array, StringArray};
+    use crate::frame::Frame;
+    use arrow_array::RecordBatch;
+    use arrow_array::{DictionaryArray, Int64Array, StringArray};
+    use std::sync::Arc;
 
     #[test]
     fn narrow_integer_keys_in_pieces_number_groups_by_first_appearance() {
@@ -1421,71 +1328,33 @@ mod tests {
     }
 
     #[test]
-    fn numeric_columns_become_f64_with_nan_for_null() {
-        let batch = RecordBatch::try_from_iter([
-            (
-                "x",
-                Arc::new(Int64Array::from(vec![Some(1), None])) as ArrayRef,
-            ),
-            (
-                "y",
-                Arc::new(Float64Array::from(vec![0.5, 1.5])) as ArrayRef,
-            ),
-        ])
-        .unwrap();
-        let frame = Frame::from(batch);
-        let x = frame
-            .column("x", "features")
-            .unwrap()
-            .to_f64("features")
-            .unwrap();
-        assert_eq!(x[0], 1.0);
-        assert!(x[1].is_nan());
-        let y = frame
-            .column("y", "features")
-            .unwrap()
-            .to_f64("features")
-            .unwrap();
-        assert!(matches!(y, Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn take_of_many_rows_goes_by_pieces_and_keeps_the_type() {
-        let n = 3_000_000usize;
-        let values: Vec<i64> = (0..n as i64).map(|v| v * 3).collect();
-        let names: Vec<String> = (0..n).map(|v| format!("u{}", v % 997)).collect();
-        let batch = RecordBatch::try_from_iter([
-            ("x", Arc::new(Int64Array::from(values.clone())) as ArrayRef),
-            ("s", Arc::new(StringArray::from(names.clone())) as ArrayRef),
-        ])
-        .unwrap();
-        let frame = Frame::from(batch);
-        let rows: Vec<u32> = (0..2_500_000u32).map(|i| (i * 7) % n as u32).collect();
-        let (field, x) = frame.take("x", &rows, "x").unwrap();
-        assert_eq!(field.name(), "x");
-        let x = x.as_primitive::<Int64Type>();
-        assert!(rows
-            .iter()
-            .zip(x.values())
-            .all(|(&r, &v)| v == values[r as usize]));
-        let (_, s) = frame.take("s", &rows, "s").unwrap();
-        let s = s.as_string::<i32>();
-        assert_eq!(s.len(), rows.len());
-        assert!(rows
-            .iter()
-            .enumerate()
-            .all(|(i, &r)| s.value(i) == names[r as usize]));
-    }
-
-    #[test]
-    fn unknown_column_names_the_argument_and_the_columns() {
-        let batch =
-            RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1])) as ArrayRef)])
-                .unwrap();
-        let err = Frame::from(batch).column("nope", "weights").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "weights: column 'nope' not found; the frame has columns ['x']"
+    fn labelled_codes_are_the_same_for_dictionary_and_plain_columns_and_leave_nulls_out() {
+        let values = vec![
+            Some("b"),
+            None,
+            Some("a"),
+            Some("b"),
+            Some("c"),
+            None,
+            Some("a"),
+        ];
+        let plain: ArrayRef = Arc::new(StringArray::from(values.clone()));
+        let dictionary: ArrayRef = Arc::new(
+            values
+                .iter()
+                .copied()
+                .collect::<DictionaryArray<arrow_array::types::Int8Type>>(),
         );
+        let expected_codes = [0, u32::MAX, 1, 0, 2, u32::MAX, 1];
+        for column in [plain, dictionary] {
+            let frame = Frame::from(RecordBatch::try_from_iter([("v", column)]).unwrap());
+            let (codes, names) = labels(&frame, "v", "variant").unwrap();
+            assert_eq!(codes, expected_codes);
+            assert_eq!(names, ["b", "a", "c"]);
+            // Read a range across the middle, as the uplift pass reads its pieces.
+            let (source, _) = labelled_codes(&frame, "v", "variant").unwrap();
+            let mut buffer = Vec::new();
+            assert_eq!(source.get(2..5, &mut buffer), &expected_codes[2..5]);
+        }
     }
 }
