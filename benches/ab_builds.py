@@ -43,6 +43,19 @@ df = datasets.asin_daily(5000, 730, backend="pyarrow").to_pandas(date_as_object=
 def call():
     return asin_daily_features(df)
 """,
+    "uplift": """
+import numpy as np, pandas as pd
+from ecomkit.abtest import evaluate_experiment
+rng = np.random.default_rng(1)
+rows = 20_000_000
+codes = rng.integers(0, 3, rows).astype(np.int8)
+df = pd.DataFrame({"variant": pd.Categorical.from_codes(codes, ["control", "a", "b"]),
+                   "converted": (rng.random(rows) < 0.05).astype(np.int8),
+                   "clicks": rng.poisson(2.0, rows).astype(np.float64),
+                   "gmv": rng.exponential(3.0, rows)})
+def call():
+    return evaluate_experiment(df, "variant", ["converted", "clicks", "gmv"], "control")
+""",
     "sessions": """
 from ecomkit import datasets
 from ecomkit.features import session_features

@@ -9,6 +9,9 @@ from typing_extensions import Self
 
 __version__: str
 
+# An Arrow table (arro3), readable by pyarrow.table(): the shape frame results cross in.
+_Table = Any
+
 def robust_zscore(
     values: npt.NDArray[np.float64],
     groups: Any | None = None,
@@ -24,7 +27,7 @@ def explosive_score(
     top_n: int | None = None,
     clip: float | None = None,
     zero_mad: str = "mean_ad",
-) -> dict[str, Any]: ...
+) -> tuple[_Table, npt.NDArray[np.int64] | None]: ...
 def group_stats(
     frame: Any, features: list[str], by: list[str], *, zero_mad: str = "mean_ad"
 ) -> Any: ...
@@ -93,7 +96,7 @@ def evaluate_aggregates(
     alpha: float,
     correction: str | None,
     expected_weights: list[float] | None,
-) -> tuple[dict[str, list[Any]], list[tuple[str, list[float], list[float], float, float]]]: ...
+) -> tuple[_Table, list[tuple[str, list[float], list[float], float, float]]]: ...
 def adjust_p_values(p_values: list[float], correction: str | None) -> list[float]: ...
 def chi_square_gof(observed: list[float], weights: list[float]) -> tuple[float, float]: ...
 def normal_power(effect: float, n1: float, alpha: float, ratio: float) -> float: ...
@@ -202,7 +205,7 @@ def rolling(
     windows: list[str],
     stats: list[str],
     min_periods: int,
-) -> list[tuple[str, np.ndarray]]: ...
+) -> _Table: ...
 def asin_daily_features(
     frame: Any,
     by: list[str],
@@ -213,7 +216,7 @@ def asin_daily_features(
     rating: str,
     windows: list[str],
     min_periods: int,
-) -> list[tuple[str, np.ndarray]]: ...
+) -> _Table: ...
 def sessionize(
     frame: Any, user: str, time: str, timeout: str, max_duration: str | None
 ) -> np.ndarray: ...
@@ -228,7 +231,7 @@ def session_features(
     time_zone: str,
     event_names: list[str],
     transitions: bool,
-) -> dict[str, Any]: ...
+) -> tuple[_Table, _Table]: ...
 def clickstream(n_users: int, n_days: int, seed: int, start: int) -> Any: ...
 
 @final
@@ -241,10 +244,8 @@ class SessionState:
 
 _AsOfSpec = tuple[str, str, str, str | None, str | None, list[str]]
 
-def user_features(
-    events: Any, as_of: Any, spec: _AsOfSpec
-) -> tuple[list[tuple[str, np.ndarray]], Any | None]: ...
-def item_features(events: Any, as_of: Any, spec: _AsOfSpec) -> list[tuple[str, np.ndarray]]: ...
+def user_features(events: Any, as_of: Any, spec: _AsOfSpec) -> _Table: ...
+def item_features(events: Any, as_of: Any, spec: _AsOfSpec) -> _Table: ...
 def interaction_scores(
     frame: Any,
     user: str,

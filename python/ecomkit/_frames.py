@@ -213,6 +213,41 @@ def with_columns(
     return out
 
 
+def with_result(frame: Any, kind: str, result: Any, rows: np.ndarray | None = None) -> Any:
+    """`frame` (only `rows`, if given) with a kernel's result columns set or appended. Every
+    frame function's columns come back from Rust as one Arrow table, named there, one row
+    per row of `frame`. Numbers reach pandas and polars as numpy views of the Arrow buffers
+    (no copy); other columns (categories) as Arrow arrays."""
+    table = pa.table(result)
+    numbers, others = {}, {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+            chunk = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+            numbers[name] = chunk.to_numpy(zero_copy_only=False)
+        else:
+            others[name] = column.combine_chunks()
+    out = with_columns(frame, kind, numbers, rows)
+    for name, array in others.items():
+        out = with_arrow_column(out, kind, name, array if rows is None else array.take(rows))
+    return out
+
+
+def with_arrow_column(frame: Any, kind: str, name: str, array: pa.Array) -> Any:
+    """`frame` with the Arrow array `array` set or appended as column `name`."""
+    if kind == "pandas":
+        frame = frame.copy(deep=False)
+        frame[name] = array.to_pandas().to_numpy()  # positional: keeps the frame's index
+        return frame
+    if kind == "polars":
+        import polars as pl
+
+        return frame.with_columns(pl.Series(name, array))
+    index = frame.schema.get_field_index(name)
+    if index >= 0:
+        return frame.set_column(index, name, array)
+    return frame.append_column(name, array)
+
+
 def _arrow_column(values: np.ndarray) -> pa.Array:
     """`values` as an Arrow array, NaN as null (as polars and pandas' readers see missing
     floats). Floats keep their buffer and get a validity bitmap: pyarrow's own NaN-to-null

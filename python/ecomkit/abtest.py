@@ -469,7 +469,7 @@ class UpliftReport:
 
     def __init__(
         self,
-        columns: dict[str, list[Any]],
+        columns: Mapping[str, Any],
         sample_ratio: list[tuple[str, list[float], list[float], float, float]],
         *,
         control: str,
@@ -723,11 +723,12 @@ class ExperimentAggregates:
         inner = self._inner if by_segment else self._inner.total()
         _check.choice(correction, "correction", CORRECTIONS)
         weights = _expected_weights(expected_weights, inner.variants)
-        columns, srm = _ecomkit.evaluate_aggregates(
+        rows, srm = _ecomkit.evaluate_aggregates(
             inner, str(control_variant), _alpha(alpha), correction, weights
         )
+        rows = pa.table(rows)
         return UpliftReport(
-            columns,
+            dict(zip(rows.column_names, rows.columns, strict=True)),
             srm,
             control=str(control_variant),
             variants=inner.variants,

@@ -145,7 +145,7 @@ def rolling(
     _frames.require_columns(available, by, "by")
     _frames.require_columns(available, [time], "time")
     _frames.require_columns(available, columns, "columns")
-    pairs = _ecomkit.rolling(
+    result = _ecomkit.rolling(
         _frames.select(frame, kind, by + [time] + columns),
         by,
         time,
@@ -154,7 +154,7 @@ def rolling(
         stats,
         min_periods,
     )
-    return _frames.with_columns(frame, kind, dict(pairs))
+    return _frames.with_result(frame, kind, result)
 
 
 def asin_daily_features(
@@ -204,7 +204,7 @@ def asin_daily_features(
     _frames.require_columns(available, by, "by")
     for argument, name in named.items():
         _frames.require_columns(available, [name], argument)
-    pairs = _ecomkit.asin_daily_features(
+    result = _ecomkit.asin_daily_features(
         _frames.select(frame, kind, by + list(named.values())),
         by,
         time,
@@ -215,7 +215,7 @@ def asin_daily_features(
         texts,
         min_periods,
     )
-    return _frames.with_columns(frame, kind, dict(pairs))
+    return _frames.with_result(frame, kind, result)
 
 
 def sessionize(
@@ -330,17 +330,9 @@ def session_features(
         [view, cart, purchase],
         bool(transitions),
     )
-    sessions = _frames.from_arrow(result["sessions"], kind)
-    events = _frames.with_columns(
-        frame,
-        kind,
-        {
-            "session_id": result["session_id"],
-            "item_views_in_session": result["item_views_in_session"],
-            "seconds_since_item_view": result["seconds_since_item_view"],
-        },
-    )
-    return SessionFeatures(sessions, events)
+    new_columns, sessions = result
+    return SessionFeatures(_frames.from_arrow(sessions, kind),
+                           _frames.with_result(frame, kind, new_columns))  # fmt: skip
 
 
 def _epoch_nanos(time: Any, argument: str = "time") -> int:
@@ -436,7 +428,7 @@ run_asin_features = _check.moved("ecomkit.features.run_asin_features", "features
 run_sessions = _check.moved("ecomkit.features.run_sessions", "sessions")
 
 
-def _as_of_call(
+def _as_of_features(
     kernel: Any,
     events: Any,
     as_of: Any,
@@ -446,7 +438,8 @@ def _as_of_call(
     value: str | None,
     category: str | None,
     names: list[str],
-) -> tuple[Any, str, Any]:
+) -> Any:
+    """`as_of` with the features `kernel` computes from `events` before each row's time."""
     events, _ = _frames.prepare(events, "events")
     as_of, kind = _frames.prepare(as_of, "as_of")
     event_kind = _frames.kind_of(events, "events")
@@ -463,7 +456,7 @@ def _as_of_call(
         _frames.select(as_of, kind, [entity, time]),
         (entity, time, event, value, category, names),
     )
-    return result, kind, as_of
+    return _frames.with_result(as_of, kind, result)
 
 
 def user_features(
@@ -509,33 +502,10 @@ def user_features(
     0                 0.0      NaN                       NaN                   7
     1                 2.0     20.0                      29.0                   7
     """
-    (pairs, preferred), kind, as_of = _as_of_call(
+    return _as_of_features(
         _ecomkit.user_features, events, as_of, user, time, event, value, category,
         [view, cart, purchase],
     )  # fmt: skip
-    columns = dict(pairs)
-    out = _frames.with_columns(as_of, kind, columns)
-    if preferred is not None:
-        out = _with_arrow_column(out, kind, "preferred_category", preferred)
-    return out
-
-
-def _with_arrow_column(frame: Any, kind: str, name: str, array: Any) -> Any:
-    import pyarrow as pa
-
-    array = pa.array(array)
-    if kind == "pandas":
-        frame = frame.copy(deep=False)
-        frame[name] = array.to_pandas().to_numpy()  # positional: keeps the frame's index
-        return frame
-    if kind == "polars":
-        import polars as pl
-
-        return frame.with_columns(pl.Series(name, array))
-    index = frame.schema.get_field_index(name)
-    if index >= 0:
-        return frame.set_column(index, name, array)
-    return frame.append_column(name, array)
 
 
 def item_features(
@@ -578,11 +548,10 @@ def item_features(
     0                    0.5                          0.5
     1                    0.0                          1.0
     """
-    pairs, kind, as_of = _as_of_call(
+    return _as_of_features(
         _ecomkit.item_features, events, as_of, item, time, event, value, category,
         [view, cart, purchase],
     )  # fmt: skip
-    return _frames.with_columns(as_of, kind, dict(pairs))
 
 
 def interaction_scores(

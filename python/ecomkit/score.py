@@ -132,7 +132,7 @@ def explosive_score(
     available = _frames.column_names(frame, kind)
     _frames.require_columns(available, by, "by")
     _frames.require_columns(available, features, "weights")
-    result = _ecomkit.explosive_score(
+    columns, top_rows = _ecomkit.explosive_score(
         _frames.select(frame, kind, by + features),
         pairs,
         by,
@@ -140,10 +140,7 @@ def explosive_score(
         clip=clip,
         zero_mad=zero_mad,
     )
-    new = {f"z_{name}": z for name, z in zip(features, result["z"], strict=True)}
-    new["explosive_score"] = result["score"]
-    new["rank"] = result["rank"]
-    return _frames.with_columns(frame, kind, new, result["top_rows"])
+    return _frames.with_result(frame, kind, columns, top_rows)
 
 
 def group_stats(

@@ -1,16 +1,19 @@
 //! `ecomkit.abtest` kernels: hashing, splitting, aggregates and the uplift report.
 
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, StringArray};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
+use pyo3_arrow::PyTable;
 
 use super::errors::run;
-use super::one_array;
-use super::score::to_frame;
+use super::{columns_table, one_array, to_frame};
 use crate::error::{EcomkitError, Result};
 use crate::experiment::stats::{self, Correction};
-use crate::experiment::uplift::{self, Aggregates, MetricCell, Moments};
+use crate::experiment::uplift::{self, Aggregates, MetricCell, Moments, UpliftRow};
 use crate::experiment::{
     bucket_ranges as gb_bucket_ranges, choose_variation as gb_choose, hash_array, in_namespace,
     Encoding, EvaluateOptions, HashVersion, Hasher, MetricKind, MetricSpec, Namespace, Split,
@@ -353,7 +356,7 @@ fn aggregate_summary(
     Ok(PyAggregates(aggregates))
 }
 
-/// The report as `(columns dict, sample-ratio list)`.
+/// The report as `(table of rows, sample-ratio list)`.
 #[pyfunction]
 #[pyo3(signature = (aggregates, control, alpha, correction, expected_weights))]
 fn evaluate_aggregates<'py>(
@@ -363,7 +366,7 @@ fn evaluate_aggregates<'py>(
     alpha: f64,
     correction: Option<String>,
     expected_weights: Option<Vec<f64>>,
-) -> PyResult<(Bound<'py, PyDict>, Vec<SampleRatioTuple>)> {
+) -> PyResult<(PyTable, Vec<SampleRatioTuple>)> {
     let correction: Option<Correction> = correction.map(|c| c.parse()).transpose()?;
     let options = EvaluateOptions {
         control,
@@ -373,33 +376,35 @@ fn evaluate_aggregates<'py>(
     };
     let report = run(py, || uplift::evaluate(&aggregates.0, &options))?;
     let rows = &report.rows;
-    let columns = PyDict::new(py);
-    macro_rules! column {
-        ($name:literal, $field:ident) => {
-            columns.set_item(
-                $name,
-                rows.iter().map(|r| r.$field.clone()).collect::<Vec<_>>(),
-            )?;
-        };
-    }
-    column!("segment", segment);
-    column!("variant", variant);
-    column!("metric", metric);
-    column!("n", n);
-    column!("control_n", control_n);
-    column!("value", value);
-    column!("control_value", control_value);
-    column!("abs_lift", abs_lift);
-    column!("rel_lift", rel_lift);
-    column!("p_value", p_value);
-    column!("p_value_adjusted", p_value_adjusted);
-    column!("ci_low", ci_low);
-    column!("ci_high", ci_high);
-    column!("rel_ci_low", rel_ci_low);
-    column!("rel_ci_high", rel_ci_high);
-    column!("test", test);
-    column!("variance_reduction", variance_reduction);
-    column!("note", note);
+    let text = |field: fn(&UpliftRow) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(field)))
+    };
+    let number = |field: fn(&UpliftRow) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(field)))
+    };
+    let columns = columns_table(vec![
+        ("segment".into(), text(|r| &r.segment)),
+        ("variant".into(), text(|r| &r.variant)),
+        ("metric".into(), text(|r| &r.metric)),
+        ("n".into(), number(|r| r.n)),
+        ("control_n".into(), number(|r| r.control_n)),
+        ("value".into(), number(|r| r.value)),
+        ("control_value".into(), number(|r| r.control_value)),
+        ("abs_lift".into(), number(|r| r.abs_lift)),
+        ("rel_lift".into(), number(|r| r.rel_lift)),
+        ("p_value".into(), number(|r| r.p_value)),
+        ("p_value_adjusted".into(), number(|r| r.p_value_adjusted)),
+        ("ci_low".into(), number(|r| r.ci_low)),
+        ("ci_high".into(), number(|r| r.ci_high)),
+        ("rel_ci_low".into(), number(|r| r.rel_ci_low)),
+        ("rel_ci_high".into(), number(|r| r.rel_ci_high)),
+        ("test".into(), text(|r| &r.test)),
+        (
+            "variance_reduction".into(),
+            number(|r| r.variance_reduction),
+        ),
+        ("note".into(), text(|r| &r.note)),
+    ])?;
     let srm = report
         .sample_ratio
         .into_iter()

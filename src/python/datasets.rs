@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 use pyo3_arrow::PyTable;
 
 use super::errors::run;
+use super::to_table;
 use crate::datasets;
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -24,7 +25,7 @@ fn asin_daily(
     start: i32,
 ) -> PyResult<PyTable> {
     let batch = run(py, || datasets::asin_daily(n_asins, n_days, seed, start))?;
-    PyTable::try_new(vec![batch.clone()], batch.schema())
+    to_table(batch)
 }
 
 #[pyfunction]
@@ -42,7 +43,7 @@ fn exploding_asins(
 #[pyo3(signature = (n_users, seed, lift))]
 fn experiment_units(py: Python<'_>, n_users: usize, seed: u64, lift: f64) -> PyResult<PyTable> {
     let batch = run(py, || datasets::experiment_units(n_users, seed, lift))?;
-    PyTable::try_new(vec![batch.clone()], batch.schema())
+    to_table(batch)
 }
 
 #[pyfunction]
@@ -55,5 +56,5 @@ fn clickstream(
     start: i32,
 ) -> PyResult<PyTable> {
     let batch = run(py, || datasets::clickstream(n_users, n_days, seed, start))?;
-    PyTable::try_new(vec![batch.clone()], batch.schema())
+    to_table(batch)
 }

@@ -1,5 +1,8 @@
 //! `ecomkit.features` kernels: rolling statistics, ASIN features, sessions.
 
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array};
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -7,7 +10,7 @@ use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::PyTable;
 
 use super::errors::run;
-use super::score::to_frame;
+use super::{columns_table, float_columns, to_frame, to_table};
 use crate::features::time::{parse_duration, parse_time_zone};
 use crate::features::{self, AsinColumns, ClickColumns, EventKind, SessionConfig, Stat};
 use crate::frame::Frame;
@@ -26,15 +29,9 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-type Columns<'py> = Vec<(String, Bound<'py, PyAny>)>;
-
-fn named_arrays<'py>(py: Python<'py>, output: features::RollingOutput) -> Columns<'py> {
-    output
-        .names
-        .into_iter()
-        .zip(output.values)
-        .map(|(name, values)| (name, values.into_pyarray(py).into_any()))
-        .collect()
+/// Rolling columns under their labels, as a table.
+fn rolling_table(output: features::RollingOutput) -> PyResult<PyTable> {
+    columns_table(float_columns(output.names, output.values))
 }
 
 #[pyfunction]
@@ -49,7 +46,7 @@ fn rolling<'py>(
     windows: Vec<String>,
     stats: Vec<String>,
     min_periods: usize,
-) -> PyResult<Columns<'py>> {
+) -> PyResult<PyTable> {
     let stats = stats
         .iter()
         .map(|s| s.parse::<Stat>())
@@ -58,7 +55,7 @@ fn rolling<'py>(
     let output = run(py, || {
         features::rolling_frame(&frame, &by, &time, &columns, &windows, &stats, min_periods)
     })?;
-    Ok(named_arrays(py, output))
+    rolling_table(output)
 }
 
 #[pyfunction]
@@ -75,7 +72,7 @@ fn asin_daily_features<'py>(
     rating: String,
     windows: Vec<String>,
     min_periods: usize,
-) -> PyResult<Columns<'py>> {
+) -> PyResult<PyTable> {
     let columns = AsinColumns {
         by,
         time,
@@ -88,7 +85,7 @@ fn asin_daily_features<'py>(
     let output = run(py, || {
         features::asin_daily_features(&frame, &columns, &windows, min_periods)
     })?;
-    Ok(named_arrays(py, output))
+    rolling_table(output)
 }
 
 fn durations(timeout: &str, max_duration: Option<&str>) -> PyResult<(i64, Option<i64>)> {
@@ -134,7 +131,7 @@ fn session_features<'py>(
     time_zone: &str,
     event_names: [String; 3],
     transitions: bool,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<(PyTable, PyTable)> {
     let (timeout, max_duration) = durations(timeout, max_duration)?;
     let time_zone = parse_time_zone(time_zone, "time_zone")?;
     let config = SessionConfig {
@@ -153,18 +150,22 @@ fn session_features<'py>(
     let batch = run(py, || {
         features::session_features_frame(&frame, &columns, &config, transitions)
     })?;
-    let out = PyDict::new(py);
-    out.set_item("session_id", batch.session_ids.into_pyarray(py))?;
-    out.set_item("item_views_in_session", batch.item_views.into_pyarray(py))?;
-    out.set_item(
-        "seconds_since_item_view",
-        batch.seconds_since_item_view.into_pyarray(py),
-    )?;
-    out.set_item(
-        "sessions",
-        PyTable::try_new(vec![batch.sessions.clone()], batch.sessions.schema())?,
-    )?;
-    Ok(out)
+    // The events' new columns, then the table of sessions.
+    let events = columns_table(vec![
+        (
+            "session_id".into(),
+            Arc::new(Int64Array::from(batch.session_ids)) as ArrayRef,
+        ),
+        (
+            "item_views_in_session".into(),
+            Arc::new(Int64Array::from(batch.item_views)) as ArrayRef,
+        ),
+        (
+            "seconds_since_item_view".into(),
+            Arc::new(Float64Array::from(batch.seconds_since_item_view)) as ArrayRef,
+        ),
+    ])?;
+    Ok((events, to_table(batch.sessions)?))
 }
 
 /// Column names of the as-of kernels: (entity, time, event, value, category, event names).
@@ -195,52 +196,39 @@ fn as_of_inputs(
     Ok((to_frame(events)?, to_frame(as_of)?, columns))
 }
 
-fn named_columns<'py>(py: Python<'py>, names: &[&str], values: Vec<Vec<f64>>) -> Columns<'py> {
-    names
-        .iter()
-        .zip(values)
-        .map(|(name, v)| (name.to_string(), v.into_pyarray(py).into_any()))
-        .collect()
+/// The as-of features under their names, as a table.
+fn as_of_columns(names: &[&str], values: Vec<Vec<f64>>) -> Vec<(String, ArrayRef)> {
+    float_columns(names.iter().map(|name| name.to_string()), values)
 }
 
 #[pyfunction]
-fn user_features<'py>(
-    py: Python<'py>,
+fn user_features(
+    py: Python<'_>,
     events: AnyRecordBatch,
     as_of: AnyRecordBatch,
     spec: AsOfSpec,
-) -> PyResult<(Columns<'py>, Option<Py<PyAny>>)> {
+) -> PyResult<PyTable> {
     let (events, as_of, columns) = as_of_inputs(events, as_of, spec)?;
     let (values, preferred) = run(py, || {
         features::user_features_frame(&events, &as_of, &columns)
     })?;
-    let preferred = match preferred {
-        Some(array) => Some(
-            pyo3_arrow::PyArray::from_array_ref(array)
-                .into_pyobject(py)?
-                .into_any()
-                .unbind(),
-        ),
-        None => None,
-    };
-    Ok((
-        named_columns(py, &features::USER_FEATURES, values),
-        preferred,
-    ))
+    let mut columns = as_of_columns(&features::USER_FEATURES, values);
+    columns.extend(preferred.map(|array| ("preferred_category".to_string(), array)));
+    columns_table(columns)
 }
 
 #[pyfunction]
-fn item_features<'py>(
-    py: Python<'py>,
+fn item_features(
+    py: Python<'_>,
     events: AnyRecordBatch,
     as_of: AnyRecordBatch,
     spec: AsOfSpec,
-) -> PyResult<Columns<'py>> {
+) -> PyResult<PyTable> {
     let (events, as_of, columns) = as_of_inputs(events, as_of, spec)?;
     let values = run(py, || {
         features::item_features_frame(&events, &as_of, &columns)
     })?;
-    Ok(named_columns(py, &features::ITEM_FEATURES, values))
+    columns_table(as_of_columns(&features::ITEM_FEATURES, values))
 }
 
 #[pyfunction]
@@ -269,7 +257,7 @@ fn interaction_scores(
     };
     let frame = to_frame(frame)?;
     let batch = run(py, || features::interaction_scores(&frame, &options))?;
-    PyTable::try_new(vec![batch.clone()], batch.schema())
+    to_table(batch)
 }
 
 /// One user's event stream, online: the same code as the batch session kernels.

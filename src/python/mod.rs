@@ -9,11 +9,15 @@ mod features;
 mod rank;
 mod score;
 
-use arrow_array::ArrayRef;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch};
 use pyo3::prelude::*;
-use pyo3_arrow::input::AnyArray;
+use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
+use pyo3_arrow::PyTable;
 
 use crate::error::EcomkitError;
+use crate::frame::Frame;
 
 #[global_allocator]
 static ALLOCATOR: alloc::HugePages = alloc::HugePages;
@@ -44,4 +48,33 @@ pub(crate) fn one_array(values: AnyArray) -> PyResult<ArrayRef> {
             arrow_select::concat::concat(&refs).map_err(EcomkitError::from)?
         }
     })
+}
+
+/// A frame from anything with `__arrow_c_stream__` or `__arrow_c_array__`.
+pub(crate) fn to_frame(frame: AnyRecordBatch) -> PyResult<Frame> {
+    let (batches, schema) = frame.into_table()?.into_inner();
+    Ok(Frame::new(schema, batches)?)
+}
+
+/// A record batch as a table for Python: the one shape a frame function's result columns
+/// cross in (Python adds them to a frame of the input's kind).
+pub(crate) fn to_table(batch: RecordBatch) -> PyResult<PyTable> {
+    PyTable::try_new(vec![batch.clone()], batch.schema())
+}
+
+/// Named result columns, each one row per input row, as a table.
+pub(crate) fn columns_table(columns: Vec<(String, ArrayRef)>) -> PyResult<PyTable> {
+    to_table(RecordBatch::try_from_iter(columns).map_err(EcomkitError::from)?)
+}
+
+/// Float columns under their names, without copying the values.
+pub(crate) fn float_columns(
+    names: impl IntoIterator<Item = String>,
+    values: Vec<Vec<f64>>,
+) -> Vec<(String, ArrayRef)> {
+    names
+        .into_iter()
+        .zip(values)
+        .map(|(name, values)| (name, Arc::new(Float64Array::from(values)) as ArrayRef))
+        .collect()
 }

@@ -225,7 +225,8 @@ pub(crate) mod training {
     use std::sync::Mutex;
 
     use crate::error::EcomkitError;
-    use crate::rank::lightgbm::{train_observed, Matrix, Model, QueryGroups, TrainData};
+    use crate::rank::lightgbm::{train_observed, Matrix, Model, TrainData};
+    use crate::rank::QueryGroups;
 
     /// A feature matrix from Python: a C-contiguous 2-D float64 array, or a CSR matrix as
     /// `(indptr int64, indices int32, values float64, n_features)`.

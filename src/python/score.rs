@@ -1,13 +1,16 @@
 //! `ecomkit.score` kernels: robust z-scores, the explosive score, group statistics.
 
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 use pyo3_arrow::PyTable;
 
 use super::errors::run;
-use crate::frame::{factorize, Frame};
+use super::{columns_table, float_columns, to_frame, to_table};
+use crate::frame::factorize;
 use crate::groups::Groups;
 use crate::score::{self, ScoreOptions, ZeroMad};
 
@@ -16,12 +19,6 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(explosive_score, module)?)?;
     module.add_function(wrap_pyfunction!(group_stats, module)?)?;
     Ok(())
-}
-
-/// A frame from anything with `__arrow_c_stream__` or `__arrow_c_array__`.
-pub(crate) fn to_frame(frame: AnyRecordBatch) -> PyResult<Frame> {
-    let (batches, schema) = frame.into_table()?.into_inner();
-    Frame::new(schema, batches).map_err(PyErr::from)
 }
 
 fn options(clip: Option<f64>, zero_mad: &str, top_n: Option<usize>) -> PyResult<ScoreOptions> {
@@ -71,30 +68,31 @@ fn explosive_score<'py>(
     top_n: Option<usize>,
     clip: Option<f64>,
     zero_mad: &str,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<(PyTable, Option<Bound<'py, PyArray1<i64>>>)> {
     let options = options(clip, zero_mad, top_n)?;
     let frame = to_frame(frame)?;
     // Ranks as numpy's default integer, made by the kernel rather than converted here.
     let result = run(py, || {
         score::explosive_score_ranked::<i64>(&frame, &weights, &by, &options)
     })?;
-    let out = PyDict::new(py);
-    let z: Vec<Bound<'py, PyAny>> = result
-        .z
-        .into_iter()
-        .map(|z| z.into_pyarray(py).into_any())
-        .collect();
-    out.set_item("z", z)?;
-    out.set_item("score", result.score.into_pyarray(py))?;
-    out.set_item("rank", result.rank.into_pyarray(py))?;
-    let top_rows = result.top_rows.map(|rows| {
-        rows.into_iter()
-            .map(i64::from)
-            .collect::<Vec<_>>()
-            .into_pyarray(py)
+    // The columns the frame gets: z_<feature> for each feature, the score and the rank.
+    let z_names = weights.iter().map(|(name, _)| format!("z_{name}"));
+    let mut columns = float_columns(z_names.chain(["explosive_score".into()]), {
+        let mut values = result.z;
+        values.push(result.score);
+        values
     });
-    out.set_item("top_rows", top_rows)?;
-    Ok(out)
+    columns.push((
+        "rank".into(),
+        Arc::new(Int64Array::from(result.rank)) as ArrayRef,
+    ));
+    let top_rows = result
+        .top_rows
+        .map(|rows| rows.into_iter().map(i64::from).collect::<Vec<_>>());
+    Ok((
+        columns_table(columns)?,
+        top_rows.map(|rows| rows.into_pyarray(py)),
+    ))
 }
 
 #[pyfunction]
@@ -109,5 +107,5 @@ fn group_stats(
     let zero_mad: ZeroMad = zero_mad.parse()?;
     let frame = to_frame(frame)?;
     let batch = run(py, || score::group_stats(&frame, &features, &by, zero_mad))?;
-    PyTable::try_new(vec![batch.clone()], batch.schema())
+    to_table(batch)
 }
