@@ -235,3 +235,77 @@ fn missing_control_and_sample_ratio() {
     let (_, p) = chi_square_gof(&[5000.0, 5300.0], &[1.0, 1.0]).unwrap();
     assert!((p - 0.003116693839866867).abs() < 1e-12);
 }
+
+/// The two aggregation paths — masked sums for at most four cells, rows sorted by cell for
+/// more — give the same cells: three segments × two variants (six cells, sorted) against
+/// each segment's rows alone (two cells, masked), with and without a covariate.
+#[test]
+fn masked_and_sorted_aggregation_agree() {
+    use ecomkit::rng::Rng;
+    let frame_of = |rows: &[(usize, usize, f64, f64)]| {
+        let names = ["control", "treatment"];
+        let days = ["d0", "d1", "d2"];
+        Frame::from(
+            RecordBatch::try_from_iter([
+                (
+                    "variant",
+                    Arc::new(StringArray::from_iter_values(
+                        rows.iter().map(|r| names[r.0]),
+                    )) as ArrayRef,
+                ),
+                (
+                    "day",
+                    Arc::new(StringArray::from_iter_values(
+                        rows.iter().map(|r| days[r.1]),
+                    )) as _,
+                ),
+                (
+                    "y",
+                    Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.2))) as _,
+                ),
+                (
+                    "x",
+                    Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.3))) as _,
+                ),
+            ])
+            .unwrap(),
+        )
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    for seed in 0..20 {
+        let mut rng = Rng::new(seed);
+        let n = 2_000 + rng.below(30_000) as usize;
+        let rows: Vec<(usize, usize, f64, f64)> = (0..n)
+            .map(|_| {
+                let x = rng.normal();
+                let (variant, day) = (rng.below(2) as usize, rng.below(3) as usize);
+                (variant, day, 3.0 + x + rng.normal() + day as f64, x)
+            })
+            .collect();
+        for covariate in [None, Some("x")] {
+            let metrics = [mean_metric("y", covariate)];
+            let whole =
+                Aggregates::from_units(&frame_of(&rows), "variant", Some("day"), &metrics).unwrap();
+            for (s, day) in whole.segments.iter().enumerate() {
+                let d: usize = day[1..].parse().unwrap();
+                let part: Vec<_> = rows.iter().copied().filter(|r| r.1 == d).collect();
+                let alone =
+                    Aggregates::from_units(&frame_of(&part), "variant", None, &metrics).unwrap();
+                for (v, variant) in whole.variants.iter().enumerate() {
+                    let a = alone.variants.iter().position(|x| x == variant).unwrap();
+                    let (sorted, masked) = (&whole.cells[s][v][0], &alone.cells[0][a][0]);
+                    assert_eq!(whole.units[s][v], alone.units[0][a]);
+                    assert_eq!(sorted.moments.n, masked.moments.n);
+                    for i in 0..3 {
+                        assert!(close(sorted.moments.mean[i], masked.moments.mean[i]));
+                        for j in 0..3 {
+                            let (p, q) =
+                                (sorted.moments.comoment[i][j], masked.moments.comoment[i][j]);
+                            assert!(close(p, q), "seed {seed} {day} {variant}: {p} vs {q}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
