@@ -13,7 +13,7 @@ use super::errors::run;
 use super::{columns_table, one_array, to_frame};
 use crate::error::{EcomkitError, Result};
 use crate::experiment::stats::{self, Correction};
-use crate::experiment::uplift::{self, Aggregates, MetricCell, Moments, UpliftRow};
+use crate::experiment::uplift::{self, Aggregates, MetricCell, Moments};
 use crate::experiment::{
     bucket_ranges as gb_bucket_ranges, choose_variation as gb_choose, hash_array, in_namespace,
     Encoding, EvaluateOptions, HashVersion, Hasher, MetricKind, MetricSpec, Namespace, Split,
@@ -376,35 +376,24 @@ fn evaluate_aggregates<'py>(
     };
     let report = run(py, || uplift::evaluate(&aggregates.0, &options))?;
     let rows = &report.rows;
-    let text = |field: fn(&UpliftRow) -> &str| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(rows.iter().map(field)))
-    };
-    let number = |field: fn(&UpliftRow) -> f64| -> ArrayRef {
-        Arc::new(Float64Array::from_iter_values(rows.iter().map(field)))
-    };
-    let columns = columns_table(vec![
-        ("segment".into(), text(|r| &r.segment)),
-        ("variant".into(), text(|r| &r.variant)),
-        ("metric".into(), text(|r| &r.metric)),
-        ("n".into(), number(|r| r.n)),
-        ("control_n".into(), number(|r| r.control_n)),
-        ("value".into(), number(|r| r.value)),
-        ("control_value".into(), number(|r| r.control_value)),
-        ("abs_lift".into(), number(|r| r.abs_lift)),
-        ("rel_lift".into(), number(|r| r.rel_lift)),
-        ("p_value".into(), number(|r| r.p_value)),
-        ("p_value_adjusted".into(), number(|r| r.p_value_adjusted)),
-        ("ci_low".into(), number(|r| r.ci_low)),
-        ("ci_high".into(), number(|r| r.ci_high)),
-        ("rel_ci_low".into(), number(|r| r.rel_ci_low)),
-        ("rel_ci_high".into(), number(|r| r.rel_ci_high)),
-        ("test".into(), text(|r| &r.test)),
-        (
-            "variance_reduction".into(),
-            number(|r| r.variance_reduction),
-        ),
-        ("note".into(), text(|r| &r.note)),
-    ])?;
+    // One column per field of the report's rows, named as the field.
+    macro_rules! report_columns {
+        ($($field:ident: $array:ident),* $(,)?) => {
+            vec![$((
+                stringify!($field).to_string(),
+                Arc::new($array::from_iter_values(rows.iter().map(|r| r.$field.clone())))
+                    as ArrayRef,
+            )),*]
+        };
+    }
+    let columns = columns_table(report_columns!(
+        segment: StringArray, variant: StringArray, metric: StringArray, n: Float64Array,
+        control_n: Float64Array, value: Float64Array, control_value: Float64Array,
+        abs_lift: Float64Array, rel_lift: Float64Array, p_value: Float64Array,
+        p_value_adjusted: Float64Array, ci_low: Float64Array, ci_high: Float64Array,
+        rel_ci_low: Float64Array, rel_ci_high: Float64Array, test: StringArray,
+        variance_reduction: Float64Array, note: StringArray,
+    ))?;
     let srm = report
         .sample_ratio
         .into_iter()
