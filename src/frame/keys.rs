@@ -929,7 +929,8 @@ fn push_labels(
 /// The item of each row as a key the session loop can hash: integer ids as they are, float
 /// ids as the integers they hold when they all do (pandas turns integer ids with a missing
 /// one into floats) and else by their bits, anything else (strings, categoricals) by a dense
-/// code; and the rows without an item (null, or NaN).
+/// code; and the rows without an item (null, or NaN). Keys that fit 32 bits let the loop
+/// take the compact records.
 pub(crate) fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<usize>)> {
     use arrow_array::types::*;
     let missing = column.missing_rows();
@@ -991,8 +992,7 @@ pub(crate) fn item_keys<'a>(column: &Column<'a>) -> Result<(Cow<'a, [i64]>, Vec<
         }
     }
     if integral && matches!(column.data_type(), DataType::Float32 | DataType::Float64) {
-        // Whole numbers as themselves: one key per id still, and hashed well (the bits of a
-        // float holding a small whole number end in zeros, which FxHash keeps together).
+        // Whole numbers as themselves: one key per id still, and small ids fit 32 bits.
         (keys.par_iter_mut()).for_each(|key| *key = f64::from_bits(*key as u64) as i64);
     }
     Ok((Cow::Owned(keys), missing))
