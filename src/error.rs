@@ -149,9 +149,9 @@ impl EcomkitError {
     }
 }
 
-/// `FromStr`, `name()` and `ALL` for an option enum from its accepted names; an unknown name is an
-/// [`EcomkitError::InvalidValue`] of `argument` listing the names: "expected 'a', 'b' or
-/// 'c', got 'x'".
+/// `FromStr`, `name()` and `ALL` for an option enum from its accepted names; an unknown
+/// name is an [`EcomkitError::InvalidValue`] of `argument` listing the names: "expected
+/// 'a', 'b' or 'c', got 'x'".
 macro_rules! parse_enum {
     ($ty:ty, $argument:literal, { $($text:literal => $value:path),* $(,)? }) => {
         impl $ty {

@@ -29,11 +29,6 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Rolling columns under their labels, as a table.
-fn rolling_table(output: features::RollingOutput) -> PyResult<PyTable> {
-    columns_table(float_columns(output.names, output.values))
-}
-
 #[pyfunction]
 #[pyo3(signature = (frame, by, time, columns, windows, stats, min_periods))]
 #[allow(clippy::too_many_arguments)]
@@ -55,7 +50,7 @@ fn rolling<'py>(
     let output = run(py, || {
         features::rolling_frame(&frame, &by, &time, &columns, &windows, &stats, min_periods)
     })?;
-    rolling_table(output)
+    columns_table(float_columns(output.names, output.values))
 }
 
 #[pyfunction]
@@ -85,7 +80,7 @@ fn asin_daily_features<'py>(
     let output = run(py, || {
         features::asin_daily_features(&frame, &columns, &windows, min_periods)
     })?;
-    rolling_table(output)
+    columns_table(float_columns(output.names, output.values))
 }
 
 fn durations(timeout: &str, max_duration: Option<&str>) -> PyResult<(i64, Option<i64>)> {
@@ -196,11 +191,6 @@ fn as_of_inputs(
     Ok((to_frame(events)?, to_frame(as_of)?, columns))
 }
 
-/// The as-of features under their names, as a table.
-fn as_of_columns(names: &[&str], values: Vec<Vec<f64>>) -> Vec<(String, ArrayRef)> {
-    float_columns(names.iter().map(|name| name.to_string()), values)
-}
-
 #[pyfunction]
 fn user_features(
     py: Python<'_>,
@@ -212,7 +202,7 @@ fn user_features(
     let (values, preferred) = run(py, || {
         features::user_features_frame(&events, &as_of, &columns)
     })?;
-    let mut columns = as_of_columns(&features::USER_FEATURES, values);
+    let mut columns = float_columns(features::USER_FEATURES, values);
     columns.extend(preferred.map(|array| ("preferred_category".to_string(), array)));
     columns_table(columns)
 }
@@ -228,7 +218,7 @@ fn item_features(
     let values = run(py, || {
         features::item_features_frame(&events, &as_of, &columns)
     })?;
-    columns_table(as_of_columns(&features::ITEM_FEATURES, values))
+    columns_table(float_columns(features::ITEM_FEATURES, values))
 }
 
 #[pyfunction]

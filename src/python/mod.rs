@@ -69,12 +69,17 @@ pub(crate) fn columns_table(columns: Vec<(String, ArrayRef)>) -> PyResult<PyTabl
 
 /// Float columns under their names, without copying the values.
 pub(crate) fn float_columns(
-    names: impl IntoIterator<Item = String>,
+    names: impl IntoIterator<Item = impl Into<String>>,
     values: Vec<Vec<f64>>,
 ) -> Vec<(String, ArrayRef)> {
     names
         .into_iter()
         .zip(values)
-        .map(|(name, values)| (name, Arc::new(Float64Array::from(values)) as ArrayRef))
+        .map(|(name, values)| {
+            (
+                name.into(),
+                Arc::new(Float64Array::from(values)) as ArrayRef,
+            )
+        })
         .collect()
 }
