@@ -4,8 +4,8 @@ use std::hint::black_box;
 
 use arrow_array::StringArray;
 use criterion::{criterion_group, criterion_main, Criterion};
+use ecomkit::abtest::{Aggregates, Encoding, HashVersion, MetricKind, MetricSpec, Split};
 use ecomkit::datasets::experiment_units;
-use ecomkit::experiment::{Aggregates, Encoding, HashVersion, MetricKind, MetricSpec, Split};
 use ecomkit::frame::Frame;
 use ecomkit::groups::Groups;
 use ecomkit::rng::Rng;

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use ecomkit::groups::Groups;
+use ecomkit::metrics::{ranking_metric, RankingMetric, RankingOptions};
 use ecomkit::rank::lightgbm::{train, Matrix, Model, TrainData};
 use ecomkit::rank::svmlight::load_svmlight;
-use ecomkit::rank::{ranking_metric, RankingMetric, RankingOptions};
 
 fn example(name: &str) -> Option<ecomkit::rank::svmlight::Svmlight> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,9 +1,9 @@
 //! Integration tests of the public Rust API, with no Python involved.
 
-mod experiment;
+mod abtest;
 mod features;
 #[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 mod lightgbm;
+mod metrics;
 mod properties;
-mod rank;
 mod score;

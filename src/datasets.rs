@@ -261,13 +261,13 @@ pub fn experiment_units(n_users: usize, seed: u64, lift: f64) -> Result<RecordBa
         ));
     }
     let user_ids: Vec<String> = (0..n_users).map(|i| format!("user-{i:08}")).collect();
-    let split = crate::experiment::Split {
+    let split = crate::abtest::Split {
         seed: DEMO_EXPERIMENT.to_string(),
         num_variations: 2,
         coverage: 1.0,
         weights: None,
-        hash_version: crate::experiment::HashVersion::V2,
-        encoding: crate::experiment::Encoding::Utf16,
+        hash_version: crate::abtest::HashVersion::V2,
+        encoding: crate::abtest::Encoding::Utf16,
         namespace: None,
         per_category: Vec::new(),
     };

@@ -4,8 +4,10 @@
 //! (the PyO3 layer in `src/python/` is behind the `python` cargo feature).
 //!
 //! - [`score`]: robust z-scores (median / MAD per group) and the weighted explosive score.
-//! - [`experiment`]: GrowthBook-compatible traffic splitting and uplift statistics.
-//! - [`rank`]: ranking, classification and calibration metrics.
+//! - [`features`]: rolling windows, sessions, point-in-time features, decay scores, splits.
+//! - [`abtest`]: GrowthBook-compatible traffic splitting and uplift statistics.
+//! - [`metrics`]: ranking, classification and calibration metrics.
+//! - [`rank`]: LambdaRank training through LightGBM, query groups, svmlight files.
 //! - [`datasets`]: seeded synthetic data for demos, tests and benchmarks.
 //! - [`frame`] and [`groups`]: the edge where Arrow columns become slices and dense group ids.
 //!
@@ -24,13 +26,14 @@
 //! # Ok::<(), ecomkit::EcomkitError>(())
 //! ```
 
+pub mod abtest;
 mod cpu;
 pub mod datasets;
 pub mod error;
-pub mod experiment;
 pub mod features;
 pub mod frame;
 pub mod groups;
+pub mod metrics;
 pub mod rank;
 pub mod rng;
 pub mod score;
@@ -39,6 +42,12 @@ pub mod score;
 mod python;
 
 pub use error::{EcomkitError, Result};
+
+/// Deprecated alias of [`abtest`] (the module's name in Python too), kept for one release.
+#[deprecated(note = "renamed to `ecomkit::abtest`")]
+pub mod experiment {
+    pub use crate::abtest::*;
+}
 
 /// The arrow-rs crates ecomkit's API takes and returns (`RecordBatch`, arrays, schemas), at
 /// the version ecomkit is built with: use these rather than adding `arrow-array` yourself,

@@ -11,13 +11,13 @@ use pyo3_arrow::PyTable;
 
 use super::errors::run;
 use super::{columns_table, one_array, to_frame};
-use crate::error::{EcomkitError, Result};
-use crate::experiment::stats::{self, Correction};
-use crate::experiment::uplift::{self, Aggregates, MetricCell, Moments};
-use crate::experiment::{
+use crate::abtest::stats::{self, Correction};
+use crate::abtest::uplift::{self, Aggregates, MetricCell, Moments};
+use crate::abtest::{
     bucket_ranges as gb_bucket_ranges, choose_variation as gb_choose, hash_array, in_namespace,
     Encoding, EvaluateOptions, HashVersion, Hasher, MetricKind, MetricSpec, Namespace, Split,
 };
+use crate::error::{EcomkitError, Result};
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(hash_ids, module)?)?;

@@ -6,6 +6,7 @@ mod alloc;
 mod datasets;
 mod errors;
 mod features;
+mod metrics;
 mod rank;
 mod score;
 
@@ -32,6 +33,7 @@ fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     score::register(module)?;
     datasets::register(module)?;
     abtest::register(module)?;
+    metrics::register(module)?;
     rank::register(module)?;
     features::register(module)?;
     Ok(())

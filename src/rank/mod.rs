@@ -1,23 +1,28 @@
-//! Ranking: group-wise ranking metrics, classification and calibration metrics.
+//! Ranking: learning to rank with LightGBM and its inputs (Python: `ecomkit.rank`).
 //!
-//! - [`metrics`]: NDCG, precision, recall, average precision, MRR and hit rate per group, at
-//!   many cut-offs in one pass, with explicit conventions for gain, ties and groups without
-//!   a relevant item.
-//! - [`classification`]: ROC AUC, average precision, log loss, Brier score, calibration
-//!   curves and isotonic calibration, as scikit-learn computes them.
 //! - [`QueryGroups`]: one query id per row into LightGBM's group sizes and a row order.
+//! - [`svmlight`]: the svmlight / LightGBM text format with `qid` and `.query` files.
 //! - `lightgbm` (cargo feature `lightgbm`): LambdaRank and binary training through
 //!   LightGBM 4.7, with query groups.
+//!
+//! The metrics that used to live here are in [`crate::metrics`]; `rank::metrics` and
+//! `rank::classification` remain for this release as deprecated aliases.
 
-pub mod classification;
 #[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 pub mod lightgbm;
-pub mod metrics;
 mod queries;
 pub mod svmlight;
 
-pub use metrics::{
-    ranking_metric, ranking_metrics, ranking_values, ApDenominator, Gain, NoRelevant,
-    RankingMetric, RankingOptions, Ties,
-};
 pub use queries::QueryGroups;
+
+/// Deprecated alias of [`crate::metrics::ranking`], kept for one release.
+#[deprecated(note = "moved to `ecomkit::metrics::ranking` (or `ecomkit::metrics`)")]
+pub mod metrics {
+    pub use crate::metrics::ranking::*;
+}
+
+/// Deprecated alias of [`crate::metrics::classification`], kept for one release.
+#[deprecated(note = "moved to `ecomkit::metrics::classification`")]
+pub mod classification {
+    pub use crate::metrics::classification::*;
+}

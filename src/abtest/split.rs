@@ -29,7 +29,7 @@ pub fn weights_are_valid(weights: &[f64], num_variations: usize) -> bool {
 /// the running sum of the weights and span `coverage × weight`.
 ///
 /// ```
-/// use ecomkit::experiment::bucket_ranges;
+/// use ecomkit::abtest::bucket_ranges;
 /// assert_eq!(bucket_ranges(2, 0.5, None), vec![(0.0, 0.25), (0.5, 0.75)]);
 /// ```
 pub fn bucket_ranges(
@@ -173,7 +173,7 @@ impl Split {
     ///
     /// ```
     /// use arrow_array::StringArray;
-    /// use ecomkit::experiment::{Encoding, HashVersion, Split};
+    /// use ecomkit::abtest::{Encoding, HashVersion, Split};
     /// let split = Split {
     ///     seed: "checkout-button".into(), num_variations: 2, coverage: 1.0, weights: None,
     ///     hash_version: HashVersion::V2, encoding: Encoding::Utf16, namespace: None,

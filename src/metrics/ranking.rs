@@ -87,7 +87,7 @@ parse_enum!(RankingMetric, "metric", {
 ///
 /// ```
 /// use ecomkit::groups::Groups;
-/// use ecomkit::rank::{ranking_metric, RankingMetric, RankingOptions};
+/// use ecomkit::metrics::{ranking_metric, RankingMetric, RankingOptions};
 /// let groups = Groups::from_keys(&["q1", "q1", "q1"]).unwrap();
 /// let ndcg = ranking_metric(RankingMetric::Ndcg, &[0.0, 1.0, 0.0], &[0.9, 0.8, 0.1], &groups,
 ///                           &[Some(2)], &RankingOptions::default()).unwrap();

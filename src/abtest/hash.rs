@@ -151,7 +151,7 @@ impl Hasher {
     /// The bucket of `value` in [0, 1), as GrowthBook's `hash(seed, value, version)`.
     ///
     /// ```
-    /// use ecomkit::experiment::{Encoding, HashVersion, Hasher};
+    /// use ecomkit::abtest::{Encoding, HashVersion, Hasher};
     /// let hasher = Hasher::new("seed", HashVersion::V2, Encoding::Utf16);
     /// assert_eq!(hasher.bucket("a"), 0.0505); // a GrowthBook conformance case
     /// ```

@@ -1,8 +1,8 @@
 //! Ranking and classification metrics from Rust: hand-worked cases and conventions.
 
 use ecomkit::groups::Groups;
-use ecomkit::rank::classification::{roc_auc, Isotonic};
-use ecomkit::rank::{ranking_metric, Gain, NoRelevant, RankingMetric, RankingOptions, Ties};
+use ecomkit::metrics::classification::{roc_auc, Isotonic};
+use ecomkit::metrics::{ranking_metric, Gain, NoRelevant, RankingMetric, RankingOptions, Ties};
 
 fn metric(
     metric: RankingMetric,
@@ -120,4 +120,21 @@ fn svmlight_is_read_as_csr_and_densified_on_request() {
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The module paths renamed in this release still resolve (deprecated) to the same items.
+#[test]
+#[allow(deprecated)]
+fn old_module_paths_are_aliases() {
+    let (y, p) = ([0.0, 1.0, 1.0, 0.0], [0.1, 0.8, 0.3, 0.4]);
+    assert_eq!(
+        ecomkit::rank::classification::roc_auc(&y, &p, None).unwrap(),
+        roc_auc(&y, &p, None).unwrap()
+    );
+    let _: ecomkit::rank::metrics::RankingMetric = RankingMetric::Ndcg;
+    let encoding = ecomkit::abtest::Encoding::Utf16;
+    assert_eq!(
+        ecomkit::experiment::fnv1a32("user-1", encoding),
+        ecomkit::abtest::fnv1a32("user-1", encoding)
+    );
 }

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use ecomkit::datasets::experiment_units;
-use ecomkit::experiment::stats::{chi_square_gof, welch_ttest};
-use ecomkit::experiment::{
+use ecomkit::abtest::stats::{chi_square_gof, welch_ttest};
+use ecomkit::abtest::{
     bucket_ranges, choose_variation, evaluate, in_namespace, Aggregates, Encoding, EvaluateOptions,
     HashVersion, Hasher, MetricKind, MetricSpec, Namespace, Split,
 };
+use ecomkit::datasets::experiment_units;
 use ecomkit::frame::Frame;
 use ecomkit::EcomkitError;
 use serde_json::Value;

@@ -1,4 +1,5 @@
-//! Experiments: GrowthBook-compatible traffic splitting and uplift statistics.
+//! A/B tests: GrowthBook-compatible traffic splitting and uplift statistics (Python:
+//! `ecomkit.abtest`).
 //!
 //! - [`hash`]: GrowthBook's FNV-1a bucketing hash (versions 1 and 2; UTF-16, code point or
 //!   UTF-8 units).
