@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-static develop demo test test-rust test-python test-wheel test-airflow \
+.PHONY: help setup setup-static develop demo test test-rust test-python test-evidently test-wheel \
+	test-airflow \
 	lint format \
 	bench bench-rust wheel sdist clean
 
@@ -80,6 +81,21 @@ test-airflow: wheel $(AIRFLOW_VENV)/.installed $(VENV)/.postgresql ## run the Ai
 	$(AIRFLOW_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/ecomkit-*.whl
 	ECOMKIT_AIRFLOW_VENV=$(CURDIR)/$(AIRFLOW_VENV) $(BIN)/python -m pytest -q python-tests/test_airflow.py
 
+# Evidently 0.7 needs pandas < 3 (the main .venv has pandas 3), so drift statistics are
+# compared with Evidently's own stattests in a virtualenv of its own, against the wheel.
+EVIDENTLY_VENV := .venv-evidently
+$(EVIDENTLY_VENV)/.installed:
+	$(PYTHON) -m venv $(EVIDENTLY_VENV)
+	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet "evidently>=0.7.23,<0.8" "pandas<3" \
+	  polars pytest
+	touch $@
+
+test-evidently: wheel $(EVIDENTLY_VENV)/.installed ## drift statistics against Evidently itself
+	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/ecomkit-*.whl
+	cd python-tests && ../$(EVIDENTLY_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	  -o addopts="" --rootdir=. test_monitor.py
+
 test-wheel: wheel sdist ## install the wheel (no Rust) and the sdist in fresh venvs, smoke-test both
 	bash .ci/smoke-wheel dist/ecomkit-*.whl
 	bash .ci/smoke-wheel --from-source dist/ecomkit-*.tar.gz
@@ -88,7 +104,7 @@ demo: develop ## run the main job on built-in data; artefacts in ./ecomkit-demo/
 	$(BIN)/ecomkit demo --out ecomkit-demo
 	@echo "artefacts:"; ls -1 ecomkit-demo
 
-test: develop lint test-rust test-python test-wheel test-airflow ## lint, every test, the wheel, the DAG
+test: develop lint test-rust test-python test-evidently test-wheel test-airflow ## lint, every test, the wheel, the DAG
 
 # LightGBM's Rust tests run twice: against the LightGBM compiled in (feature `lightgbm`) and
 # against the lib_lightgbm of LightGBM's wheel in .venv (feature `lightgbm-dynamic`).

@@ -15,7 +15,17 @@ started = time.perf_counter()
 import ecomkit  # noqa: E402
 
 import_seconds = time.perf_counter() - started
-for name in ("abtest", "datasets", "errors", "features", "metrics", "rank", "score", "cli"):
+for name in (
+    "abtest",
+    "datasets",
+    "errors",
+    "features",
+    "metrics",
+    "monitor",
+    "rank",
+    "score",
+    "cli",
+):
     assert hasattr(ecomkit, name), f"ecomkit.{name} is not exposed"
 for optional in ("pandas", "polars"):
     assert optional not in sys.modules, f"import ecomkit imported {optional}"
@@ -23,7 +33,7 @@ for optional in ("pandas", "polars"):
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from ecomkit import abtest, datasets, features, metrics, rank, score  # noqa: E402
+from ecomkit import abtest, datasets, features, metrics, monitor, rank, score  # noqa: E402
 
 z = score.robust_zscore([1.0, 2.0, 3.0, 10.0])
 assert np.isfinite(z).all()
@@ -36,6 +46,7 @@ assert "price_mean_7d" in rolled.column_names
 splitter = abtest.TrafficSplitter("smoke", ["control", "treatment"])
 assert len(splitter.assign(["u1", "u2", "u3"])) == 3
 assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
+assert monitor.chi2_test(["a", "b", "b"], ["a", "a", "b"]).method == "chisquare"
 
 rng = np.random.default_rng(0)
 x = rng.normal(size=(400, 5))

@@ -5,5 +5,6 @@ mod features;
 #[cfg(any(feature = "lightgbm", feature = "lightgbm-dynamic"))]
 mod lightgbm;
 mod metrics;
+mod monitor;
 mod properties;
 mod score;

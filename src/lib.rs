@@ -7,6 +7,7 @@
 //! - [`features`]: rolling windows, sessions, point-in-time features, decay scores, splits.
 //! - [`abtest`]: GrowthBook-compatible traffic splitting and uplift statistics.
 //! - [`metrics`]: ranking, classification and calibration metrics.
+//! - [`monitor`]: drift statistics between a reference and a current sample.
 //! - [`rank`]: LambdaRank training through LightGBM, query groups, svmlight files.
 //! - [`datasets`]: seeded synthetic data for demos, tests and benchmarks.
 //! - [`frame`] and [`groups`]: the edge where Arrow columns become slices and dense group ids.
@@ -34,6 +35,7 @@ pub mod features;
 pub mod frame;
 pub mod groups;
 pub mod metrics;
+pub mod monitor;
 pub mod rank;
 pub mod rng;
 pub mod score;

@@ -9,8 +9,8 @@ mod numeric;
 
 use keys::contiguous_runs;
 pub(crate) use keys::{
-    check_id_type, extremes, for_each_id, item_keys, labelled_codes, labels, DictionaryRows,
-    LabelledCodes,
+    check_id_type, extremes, for_each_id, id_texts, item_keys, labelled_codes, labels,
+    DictionaryRows, LabelledCodes,
 };
 pub use keys::{factorize, factorize_columns, MIN_RUN};
 pub use numeric::{extend_f64, F64Pieces};

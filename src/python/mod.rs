@@ -7,6 +7,7 @@ mod datasets;
 mod errors;
 mod features;
 mod metrics;
+mod monitor;
 mod rank;
 mod score;
 
@@ -34,6 +35,7 @@ fn ecomkit_extension(module: &Bound<'_, PyModule>) -> PyResult<()> {
     datasets::register(module)?;
     abtest::register(module)?;
     metrics::register(module)?;
+    monitor::register(module)?;
     rank::register(module)?;
     features::register(module)?;
     Ok(())

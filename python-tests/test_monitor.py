@@ -1,0 +1,286 @@
+"""Drift statistics against scipy and against Evidently's stattests (its binning and
+zero-share rules written out with numpy below; Evidently itself where it is installed), on
+many random samples: numeric, categorical, binary, with NaN, ties, constant columns and tiny
+samples. Tolerance: 1e-12 relative for statistics, 1e-9 absolute for p-values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from ecomkit import errors, monitor
+
+CASES = 400  # per kind of sample and statistic
+
+
+# ---- references: scipy, and Evidently's get_binned_data written out ----------------------
+
+
+def _clean(values):
+    values = np.asarray(values, dtype=object)
+    keep = [v is not None and not (isinstance(v, float) and math.isnan(v)) for v in values]
+    return values[np.asarray(keep, dtype=bool)]
+
+
+def evidently_shares(reference, current, numeric, fill_zeroes=True):
+    if numeric and len(np.unique(reference)) > 20:
+        edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
+        r = np.histogram(reference, edges)[0] / len(reference)
+        c = np.histogram(current, edges)[0] / len(current)
+    else:
+        keys = sorted(set(reference.tolist()) | set(current.tolist()))
+        r = np.array([np.sum(reference == k) for k in keys]) / len(reference)
+        c = np.array([np.sum(current == k) for k in keys]) / len(current)
+    if fill_zeroes:
+        for shares in (r, c):
+            smallest = shares[shares != 0].min()
+            shares[shares == 0] = smallest / 10**6 if smallest <= 0.0001 else 0.0001
+    return r, c
+
+
+def reference_psi_evidently(reference, current, numeric):
+    r, c = evidently_shares(reference, current, numeric)
+    return float(np.sum((r - c) * np.log(r / c)))
+
+
+def reference_psi_quantile(reference, current, bins):
+    edges = np.unique(np.quantile(reference, np.arange(1, bins) / bins))
+    counts = [np.bincount(np.searchsorted(edges, x, side="right"), minlength=len(edges) + 1)
+              for x in (reference, current)]  # fmt: skip
+    r, c = (np.maximum(k / k.sum(), 1e-4) for k in counts)
+    return float(np.sum((r - c) * np.log(r / c)))
+
+
+def reference_chi2(reference, current):
+    keys = sorted(set(reference.tolist()) | set(current.tolist()))
+    scale = len(current) / len(reference)
+    expected = [np.sum(reference == k) * scale for k in keys]
+    observed = [np.sum(current == k) for k in keys]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return stats.chisquare(observed, expected)
+
+
+def reference_z(reference, current):
+    keys = sorted(set(reference.tolist()) | set(current.tolist()))
+    if len(keys) == 1:
+        return 0.0, 1.0
+    r, c = (np.where(x == keys[0], 0, 1) for x in (reference, current))
+    n1, n2 = len(r), len(c)
+    p1, p2 = r.sum() / n1, c.sum() / n2
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return z, 2 * (1 - stats.norm.cdf(abs(z)))
+
+
+def reference_wasserstein(reference, current):
+    return stats.wasserstein_distance(reference, current) / max(np.std(reference), 0.001)
+
+
+# ---- random samples -----------------------------------------------------------------------
+
+
+def numeric_pair(rng):
+    n_ref, n_cur = rng.integers(1, 400, size=2)
+    shape = rng.integers(0, 4)
+    if shape == 0:  # continuous, shifted
+        ref, cur = rng.normal(size=n_ref), rng.normal(rng.normal(0, 0.5), 1, size=n_cur)
+    elif shape == 1:  # ties: few distinct values
+        ref, cur = (rng.integers(0, rng.integers(1, 30), size=n).astype(float)
+                    for n in (n_ref, n_cur))  # fmt: skip
+    elif shape == 2:  # constant reference
+        ref, cur = np.full(n_ref, 3.0), rng.normal(3, rng.random(), size=n_cur)
+    else:  # heavy tail
+        ref, cur = rng.exponential(size=n_ref) ** 3, rng.exponential(1.2, size=n_cur) ** 3
+    return ref, cur
+
+
+def categorical_pair(rng):
+    n_ref, n_cur = rng.integers(1, 400, size=2)
+    k = rng.integers(1, 12)
+    names = np.array([f"c{i}" for i in range(k)], dtype=object)
+    p = rng.dirichlet(np.ones(k))
+    q = rng.dirichlet(np.ones(k)) if rng.random() < 0.5 else p
+    return rng.choice(names, n_ref, p=p), rng.choice(names, n_cur, p=q)
+
+
+def with_missing(rng, values, numeric):
+    values = values.astype(object if not numeric else float)
+    holes = rng.random(len(values)) < 0.1
+    values[holes] = np.nan if numeric else None
+    return values
+
+
+def assert_close(actual, expected, *, rel=1e-12, abs_=1e-12):
+    if math.isinf(expected) or math.isnan(expected):
+        assert actual == expected or (math.isnan(actual) and math.isnan(expected))
+    else:
+        assert actual == pytest.approx(expected, rel=rel, abs=abs_)
+
+
+# ---- the statistics -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["numeric", "categorical"])
+def test_psi_evidently_binning(kind):
+    rng = np.random.default_rng(1)
+    for _ in range(CASES):
+        ref, cur = numeric_pair(rng) if kind == "numeric" else categorical_pair(rng)
+        ref_in, cur_in = with_missing(rng, ref, kind == "numeric"), cur
+        result = monitor.psi(ref_in, cur_in, binning="evidently")
+        clean_ref = _clean(ref_in).astype(float if kind == "numeric" else object)
+        expected = reference_psi_evidently(clean_ref, cur, kind == "numeric")
+        assert_close(result.statistic, expected, abs_=1e-12)
+        assert result.drifted == (expected >= 0.1)
+        assert math.isnan(result.pvalue)
+        assert result.n_missing_reference == len(ref_in) - len(clean_ref)
+        assert result.n_reference == len(clean_ref) and result.n_current == len(cur)
+
+
+def test_psi_quantile_binning():
+    rng = np.random.default_rng(2)
+    for _ in range(CASES):
+        ref, cur = numeric_pair(rng)
+        bins = int(rng.integers(2, 20))
+        result = monitor.psi(ref, cur, bins=bins)
+        assert_close(result.statistic, reference_psi_quantile(ref, cur, bins))
+
+
+@pytest.mark.parametrize("kind", ["numeric", "categorical"])
+def test_jensen_shannon_matches_scipy(kind):
+    rng = np.random.default_rng(3)
+    for _ in range(CASES):
+        ref, cur = numeric_pair(rng) if kind == "numeric" else categorical_pair(rng)
+        result = monitor.jensen_shannon(ref, cur)
+        r, c = evidently_shares(ref, cur, kind == "numeric", fill_zeroes=False)
+        expected = distance.jensenshannon(r, c)
+        assert_close(result.statistic, expected, abs_=1e-12)
+        assert result.drifted == (expected >= 0.1)
+
+
+@pytest.mark.parametrize("kind", ["numeric", "categorical"])
+def test_chi2_matches_scipy_chisquare(kind):
+    rng = np.random.default_rng(4)
+    for _ in range(CASES):
+        ref, cur = numeric_pair(rng) if kind == "numeric" else categorical_pair(rng)
+        if kind == "numeric":
+            ref, cur = np.round(ref), np.round(cur)
+        result = monitor.chi2_test(ref, cur)
+        expected = reference_chi2(ref, cur)
+        assert_close(result.statistic, float(expected.statistic), rel=1e-12)
+        assert_close(result.pvalue, float(expected.pvalue), rel=0, abs_=1e-9)
+
+
+def test_wasserstein_matches_scipy():
+    rng = np.random.default_rng(5)
+    for _ in range(CASES):
+        ref, cur = numeric_pair(rng)
+        result = monitor.wasserstein(ref, cur)
+        assert_close(result.statistic, reference_wasserstein(ref, cur), rel=1e-12, abs_=1e-12)
+
+
+def test_proportion_z_test_matches_evidently_formula():
+    rng = np.random.default_rng(6)
+    for _ in range(CASES):
+        n_ref, n_cur = rng.integers(1, 400, size=2)
+        values = [np.array(["no", "yes"], dtype=object), np.array([0, 1]), np.array([False, True])]
+        names = values[rng.integers(0, 3)]
+        ref = rng.choice(names, n_ref, p=[p := rng.random(), 1 - p])
+        cur = rng.choice(names, n_cur, p=[q := rng.random(), 1 - q])
+        result = monitor.proportion_z_test(ref, cur)
+        z, p = reference_z(ref, cur)
+        assert_close(result.statistic, z, rel=1e-12)
+        assert_close(result.pvalue, p, rel=0, abs_=1e-9)
+
+
+# ---- edge cases and bad input -------------------------------------------------------------
+
+
+def test_identical_samples_do_not_drift():
+    values = np.arange(100.0)
+    for test in (monitor.psi, monitor.jensen_shannon, monitor.wasserstein):
+        result = test(values, values)
+        assert result.statistic == pytest.approx(0.0, abs=1e-15) and not result.drifted
+    result = monitor.proportion_z_test([1, 1, 1], [1, 1])
+    assert (result.statistic, result.pvalue, result.drifted) == (0.0, 1.0, False)
+
+
+def test_one_value_each_and_inputs_of_every_kind():
+    assert monitor.wasserstein([1.0], [3.0]).statistic == pytest.approx(2.0 / 0.001)
+    series = [pa.array(["a", "b", None]), pa.array(["a", "b", "b"]).dictionary_encode()]
+    result = monitor.chi2_test(*series)
+    assert result.n_missing_reference == 1 and result.n_reference == 2
+    pd = pytest.importorskip("pandas")
+    result = monitor.psi(pd.Series([1.0, np.nan, 2.0, 3.0]), pd.Series([1.0, 2.0]))
+    assert result.n_missing_reference == 1
+    pl = pytest.importorskip("polars")
+    assert monitor.psi(pl.Series([1.0, 2.0, 3.0]), pl.Series([1.0, None])).n_missing_current == 1
+
+
+def test_a_current_category_the_reference_never_saw_is_infinite_chi2():
+    result = monitor.chi2_test(["a", "a", "b"], ["a", "c"])
+    assert result.statistic == math.inf and result.pvalue == 0.0 and result.drifted
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(errors.EmptyInputError, match="reference"):
+        monitor.psi([], [1.0])
+    with pytest.raises(errors.EmptyInputError, match="current"):
+        monitor.psi([1.0], [np.nan])
+    with pytest.raises(errors.InvalidValueError, match="bins"):
+        monitor.psi([1.0], [1.0], bins=1)
+    with pytest.raises(errors.InvalidValueError, match="binning"):
+        monitor.psi([1.0], [1.0], binning="sturges")
+    with pytest.raises(errors.InvalidValueError, match="threshold"):
+        monitor.psi([1.0], [1.0], threshold=-1)
+    with pytest.raises(errors.InvalidTypeError, match="current"):
+        monitor.psi([1.0, 2.0], ["a", "b"])
+    with pytest.raises(errors.InvalidValueError, match="method"):
+        monitor.wasserstein(["a"], ["b"])
+    with pytest.raises(errors.InvalidValueError, match="reference"):
+        monitor.psi(np.zeros((2, 2)), [1.0])
+
+
+def test_thresholds_and_repr():
+    result = monitor.psi(np.arange(50.0), np.arange(50.0) + 5, threshold=10.0)
+    assert result.threshold == 10.0 and not result.drifted
+    assert repr(result).startswith("DriftResult(method='psi', statistic=")
+
+
+# ---- Evidently itself, where installed ----------------------------------------------------
+
+
+def test_against_evidently_where_installed():
+    pytest.importorskip("evidently", reason="evidently is not installed (pip install evidently)")
+    import pandas as pd
+    from evidently.legacy.calculations.stattests import (
+        chi_stat_test,
+        jensenshannon_stat_test,
+        psi_stat_test,
+        wasserstein_stat_test,
+        z_stat_test,
+    )
+    from evidently.legacy.core import ColumnType
+
+    rng = np.random.default_rng(7)
+    for _ in range(100):
+        ref, cur = numeric_pair(rng)
+        r, c = pd.Series(ref), pd.Series(cur)
+        for ours, theirs in ((monitor.psi(ref, cur, binning="evidently"), psi_stat_test),
+                             (monitor.jensen_shannon(ref, cur), jensenshannon_stat_test),
+                             (monitor.wasserstein(ref, cur), wasserstein_stat_test)):  # fmt: skip
+            expected = theirs.func(r, c, ColumnType.Numerical, 0.1)[0]
+            assert_close(ours.statistic, float(expected), abs_=1e-12)
+        ref, cur = categorical_pair(rng)
+        r, c = pd.Series(ref), pd.Series(cur)
+        expected = chi_stat_test.func(r, c, ColumnType.Categorical, 0.05)[0]
+        assert_close(monitor.chi2_test(ref, cur).pvalue, float(expected), rel=0, abs_=1e-9)
+        binary = np.where(ref == ref[0], "x", "y"), np.where(cur == ref[0], "x", "y")
+        expected = z_stat_test.func(pd.Series(binary[0]), pd.Series(binary[1]),
+                                    ColumnType.Categorical, 0.05)[0]  # fmt: skip
+        assert_close(monitor.proportion_z_test(*binary).pvalue, float(expected), rel=0,
+                     abs_=1e-9)  # fmt: skip

@@ -1,0 +1,86 @@
+//! Drift statistics from Rust: hand-worked cases (the random comparisons with scipy and
+//! Evidently are in python-tests/test_monitor.py).
+
+use arrow_array::{Float64Array, StringArray};
+use ecomkit::monitor::drift::{chi2_test, proportion_z_test, psi, wasserstein, Binning};
+use ecomkit::monitor::{columns, drift_test, DriftOptions, Method, Sample};
+
+/// Two categories in shares 0.5/0.5 (reference) against 0.25/0.75 (current).
+const REFERENCE: Sample = Sample::Categorical {
+    codes: &[0, 1],
+    n_categories: 2,
+};
+const CURRENT: Sample = Sample::Categorical {
+    codes: &[0, 1, 1, 1],
+    n_categories: 2,
+};
+
+#[test]
+fn psi_of_two_categories_by_hand() {
+    let (reference, current) = (REFERENCE, CURRENT);
+    let result = psi(&reference, &current, 10, Binning::Evidently, None).unwrap();
+    let expected = (0.5 - 0.25) * (0.5f64 / 0.25).ln() + (0.5 - 0.75) * (0.5f64 / 0.75).ln();
+    assert!((result.statistic - expected).abs() < 1e-15);
+    assert!(result.drifted && result.pvalue.is_nan() && result.threshold == 0.1);
+}
+
+#[test]
+fn chi2_and_z_test_by_hand() {
+    // Expected current counts 2, 2 (reference 1:1 scaled to 4 rows); observed 1, 3.
+    let (reference, current) = (REFERENCE, CURRENT);
+    let chi2 = chi2_test(&reference, &current, None).unwrap();
+    assert!((chi2.statistic - 1.0).abs() < 1e-15);
+    assert!((chi2.pvalue - 0.317_310_507_862_914_1).abs() < 1e-12);
+    let z = proportion_z_test(&reference, &current, None).unwrap();
+    // p1 = 1/2, p2 = 3/4, pooled 2/3: z = -0.25 / sqrt(2/9 · 3/4).
+    assert!((z.statistic - (-0.25 / (2.0f64 / 9.0 * 0.75).sqrt())).abs() < 1e-15);
+}
+
+#[test]
+fn wasserstein_is_normed_by_the_reference_std() {
+    // Shifting by 1 moves every unit of mass by 1; the reference std is 1.
+    let reference = [-1.0, 1.0];
+    let current = [0.0, 2.0];
+    let result = wasserstein(
+        &Sample::Numeric(&reference),
+        &Sample::Numeric(&current),
+        None,
+    );
+    assert!((result.unwrap().statistic - 1.0).abs() < 1e-15);
+}
+
+#[test]
+fn columns_leave_missing_values_out_and_share_sorted_categories() {
+    let reference = StringArray::from(vec![Some("b"), None, Some("a")]);
+    let current = StringArray::from(vec![Some("c"), Some("a")]);
+    let (r, c) = columns(&reference, &current, false).unwrap();
+    assert_eq!((r.missing, c.missing), (1, 0));
+    match (r.sample(), c.sample()) {
+        (
+            Sample::Categorical {
+                codes: r,
+                n_categories: 3,
+            },
+            Sample::Categorical { codes: c, .. },
+        ) => assert_eq!((r, c), (&[1, 0][..], &[2, 0][..])),
+        other => panic!("expected categories, got {other:?}"),
+    }
+    let numbers = Float64Array::from(vec![Some(1.0), Some(f64::NAN), None]);
+    let (r, _) = columns(&numbers, &numbers, false).unwrap();
+    assert_eq!((r.sample().len(), r.missing), (1, 2));
+}
+
+#[test]
+fn a_distance_method_refuses_categories() {
+    let sample = Sample::Categorical {
+        codes: &[0],
+        n_categories: 1,
+    };
+    let error = drift_test(
+        Method::Wasserstein,
+        &sample,
+        &sample,
+        &DriftOptions::default(),
+    );
+    assert!(error.unwrap_err().to_string().contains("method"));
+}
