@@ -2,8 +2,15 @@
 //! Evidently are in python-tests/test_monitor.py).
 
 use arrow_array::{Float64Array, StringArray};
-use ecomkit::monitor::drift::{chi2_test, proportion_z_test, psi, wasserstein, Binning};
-use ecomkit::monitor::{columns, drift_test, DriftOptions, Method, Sample};
+use ecomkit::monitor::{columns, drift_test, Binning, DriftOptions, DriftTest, Method, Sample};
+
+fn test(method: Method, reference: &Sample, current: &Sample) -> DriftTest {
+    let options = DriftOptions {
+        binning: Binning::Evidently,
+        ..Default::default()
+    };
+    drift_test(method, reference, current, &options).unwrap()
+}
 
 /// Two categories in shares 0.5/0.5 (reference) against 0.25/0.75 (current).
 const REFERENCE: Sample = Sample::Categorical {
@@ -18,7 +25,7 @@ const CURRENT: Sample = Sample::Categorical {
 #[test]
 fn psi_of_two_categories_by_hand() {
     let (reference, current) = (REFERENCE, CURRENT);
-    let result = psi(&reference, &current, 10, Binning::Evidently, None).unwrap();
+    let result = test(Method::Psi, &reference, &current);
     let expected = (0.5 - 0.25) * (0.5f64 / 0.25).ln() + (0.5 - 0.75) * (0.5f64 / 0.75).ln();
     assert!((result.statistic - expected).abs() < 1e-15);
     assert!(result.drifted && result.pvalue.is_nan() && result.threshold == 0.1);
@@ -28,10 +35,10 @@ fn psi_of_two_categories_by_hand() {
 fn chi2_and_z_test_by_hand() {
     // Expected current counts 2, 2 (reference 1:1 scaled to 4 rows); observed 1, 3.
     let (reference, current) = (REFERENCE, CURRENT);
-    let chi2 = chi2_test(&reference, &current, None).unwrap();
+    let chi2 = test(Method::ChiSquare, &reference, &current);
     assert!((chi2.statistic - 1.0).abs() < 1e-15);
     assert!((chi2.pvalue - 0.317_310_507_862_914_1).abs() < 1e-12);
-    let z = proportion_z_test(&reference, &current, None).unwrap();
+    let z = test(Method::ZTest, &reference, &current);
     // p1 = 1/2, p2 = 3/4, pooled 2/3: z = -0.25 / sqrt(2/9 · 3/4).
     assert!((z.statistic - (-0.25 / (2.0f64 / 9.0 * 0.75).sqrt())).abs() < 1e-15);
 }
@@ -41,12 +48,12 @@ fn wasserstein_is_normed_by_the_reference_std() {
     // Shifting by 1 moves every unit of mass by 1; the reference std is 1.
     let reference = [-1.0, 1.0];
     let current = [0.0, 2.0];
-    let result = wasserstein(
+    let result = test(
+        Method::Wasserstein,
         &Sample::Numeric(&reference),
         &Sample::Numeric(&current),
-        None,
     );
-    assert!((result.unwrap().statistic - 1.0).abs() < 1e-15);
+    assert!((result.statistic - 1.0).abs() < 1e-15);
 }
 
 #[test]

@@ -2,10 +2,10 @@
 //! (its `psi`, `chisquare`, `jensenshannon`, `wasserstein` and `z` stattests) and as scipy
 //! computes the underlying tests.
 //!
-//! A sample is either numeric (finite `f64` values; the caller leaves NaN out) or
-//! categorical (dense category codes shared by both samples). Each statistic returns a
-//! [`DriftTest`] read like scipy's results: `statistic`, `pvalue` (NaN for distances),
-//! with the method, its threshold and the verdict.
+//! [`drift_test`] computes the one a [`Method`] names. A sample is either numeric (finite
+//! `f64` values; the caller leaves NaN out) or categorical (dense category codes shared by
+//! both samples). The result, a [`DriftTest`], reads like scipy's: `statistic`, `pvalue`
+//! (NaN for distances), with the method, its threshold and the verdict.
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
@@ -69,7 +69,7 @@ impl Method {
     }
 }
 
-/// How [`psi`] bins numeric samples.
+/// How PSI ([`Method::Psi`]) bins numeric samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binning {
     /// `bins` quantile bins of the reference, the first and last open-ended; shares floored
@@ -333,14 +333,7 @@ fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
 }
 
 /// Population stability index: Σ (ref − cur) · ln(ref / cur) over shared bins.
-pub fn psi(
-    reference: &Sample,
-    current: &Sample,
-    bins: usize,
-    binning: Binning,
-    threshold: Option<f64>,
-) -> Result<DriftTest> {
-    check_samples(reference, current)?;
+fn psi(reference: &Sample, current: &Sample, bins: usize, binning: Binning) -> Result<f64> {
     if bins < 2 {
         return Err(EcomkitError::invalid_value(
             "bins",
@@ -377,16 +370,11 @@ pub fn psi(
             psi_of_shares(&r, &c)
         }
     };
-    Ok(DriftTest::new(Method::Psi, statistic, f64::NAN, threshold))
+    Ok(statistic)
 }
 
 /// `scipy.spatial.distance.jensenshannon` (natural log) of the shares on Evidently's bins.
-pub fn jensen_shannon(
-    reference: &Sample,
-    current: &Sample,
-    threshold: Option<f64>,
-) -> Result<DriftTest> {
-    check_samples(reference, current)?;
+fn jensen_shannon(reference: &Sample, current: &Sample) -> Result<f64> {
     let (r, c) = evidently_counts(reference, current);
     let (r, c) = (shares(&r, reference.len()), shares(&c, current.len()));
     let (r_total, c_total): (f64, f64) = (r.iter().sum(), c.iter().sum());
@@ -399,22 +387,12 @@ pub fn jensen_shannon(
         right += relative_entropy(q, m);
     }
     let statistic = ((left + right) / 2.0).sqrt();
-    Ok(DriftTest::new(
-        Method::JensenShannon,
-        statistic,
-        f64::NAN,
-        threshold,
-    ))
+    Ok(statistic)
 }
 
 /// `scipy.stats.chisquare(f_obs=current counts, f_exp=reference counts · n_cur / n_ref)` over
 /// the categories seen in either sample (Evidently's `chisquare`).
-pub fn chi2_test(
-    reference: &Sample,
-    current: &Sample,
-    threshold: Option<f64>,
-) -> Result<DriftTest> {
-    check_samples(reference, current)?;
+fn chi2_test(reference: &Sample, current: &Sample) -> Result<(f64, f64)> {
     let (r, c) = per_value_counts(reference, current);
     let scale = current.len() as f64 / reference.len() as f64;
     let statistic: f64 = r
@@ -440,22 +418,12 @@ pub fn chi2_test(
             .expect("df >= 1")
             .sf(statistic)
     };
-    Ok(DriftTest::new(
-        Method::ChiSquare,
-        statistic,
-        pvalue,
-        threshold,
-    ))
+    Ok((statistic, pvalue))
 }
 
 /// `scipy.stats.wasserstein_distance` divided by max(population std of the reference, 0.001)
 /// (Evidently's normed `wasserstein`).
-pub fn wasserstein(
-    reference: &Sample,
-    current: &Sample,
-    threshold: Option<f64>,
-) -> Result<DriftTest> {
-    check_samples(reference, current)?;
+fn wasserstein(reference: &Sample, current: &Sample) -> Result<f64> {
     let (r, c) = (
         numeric(reference, Method::Wasserstein)?,
         numeric(current, Method::Wasserstein)?,
@@ -471,33 +439,23 @@ pub fn wasserstein(
     let mean = r.iter().sum::<f64>() / r.len() as f64;
     let std = (r.iter().map(|&x| (x - mean).powi(2)).sum::<f64>() / r.len() as f64).sqrt();
     let statistic = distance / std.max(0.001);
-    Ok(DriftTest::new(
-        Method::Wasserstein,
-        statistic,
-        f64::NAN,
-        threshold,
-    ))
+    Ok(statistic)
 }
 
 /// Evidently's two-proportion z test: the first category (lowest code, or smallest value)
 /// of either sample is "0", every other value "1"; two-sided p = 2 · (1 − Φ(|z|)).
-pub fn proportion_z_test(
-    reference: &Sample,
-    current: &Sample,
-    threshold: Option<f64>,
-) -> Result<DriftTest> {
-    check_samples(reference, current)?;
+fn proportion_z_test(reference: &Sample, current: &Sample) -> Result<(f64, f64)> {
     let (r, c) = per_value_counts(reference, current);
     // Both samples hold the one same value: no difference.
     if r.len() == 1 {
-        return Ok(DriftTest::new(Method::ZTest, 0.0, 1.0, threshold));
+        return Ok((0.0, 1.0));
     }
     let (n1, n2) = (reference.len() as f64, current.len() as f64);
     let (p1, p2) = ((n1 - r[0]) / n1, (n2 - c[0]) / n2);
     let pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
     let z = (p1 - p2) / (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
     let pvalue = 2.0 * (1.0 - Normal::standard().cdf(z.abs()));
-    Ok(DriftTest::new(Method::ZTest, z, pvalue, threshold))
+    Ok((z, pvalue))
 }
 
 /// PSI's bins and binning (the other methods ignore them) and the threshold (`None`: the
@@ -533,11 +491,14 @@ pub fn drift_test(
             format!("a number >= 0, got {t}"),
         ));
     }
-    match method {
-        Method::Psi => psi(reference, current, options.bins, options.binning, threshold),
-        Method::ChiSquare => chi2_test(reference, current, threshold),
-        Method::JensenShannon => jensen_shannon(reference, current, threshold),
-        Method::Wasserstein => wasserstein(reference, current, threshold),
-        Method::ZTest => proportion_z_test(reference, current, threshold),
-    }
+    check_samples(reference, current)?;
+    let distance = |statistic| (statistic, f64::NAN);
+    let (statistic, pvalue) = match method {
+        Method::Psi => distance(psi(reference, current, options.bins, options.binning)?),
+        Method::ChiSquare => chi2_test(reference, current)?,
+        Method::JensenShannon => distance(jensen_shannon(reference, current)?),
+        Method::Wasserstein => distance(wasserstein(reference, current)?),
+        Method::ZTest => proportion_z_test(reference, current)?,
+    };
+    Ok(DriftTest::new(method, statistic, pvalue, threshold))
 }
