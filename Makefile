@@ -92,6 +92,7 @@ $(EVIDENTLY_VENV)/.installed:
 	touch $@
 
 test-evidently: wheel $(EVIDENTLY_VENV)/.installed ## drift statistics against Evidently itself
+	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet dist/ecomkit-*.whl
 	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/ecomkit-*.whl
 	cd python-tests && ../$(EVIDENTLY_VENV)/bin/python -m pytest -q -p no:cacheprovider \
 	  -o addopts="" --rootdir=. test_monitor.py

@@ -24,7 +24,7 @@ pub use drift::{drift_test, Binning, DriftOptions, DriftTest, Method, Sample};
 pub enum Values {
     /// Finite values only.
     Numeric(Vec<f64>),
-    /// Codes into `categories` (sorted).
+    /// Codes `< n_categories`, in the sorted order of the categories.
     Categorical {
         codes: Vec<u32>,
         n_categories: usize,
@@ -55,14 +55,8 @@ impl Column {
     }
 }
 
-/// Whether an Arrow type is read as numbers (integers, floats, decimals); strings,
-/// dictionaries and booleans are categories.
-pub fn is_numeric(data_type: &DataType) -> bool {
-    data_type.is_numeric()
-}
-
 /// The reference and current columns as samples of the same kind: numeric when the
-/// reference is numeric, else categorical with codes shared by both, in sorted order of the
+/// reference is numeric (integers, floats, decimals), else categorical with codes shared by both, in sorted order of the
 /// category texts. `categorical` forces categories (integer codes, say).
 pub fn columns(
     reference: &dyn Array,
@@ -71,8 +65,8 @@ pub fn columns(
 ) -> Result<(Column, Column)> {
     // An all-null column (an empty list, say) takes the kind of the other one.
     let (r_type, c_type) = (reference.data_type(), current.data_type());
-    if is_numeric(r_type) || (r_type == &DataType::Null && is_numeric(c_type)) {
-        if !(is_numeric(c_type) || c_type == &DataType::Null) {
+    if r_type.is_numeric() || (r_type == &DataType::Null && c_type.is_numeric()) {
+        if !(c_type.is_numeric() || c_type == &DataType::Null) {
             return Err(EcomkitError::invalid_type(
                 "current",
                 "numbers, as the reference column",
@@ -133,11 +127,11 @@ pub fn columns(
 
 /// Numeric columns recoded as categories, one per distinct value, in numeric order.
 fn numbers_as_categories((reference, current): (Column, Column)) -> (Column, Column) {
-    let values = |column: &Column| match &column.values {
-        Values::Numeric(values) => values.clone(),
+    let into_values = |column: Column| match column.values {
+        Values::Numeric(values) => (values, column.missing),
         Values::Categorical { .. } => unreachable!("numeric columns"),
     };
-    let (r, c) = (values(&reference), values(&current));
+    let ((r, r_missing), (c, c_missing)) = (into_values(reference), into_values(current));
     let mut distinct: Vec<f64> = r.iter().chain(&c).copied().collect();
     distinct.sort_unstable_by(f64::total_cmp);
     distinct.dedup();
@@ -154,7 +148,7 @@ fn numbers_as_categories((reference, current): (Column, Column)) -> (Column, Col
             missing,
         }
     };
-    (recode(r, reference.missing), recode(c, current.missing))
+    (recode(r, r_missing), recode(c, c_missing))
 }
 
 fn numeric_column(array: &dyn Array, argument: &str) -> Result<Column> {
