@@ -94,7 +94,7 @@ $(EVIDENTLY_VENV)/.installed:
 test-evidently: wheel $(EVIDENTLY_VENV)/.installed ## drift statistics against Evidently itself
 	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet dist/ecomkit-*.whl
 	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/ecomkit-*.whl
-	cd python-tests && ../$(EVIDENTLY_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	cd python-tests && ECOMKIT_MONITOR_CASES=400 ../$(EVIDENTLY_VENV)/bin/python -m pytest -q -p no:cacheprovider \
 	  -o addopts="" --rootdir=. test_monitor.py
 
 test-wheel: wheel sdist ## install the wheel (no Rust) and the sdist in fresh venvs, smoke-test both

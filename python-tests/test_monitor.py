@@ -6,6 +6,7 @@ samples. Tolerance: 1e-12 relative for statistics, 1e-9 absolute for p-values.""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pyarrow as pa
@@ -15,7 +16,9 @@ from scipy.spatial import distance
 
 from ecomkit import errors, monitor
 
-CASES = 400  # per kind of sample and statistic
+# Per kind of sample and statistic: 10,000 by default; make test-evidently (whose point is
+# Evidently itself, with the same code) runs fewer.
+CASES = int(os.environ.get("ECOMKIT_MONITOR_CASES", "10000"))
 
 
 # ---- references: scipy, and Evidently's get_binned_data written out ----------------------
@@ -111,6 +114,7 @@ def categorical_pair(rng):
 def with_missing(rng, values, numeric):
     values = values.astype(object if not numeric else float)
     holes = rng.random(len(values)) < 0.1
+    holes[0] = False  # an all-missing side is an error, tested on its own
     values[holes] = np.nan if numeric else None
     return values
 
@@ -183,6 +187,32 @@ def test_wasserstein_matches_scipy():
         assert_close(result.statistic, reference_wasserstein(ref, cur), rel=1e-12, abs_=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["numeric", "equal sizes", "asymptotic"])
+def test_ks_matches_scipy_ks_2samp(kind):
+    rng = np.random.default_rng(8)
+    for _ in range(CASES if kind != "asymptotic" else CASES // 20):
+        ref, cur = numeric_pair(rng)
+        if kind == "equal sizes":
+            cur = np.resize(cur, len(ref))
+        elif kind == "asymptotic":  # scipy's auto switches past 10,000 values
+            cur = rng.normal(rng.choice([0.0, 0.01, 0.1]), size=rng.integers(10_001, 40_000))
+        result = monitor.ks_test(ref, cur)
+        expected = stats.ks_2samp(ref, cur)
+        assert_close(result.statistic, float(expected.statistic), rel=1e-12)
+        assert_close(result.pvalue, float(expected.pvalue), rel=0, abs_=1e-9)
+        assert result.drifted == (expected.pvalue <= 0.05)
+
+
+def test_ks_large_samples_match_scipy():
+    rng = np.random.default_rng(9)
+    for n_ref, n_cur, shift in [(10_000, 10_000, 0.01), (250_000, 300_000, 0.004),
+                                (2_500_000, 2_000_000, 0.001), (3, 50_000, 2.0)]:  # fmt: skip
+        ref, cur = rng.normal(size=n_ref), rng.normal(shift, size=n_cur)
+        result, expected = monitor.ks_test(ref, cur), stats.ks_2samp(ref, cur)
+        assert_close(result.statistic, float(expected.statistic), rel=1e-12)
+        assert_close(result.pvalue, float(expected.pvalue), rel=0, abs_=1e-9)
+
+
 def test_proportion_z_test_matches_evidently_formula():
     rng = np.random.default_rng(6)
     for _ in range(CASES):
@@ -202,7 +232,7 @@ def test_proportion_z_test_matches_evidently_formula():
 
 def test_identical_samples_do_not_drift():
     values = np.arange(100.0)
-    for test in (monitor.psi, monitor.jensen_shannon, monitor.wasserstein):
+    for test in (monitor.psi, monitor.jensen_shannon, monitor.wasserstein, monitor.ks_test):
         result = test(values, values)
         assert result.statistic == pytest.approx(0.0, abs=1e-15) and not result.drifted
     result = monitor.proportion_z_test([1, 1, 1], [1, 1])
@@ -260,6 +290,7 @@ def test_against_evidently_where_installed():
     from evidently.legacy.calculations.stattests import (
         chi_stat_test,
         jensenshannon_stat_test,
+        ks_stat_test,
         psi_stat_test,
         wasserstein_stat_test,
         z_stat_test,
@@ -275,6 +306,9 @@ def test_against_evidently_where_installed():
                              (monitor.wasserstein(ref, cur), wasserstein_stat_test)):  # fmt: skip
             expected = theirs.func(r, c, ColumnType.Numerical, 0.1)[0]
             assert_close(ours.statistic, float(expected), abs_=1e-12)
+        expected, drifted = ks_stat_test.func(r, c, ColumnType.Numerical, 0.05)
+        assert_close(monitor.ks_test(ref, cur).pvalue, float(expected), rel=0, abs_=1e-9)
+        assert monitor.ks_test(ref, cur).drifted == drifted
         ref, cur = categorical_pair(rng)
         r, c = pd.Series(ref), pd.Series(cur)
         expected = chi_stat_test.func(r, c, ColumnType.Categorical, 0.05)[0]
@@ -284,3 +318,184 @@ def test_against_evidently_where_installed():
                                     ColumnType.Categorical, 0.05)[0]  # fmt: skip
         assert_close(monitor.proportion_z_test(*binary).pvalue, float(expected), rel=0,
                      abs_=1e-9)  # fmt: skip
+
+
+# ---- drift() over frames ------------------------------------------------------------------
+
+
+def random_frames(rng, n_reference, n_current):
+    """Frames with every kind of column: floats (many or few values, NaN), integers (few and
+    many values), strings, booleans and a constant column."""
+    pd = pytest.importorskip("pandas")
+
+    def frame(n, shift):
+        floats = rng.normal(shift, 1.0, n)
+        floats[rng.random(n) < 0.05] = np.nan
+        return pd.DataFrame({
+            "price": floats,
+            "rounded": np.round(rng.normal(shift, 1.0, n)),
+            "few": rng.choice([1.5, 2.5, 3.5], n),
+            "clicks": rng.integers(0, 4, n) + (shift > 0),
+            "views": rng.integers(0, 40, n),
+            "event": rng.choice(["view", "cart", "buy"], n, p=[0.7, 0.2, 0.1]),
+            "flag": rng.random(n) < (0.3 + 0.1 * shift),
+            "sex": rng.choice(["f", "m"], n),
+            "constant": np.ones(n),
+        })  # fmt: skip
+
+    return frame(n_reference, 0.0), frame(n_current, float(rng.choice([0.0, 0.3])))
+
+
+def evidently_choice(reference, current):
+    """Evidently's DataDriftPreset choice written out: integer columns with at most 10
+    distinct current values are categorical; then by reference size and distinct values."""
+    kind = "numeric" if reference.dtype.kind in "fiu" else "categorical"
+    if reference.dtype.kind in "iu" and current.nunique() <= 10:
+        kind = "categorical"
+    distinct = np.unique(np.concatenate([reference.dropna().astype(str).to_numpy(),
+                                         current.dropna().astype(str).to_numpy()])).size \
+        if kind == "categorical" else np.unique(np.concatenate(
+            [reference.dropna().to_numpy(), current.dropna().to_numpy()])).size  # fmt: skip
+    if reference.notna().sum() <= 1000:
+        if kind == "numeric" and distinct > 5:
+            return kind, "ks"
+        return kind, "chisquare" if distinct > 2 else "z"
+    return kind, "wasserstein" if kind == "numeric" and distinct > 5 else "jensenshannon"
+
+
+def test_drift_auto_picks_evidently_methods_and_equals_the_single_statistics():
+    rng = np.random.default_rng(11)
+    single = {"ks": monitor.ks_test, "chisquare": monitor.chi2_test,
+              "z": monitor.proportion_z_test, "wasserstein": monitor.wasserstein,
+              "jensenshannon": monitor.jensen_shannon}  # fmt: skip
+    for n_reference, n_current in [(300, 200), (1000, 50), (1001, 700), (5000, 5000)]:
+        reference, current = random_frames(rng, n_reference, n_current)
+        report = monitor.drift(reference, current)
+        rows = report.to_dataframe().set_index("column")
+        assert list(rows.index) == list(reference.columns)
+        for name in reference.columns:
+            kind, method = evidently_choice(reference[name], current[name])
+            row = rows.loc[name]
+            assert (row["kind"], row["method"]) == (kind, method), (name, n_reference)
+            categorical = kind == "categorical"
+            args = {"categorical": True} if categorical and method == "jensenshannon" else {}
+            expected = single[method](reference[name], current[name], **args)
+            value = row["p_value"] if not math.isnan(expected.pvalue) else row["statistic"]
+            assert_close(value, expected.pvalue if not math.isnan(expected.pvalue)
+                         else expected.statistic)  # fmt: skip
+            assert row["drifted"] == expected.drifted
+            assert row["n_reference"] + row["n_missing_reference"] == n_reference
+        drifted = rows["drifted"].sum() / len(rows)
+        assert report.share_drifted == pytest.approx(drifted)
+        assert report.dataset_drift == (drifted >= 0.5)
+
+
+def test_drift_methods_thresholds_by_groups_and_kinds_of_frame():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(3)
+    reference, current = random_frames(rng, 2000, 1500)
+    reference["shop"] = rng.choice(["a", "b", "c"], len(reference))
+    current["shop"] = rng.choice(["a", "b", "d"], len(current))
+    report = monitor.drift(reference, current, ["price", "event"], by="shop",
+                           method={"price": "psi"}, threshold={"event": 0.01})  # fmt: skip
+    rows = report.to_dataframe()
+    assert list(rows.columns[:2]) == ["shop", "column"]
+    groups = list(pd.unique(pd.concat([reference.shop, current.shop])))  # first seen
+    assert list(rows["shop"]) == [g for g in groups for _ in range(2)]
+    for shop in ["a", "b"]:
+        r, c = reference[reference.shop == shop], current[current.shop == shop]
+        got = rows[rows.shop == shop].set_index("column")
+        assert_close(got.loc["price", "statistic"], monitor.psi(r.price, c.price).statistic)
+        event = monitor.chi2_test(r.event, c.event, threshold=0.01)  # ~670 rows a group
+        assert got.loc["event", "method"] == "chisquare"
+        assert_close(got.loc["event", "p_value"], event.pvalue)
+        assert got.loc["event", "threshold"] == 0.01
+    missing = rows[rows.shop.isin(["c", "d"])]
+    assert missing["method"].isna().all() and not missing["drifted"].any()
+    assert set(missing["message"]) == {"no values in current", "no rows of this group in reference"}
+    polars_rows = monitor.drift(pl.from_pandas(reference), pl.from_pandas(current)).to_dataframe()
+    assert isinstance(polars_rows, pl.DataFrame)
+    arrow_rows = monitor.drift(pa.Table.from_pandas(reference), pa.Table.from_pandas(current))
+    assert isinstance(arrow_rows.to_dataframe(), pa.Table)
+    assert arrow_rows.to_dict()["rows"] == monitor.drift(reference, current).to_dict()["rows"]
+    assert isinstance(pd.DataFrame(report.to_dict()["rows"]), pd.DataFrame)
+
+
+def test_drift_report_outputs_and_an_empty_column():
+    pd = pytest.importorskip("pandas")
+    reference = pd.DataFrame({"x": np.arange(100.0), "empty": [None] * 100})
+    current = pd.DataFrame({"x": np.arange(100.0) + 60, "empty": [None] * 100})
+    report = monitor.drift(reference, current)
+    row = report.to_dataframe().set_index("column").loc["empty"]
+    assert row["message"] == "no values in reference and current" and not row["drifted"]
+    assert report.drifted_columns == ["x"] and report.dataset_drift
+    assert report.share_drifted == 1.0  # the empty column is not counted
+    assert "1 of 1 columns drifted" in report.to_markdown()
+    assert "<table>" in report._repr_html_()
+    assert '"dataset_drift": true' in report.to_json()
+
+
+def test_drift_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    reference, current = random_frames(rng, 2000, 2000)
+    current["price"] += 1.0
+    current["event"] = "buy"
+    report = monitor.drift(reference, current)
+    report.plot(tmp_path / "drift.png")
+    assert (tmp_path / "drift.png").stat().st_size > 1000
+    assert pd is not None
+
+
+def test_drift_bad_input_names_the_argument():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "s": ["a", "b", "c"]})
+    with pytest.raises(errors.ColumnNotFoundError, match="reference: column 'nope'"):
+        monitor.drift(frame, frame, ["nope"])
+    with pytest.raises(errors.ColumnNotFoundError, match="current: column 's'"):
+        monitor.drift(frame, frame[["x"]], ["x", "s"])
+    with pytest.raises(errors.InvalidValueError, match="method: expected"):
+        monitor.drift(frame, frame, method="nope")
+    with pytest.raises(errors.InvalidValueError, match="column 's'.*ks"):
+        monitor.drift(frame, frame, method={"s": "ks"})
+    with pytest.raises(errors.InvalidTypeError, match=r"threshold\['x'\]"):
+        monitor.drift(frame, frame, threshold={"x": "high"})
+    with pytest.raises(errors.InvalidValueError, match="drift_share"):
+        monitor.drift(frame, frame, drift_share=1.5)
+    with pytest.raises(errors.EmptyInputError, match="reference"):
+        monitor.drift(frame.iloc[:0], frame)
+    with pytest.raises(errors.InvalidValueError, match="'x' is a `by` column"):
+        monitor.drift(frame, frame, ["x"], by="x")
+    with pytest.raises(errors.InvalidTypeError, match="reference"):
+        monitor.drift([1, 2, 3], frame)
+
+
+EVIDENTLY_METHODS = {"K-S": "ks", "chi-square": "chisquare", "Z-test": "z",
+                     "Wasserstein": "wasserstein", "Jensen-Shannon": "jensenshannon"}  # fmt: skip
+
+
+def test_drift_auto_against_evidently_data_drift_preset():
+    pytest.importorskip("evidently", reason="evidently is not installed (pip install evidently)")
+    from evidently.legacy.metric_preset import DataDriftPreset
+    from evidently.legacy.report import Report
+
+    rng = np.random.default_rng(17)
+    for n_reference, n_current in [(400, 300), (1000, 1000), (3000, 2000)]:
+        reference, current = random_frames(rng, n_reference, n_current)
+        reference, current = reference.drop(columns="constant"), current.drop(columns="constant")
+        evidently = Report(metrics=[DataDriftPreset()])
+        evidently.run(reference_data=reference, current_data=current)
+        result = next(m["result"] for m in evidently.as_dict()["metrics"]
+                      if m["metric"] == "DataDriftTable")  # fmt: skip
+        ours = monitor.drift(reference, current)
+        rows = ours.to_dataframe().set_index("column")
+        for name, theirs in result["drift_by_columns"].items():
+            row = rows.loc[name]
+            assert row["method"] == EVIDENTLY_METHODS[theirs["stattest_name"].split(" ")[0]]
+            value = row["statistic"] if math.isnan(row["p_value"]) else row["p_value"]
+            assert_close(value, float(theirs["drift_score"]), rel=1e-9, abs_=1e-9)
+            assert bool(row["drifted"]) == bool(theirs["drift_detected"]), name
+        assert ours.share_drifted == pytest.approx(result["share_of_drifted_columns"])
+        assert ours.dataset_drift == result["dataset_drift"]

@@ -91,3 +91,63 @@ fn a_distance_method_refuses_categories() {
     );
     assert!(error.unwrap_err().to_string().contains("method"));
 }
+
+#[test]
+fn ks_by_hand() {
+    let reference = Sample::Numeric(&[1.0, 2.0, 3.0, 4.0]);
+    let current = Sample::Numeric(&[3.0, 4.0, 5.0, 6.0]);
+    let ks = test(Method::Ks, &reference, &current);
+    // D = 1/2; exact p = 1 - P(D < 1/2) for n = m = 4: 54 of 70 paths stay inside, 0.7714.
+    assert_eq!(ks.statistic, 0.5);
+    assert!((ks.pvalue - 54.0 / 70.0).abs() < 1e-12, "{}", ks.pvalue);
+    assert!(!ks.drifted);
+}
+
+#[test]
+fn auto_method_is_evidently_choice() {
+    use ecomkit::monitor::{auto_method, Kind};
+    assert_eq!(auto_method(Kind::Numeric, 1000, 6), Method::Ks);
+    assert_eq!(auto_method(Kind::Numeric, 1000, 5), Method::ChiSquare);
+    assert_eq!(auto_method(Kind::Categorical, 10, 2), Method::ZTest);
+    assert_eq!(auto_method(Kind::Numeric, 1001, 6), Method::Wasserstein);
+    assert_eq!(
+        auto_method(Kind::Categorical, 1001, 50),
+        Method::JensenShannon
+    );
+}
+
+#[test]
+fn drift_report_of_two_frames_has_a_row_per_column() {
+    use arrow_array::{Array, BooleanArray, RecordBatch};
+    use ecomkit::frame::Frame;
+    use ecomkit::monitor::{drift_report, Request};
+    use std::sync::Arc;
+
+    let batch = |shift: f64| {
+        let x: Float64Array = (0..100).map(|i| Some(i as f64 + shift)).collect();
+        let s: StringArray = (0..100).map(|i| Some(["a", "b"][i % 2])).collect();
+        Frame::from(
+            RecordBatch::try_from_iter([
+                ("x", Arc::new(x) as Arc<dyn Array>),
+                ("s", Arc::new(s) as Arc<dyn Array>),
+            ])
+            .unwrap(),
+        )
+    };
+    let requests: Vec<Request> = ["x", "s"]
+        .iter()
+        .map(|c| Request {
+            column: c.to_string(),
+            method: None,
+            threshold: None,
+        })
+        .collect();
+    let options = DriftOptions::default();
+    let report = drift_report(&batch(0.0), &batch(60.0), &requests, &[], &options, 0.5).unwrap();
+    let drifted = report.table.column_by_name("drifted").unwrap();
+    let drifted = drifted.as_any().downcast_ref::<BooleanArray>().unwrap();
+    assert_eq!(drifted.values().iter().collect::<Vec<_>>(), [true, false]);
+    assert_eq!((report.share_drifted, report.dataset_drift), (0.5, true));
+    let error = drift_report(&batch(0.0), &batch(0.0), &requests, &[], &options, 2.0);
+    assert!(error.unwrap_err().to_string().contains("drift_share"));
+}

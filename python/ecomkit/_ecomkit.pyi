@@ -288,3 +288,14 @@ def drift_test(
     threshold: float | None,
     categorical: bool,
 ) -> DriftResult: ...
+def drift_report(
+    reference: Any,
+    current: Any,
+    columns: list[str],
+    methods: list[str | None],
+    thresholds: list[float | None],
+    by: list[str],
+    bins: int,
+    binning: str,
+    drift_share: float,
+) -> tuple[Any, float, bool]: ...

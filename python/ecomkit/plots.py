@@ -114,6 +114,59 @@ def uplift(report: Any, path: str | Path | None = None, *, title: str | None = N
     return _figure(draw, path, "plotting an uplift report", size=(7.0, 1.2 + 0.6 * len(rows)))
 
 
+def drift(report: Any, columns: Sequence[str], path: str | Path | None = None, *,
+          title: str | None = None) -> Any:  # fmt: skip
+    """An :class:`ecomkit.monitor.DriftReport`: reference vs current histograms (numeric
+    columns, shares per bin on shared edges) or category shares (categorical columns, the
+    20 commonest reference categories), one panel per column."""
+    import numpy as np
+    import pyarrow as pa
+
+    reference, kind, current, current_kind = report._samples
+    table = report.to_arrow()
+    kinds = dict(zip(table.column("column").to_pylist(), table.column("kind").to_pylist(),
+                     strict=True))  # fmt: skip
+    columns = [c for c in columns if c in kinds]
+
+    def values(frame: Any, frame_kind: str, name: str) -> list[Any]:
+        array = pa.table(_frames.select(frame, frame_kind, [name])).column(0)
+        return [v for v in array.to_pylist() if v is not None and v == v]
+
+    def draw(axes: Any) -> None:
+        axes = np.atleast_1d(axes)
+        if not columns:
+            axes[0].text(0.5, 0.5, "no drifted columns", ha="center", va="center")
+            axes[0].set_axis_off()
+        for ax, name in zip(axes, columns, strict=False):  # one axis when nothing drifted
+            ref, cur = values(reference, kind, name), values(current, current_kind, name)
+            if kinds[name] == "numeric" and ref and cur:
+                edges = np.histogram_bin_edges(np.asarray(ref + cur, dtype=float), bins=30)
+                for sample, label in ((ref, "reference"), (cur, "current")):
+                    weights = np.full(len(sample), 1.0 / len(sample))
+                    ax.hist(sample, bins=edges, weights=weights, alpha=0.5, label=label)
+            else:
+                from collections import Counter
+
+                ref_counts, cur_counts = Counter(map(str, ref)), Counter(map(str, cur))
+                shown = [k for k, _ in ref_counts.most_common(20)]
+                positions = np.arange(len(shown))
+                for offset, (counts, n, label) in enumerate(
+                    ((ref_counts, len(ref), "reference"), (cur_counts, len(cur), "current"))
+                ):
+                    shares = [counts[k] / max(n, 1) for k in shown]
+                    ax.bar(positions + 0.4 * offset, shares, width=0.4, label=label)
+                ax.set_xticks(positions + 0.2)
+                ax.set_xticklabels(shown, rotation=45, ha="right")
+            ax.set_title(name)
+            ax.set_ylabel("share")
+            ax.legend()
+        if title:
+            axes[0].figure.suptitle(title)
+
+    return _figure(draw, path, "plotting a drift report", ncols=max(len(columns), 1),
+                   size=(4.5, 3.5))  # fmt: skip
+
+
 def calibration(curve: Any, path: str | Path | None = None, *, title: str | None = None) -> Any:
     """A reliability diagram of :func:`ecomkit.metrics.calibration_curve`'s frame: observed
     frequency against mean predicted probability per bin (marker size: the bin's count),

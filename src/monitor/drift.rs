@@ -1,5 +1,5 @@
 //! Drift statistics between a reference and a current sample, as Evidently computes them
-//! (its `psi`, `chisquare`, `jensenshannon`, `wasserstein` and `z` stattests) and as scipy
+//! (its `psi`, `chisquare`, `jensenshannon`, `wasserstein`, `z` and `ks` stattests) and as scipy
 //! computes the underlying tests.
 //!
 //! [`drift_test`] computes the one a [`Method`] names. A sample is either numeric (finite
@@ -46,12 +46,13 @@ pub enum Method {
     JensenShannon,
     Wasserstein,
     ZTest,
+    Ks,
 }
 
 parse_enum!(Method, "method", {
     "psi" => Method::Psi, "chisquare" => Method::ChiSquare,
     "jensenshannon" => Method::JensenShannon, "wasserstein" => Method::Wasserstein,
-    "z" => Method::ZTest,
+    "z" => Method::ZTest, "ks" => Method::Ks,
 });
 
 impl Method {
@@ -59,13 +60,13 @@ impl Method {
     pub fn default_threshold(self) -> f64 {
         match self {
             Method::Psi | Method::JensenShannon | Method::Wasserstein => 0.1,
-            Method::ChiSquare | Method::ZTest => 0.05,
+            Method::ChiSquare | Method::ZTest | Method::Ks => 0.05,
         }
     }
 
     /// Whether the method is a test with a p-value (else a distance).
     pub fn has_pvalue(self) -> bool {
-        matches!(self, Method::ChiSquare | Method::ZTest)
+        matches!(self, Method::ChiSquare | Method::ZTest | Method::Ks)
     }
 }
 
@@ -96,14 +97,17 @@ pub struct DriftTest {
     /// NaN for distances (PSI, Jensen–Shannon, Wasserstein).
     pub pvalue: f64,
     pub threshold: f64,
-    /// Distances: `statistic >= threshold`; tests: `pvalue < threshold`.
+    /// Distances: `statistic >= threshold`; tests: `pvalue < threshold` (KS: `<=`, as
+    /// Evidently).
     pub drifted: bool,
 }
 
 impl DriftTest {
     fn new(method: Method, statistic: f64, pvalue: f64, threshold: Option<f64>) -> Self {
         let threshold = threshold.unwrap_or(method.default_threshold());
-        let drifted = if method.has_pvalue() {
+        let drifted = if method == Method::Ks {
+            pvalue <= threshold
+        } else if method.has_pvalue() {
             pvalue < threshold
         } else {
             statistic >= threshold
@@ -251,7 +255,11 @@ fn histogram(sorted: &[f64], edges: &[f64]) -> Vec<f64> {
 
 /// Walks two sorted samples together: `f(value, before, after)` for each distinct value of
 /// either, `before` and `after` the counts of values below / up to it in each sample.
-fn for_each_value(u: &[f64], v: &[f64], mut f: impl FnMut(f64, (usize, usize), (usize, usize))) {
+pub(super) fn for_each_value(
+    u: &[f64],
+    v: &[f64],
+    mut f: impl FnMut(f64, (usize, usize), (usize, usize)),
+) {
     let (mut i, mut j) = (0, 0);
     while i < u.len() || j < v.len() {
         let value = match (u.get(i), v.get(j)) {
@@ -499,6 +507,10 @@ pub fn drift_test(
         Method::JensenShannon => distance(jensen_shannon(reference, current)?),
         Method::Wasserstein => distance(wasserstein(reference, current)?),
         Method::ZTest => proportion_z_test(reference, current)?,
+        Method::Ks => super::ks::ks_2samp(
+            &sorted(numeric(reference, method)?),
+            &sorted(numeric(current, method)?),
+        ),
     };
     Ok(DriftTest::new(method, statistic, pvalue, threshold))
 }

@@ -1,14 +1,16 @@
 //! `ecomkit.monitor` kernels: drift statistics.
 
 use pyo3::prelude::*;
-use pyo3_arrow::input::AnyArray;
+use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
+use pyo3_arrow::PyTable;
 
 use super::errors::run;
-use super::one_array;
-use crate::monitor::{self, DriftOptions};
+use super::{one_array, to_frame, to_table};
+use crate::monitor::{self, DriftOptions, Request};
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(drift_test, module)?)?;
+    module.add_function(wrap_pyfunction!(drift_report, module)?)?;
     module.add_class::<DriftResult>()?;
     Ok(())
 }
@@ -78,4 +80,48 @@ fn drift_test(
             n_missing_current: current.missing,
         })
     })
+}
+
+/// The drift report of two frames: (table, share of drifted rows, dataset drift).
+#[pyfunction]
+#[pyo3(signature = (reference, current, columns, methods, thresholds, by, bins, binning, drift_share))]
+#[allow(clippy::too_many_arguments)]
+fn drift_report(
+    py: Python<'_>,
+    reference: AnyRecordBatch,
+    current: AnyRecordBatch,
+    columns: Vec<String>,
+    methods: Vec<Option<String>>,
+    thresholds: Vec<Option<f64>>,
+    by: Vec<String>,
+    bins: usize,
+    binning: &str,
+    drift_share: f64,
+) -> PyResult<(PyTable, f64, bool)> {
+    let requests = columns
+        .into_iter()
+        .zip(methods)
+        .zip(thresholds)
+        .map(|((column, method), threshold)| {
+            Ok(Request {
+                column,
+                method: method.map(|m| m.parse()).transpose()?,
+                threshold,
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let options = DriftOptions {
+        bins,
+        binning: binning.parse()?,
+        threshold: None,
+    };
+    let (reference, current) = (to_frame(reference)?, to_frame(current)?);
+    let report = run(py, || {
+        monitor::drift_report(&reference, &current, &requests, &by, &options, drift_share)
+    })?;
+    Ok((
+        to_table(report.table)?,
+        report.share_drifted,
+        report.dataset_drift,
+    ))
 }
