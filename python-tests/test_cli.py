@@ -246,3 +246,73 @@ def test_every_flag_is_an_argument_of_its_step_function():
         parameters = inspect.signature(cli._step_function(name)).parameters
         dests = {a.dest for a in step._actions} - {"help", "quiet"}
         assert dests <= set(parameters), (name, dests - set(parameters))
+
+
+def test_drift_step_writes_reports_and_fails_on_drift_when_asked(tmp_path, capsys):
+    clicks = datasets.clickstream(300, 14, seed=4, backend="pyarrow")
+    week = pa.compute.less(
+        clicks["timestamp"],
+        pa.scalar(clicks["timestamp"][0].value + 7 * 86400_000, clicks["timestamp"].type),
+    )
+    pq.write_table(clicks.filter(week), tmp_path / "reference.parquet")
+    later = clicks.filter(pa.compute.invert(week))
+    pq.write_table(later, tmp_path / "current.parquet")
+    args = ["drift", str(tmp_path / "reference.parquet"), str(tmp_path / "current.parquet"),
+            "--columns", "event,price,categoryid"]  # fmt: skip
+    assert main([*args, "--output-dir", str(tmp_path / "same")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["columns"] == 3
+    report = pa.csv.read_csv(tmp_path / "same" / "drift.csv")
+    assert report["column"].to_pylist() == ["event", "price", "categoryid"]
+    assert (
+        json.loads((tmp_path / "same" / "drift.json").read_text())["rows"][0]["column"] == "event"
+    )
+    # A shifted price drifts; with --fail-on-drift that is exit 1, the reports written first.
+    shifted = later.set_column(later.schema.get_field_index("price"), "price",
+                               pa.compute.multiply(later["price"], 3.0))  # fmt: skip
+    pq.write_table(shifted, tmp_path / "current.parquet")
+    assert main([*args, "--output-dir", str(tmp_path / "drifted"), "--drift-share", "0.3",
+                 "--fail-on-drift"]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert "ecomkit drift: error:" in err and "dataset drift [price" in err
+    assert (tmp_path / "drifted" / "drift.md").read_text().startswith("1 of 3 columns drifted")
+    assert main([*args[:3], "--output-dir", str(tmp_path / "bad"), "--columns", "nope"]) == 2
+    assert "column 'nope' not found" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "drift.csv").exists()
+
+
+def test_validate_step_exits_1_with_the_failures_on_stderr(daily_file, tmp_path, capsys):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[validate.columns.asin]\nnot_null = true\n\n[validate.columns.price]\n'
+                     'min = 0.0\n\n[validate]\nunique = [["asin", "date"]]\n'
+                     'references = { asin = "catalog.asin" }\n')  # fmt: skip
+    catalog = tmp_path / "catalog.csv"
+    daily = pq.read_table(daily_file)
+    pa.csv.write_csv(pa.table({"asin": pa.compute.unique(daily["asin"])}), catalog)
+    args = ["validate", str(daily_file), "--rules", str(rules), "--references",
+            f"catalog={catalog}"]  # fmt: skip
+    assert main([*args, "--output-dir", str(tmp_path / "ok")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["passed"] is True and summary["rules"] == 4
+    assert {p.name for p in (tmp_path / "ok").iterdir()} >= {"quality.csv", "quality.md",
+                                                              "quality.json"}  # fmt: skip
+    # Inject defects: a null asin, a negative price, a repeated row.
+    bad = pa.concat_tables([daily, daily.slice(0, 1)]).to_pandas()
+    bad.loc[3, "asin"] = None
+    bad.loc[5, "price"] = -1.0
+    bad_file = tmp_path / "bad.parquet"
+    bad.to_parquet(bad_file)
+    args[1] = str(bad_file)
+    assert main([*args, "--output-dir", str(tmp_path / "failed")]) == 1
+    err = capsys.readouterr().err
+    # (a null key is not a dangling reference: not_null counts it)
+    assert err.startswith("ecomkit validate: error: 3 of 4 rules failed")
+    assert "  min price: 1 rows below 0" in err
+    report = pa.csv.read_csv(tmp_path / "failed" / "quality.csv")
+    assert report["n_failed"].to_pylist() == [1, 1, 1, 0]
+    assert report["examples"].to_pylist()[1] in ("5", 5)  # CSV reads one number as a number
+    # A rule of the wrong type: exit 2, naming it; no report.
+    rules.write_text('[validate.columns.price]\nmin = "zero"\n')
+    assert main([*args, "--output-dir", str(tmp_path / "typo")]) == 2
+    assert "rules.columns.price.min: expected a number, got text" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()

@@ -299,3 +299,21 @@ def drift_report(
     binning: str,
     drift_share: float,
 ) -> tuple[Any, float, bool]: ...
+def validate(
+    frame: Any,
+    rules: Any,
+    references: list[tuple[str, Any]],
+    as_of: int,
+) -> tuple[Any, bool, list[npt.NDArray[np.uint64]], list[Any | None]]: ...
+
+_ColumnSpec = tuple[str, str, list[float], list[str], list[int], int]
+
+def profile_reference(reference: Any, columns: list[str], bins: int) -> list[_ColumnSpec]: ...
+def profile_count(piece: Any, profile: list[_ColumnSpec]) -> list[tuple[list[int], int]]: ...
+def profile_drift(
+    profile: list[_ColumnSpec],
+    counts: list[tuple[list[int], int]],
+    methods: list[str | None],
+    thresholds: list[float | None],
+    drift_share: float,
+) -> tuple[Any, float, bool]: ...

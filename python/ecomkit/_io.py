@@ -86,6 +86,12 @@ def pipeline_step(run: Callable[..., dict[str, Any]]) -> Callable[..., dict[str,
     return step
 
 
+def redacted(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary with every database URI's password masked (for steps that commit their
+    outputs themselves, then raise: validation and drift)."""
+    return _database.redacted(summary)
+
+
 def _format(path: Path, argument: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:

@@ -161,6 +161,35 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--early-stopping-rounds", type=int)
     rank.add_argument("--params", type=json.loads, help="LightGBM parameters as JSON")
     rank.add_argument("--config", help="settings file with a [rank] section")
+
+    drift = step("drift", help="drift of every column between a reference and a current table")
+    drift.add_argument("reference", help="reference table (.parquet, .csv, .feather, URI#table)")
+    drift.add_argument("current", help="current table")
+    drift.add_argument("--output-dir", required=True, help="folder for drift.{csv,md,json,png}")
+    drift.add_argument("--columns", type=_names, help="columns to compare (default: shared ones)")
+    drift.add_argument("--method", help="auto (Evidently's choice), psi, ks, chisquare, "
+                                         "jensenshannon, wasserstein or z")  # fmt: skip
+    drift.add_argument("--threshold", type=float, help="drift threshold (default: the method's)")
+    drift.add_argument("--by", type=_names, help="group columns: a report per group")
+    drift.add_argument("--drift-share", type=float, help="share of drifted columns that is "
+                                                         "dataset drift (0.5)")  # fmt: skip
+    drift.add_argument("--fail-on-drift", action="store_true",
+                       help="exit 1 on dataset drift (after writing the reports)")  # fmt: skip
+    drift.add_argument("--config", help="settings file with a [drift] section")
+
+    validate = step("validate", help="check data-quality rules; exit 1 when one fails")
+    validate.add_argument("input", help="table to check (.parquet, .csv, .feather, URI#table)")
+    validate.add_argument(
+        "--rules", required=True, help="settings file (.toml/.yaml) with the rules under [validate]"
+    )
+    validate.add_argument(
+        "--output-dir", required=True, help="folder for quality.{csv,md,json,png}"
+    )
+    validate.add_argument(
+        "--references",
+        help="tables references rules name: name=file,... (products=products.parquet)",
+    )
+    validate.add_argument("--as-of", help="time freshness is measured against (ISO; now)")
     return parser
 
 

@@ -16,6 +16,8 @@ __all__ = [
     "EmptyInputError",
     "DatabaseError",
     "InternalError",
+    "ValidationFailed",
+    "DriftDetected",
 ]
 
 
@@ -58,3 +60,28 @@ class DatabaseError(InvalidValueError):
 
 class InternalError(EcomkitError, RuntimeError):
     """A bug in ecomkit (a Rust panic caught at the boundary); please report it."""
+
+
+class ValidationFailed(EcomkitError):
+    """Data failed its quality rules (``QualityReport.raise_for_failures()``, ``ecomkit
+    validate``). ``report`` is the :class:`ecomkit.monitor.QualityReport`; the message is
+    its summary and the failing rules' messages."""
+
+    def __init__(self, report: object) -> None:
+        self.report = report
+        lines = [report.summary()]  # type: ignore[attr-defined]
+        table = report.to_arrow()  # type: ignore[attr-defined]
+        for row in table.to_pylist():
+            if not row["passed"]:
+                where = f" {row['column']}" if row["column"] else ""
+                lines.append(f"  {row['rule']}{where}: {row['message']}")
+        super().__init__("\n".join(lines))
+
+
+class DriftDetected(EcomkitError):
+    """A dataset drift where the caller asked to fail on one (``ecomkit drift
+    --fail-on-drift``). ``report`` is the :class:`ecomkit.monitor.DriftReport`."""
+
+    def __init__(self, report: object) -> None:
+        self.report = report
+        super().__init__(report.summary())  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,19 +31,24 @@ from typing import Any
 import pyarrow as pa
 
 from . import _check, _ecomkit, _frames
-from .errors import InvalidTypeError, InvalidValueError
+from .errors import InvalidTypeError, InvalidValueError, ValidationFailed
 
 DriftResult = _ecomkit.DriftResult
 
 __all__ = [
+    "Counts",
     "DriftReport",
+    "Profile",
     "DriftResult",
+    "QualityReport",
     "chi2_test",
     "drift",
     "jensen_shannon",
     "ks_test",
+    "profile",
     "proportion_z_test",
     "psi",
+    "validate",
     "wasserstein",
 ]
 
@@ -215,7 +221,80 @@ def drift(reference: Any, current: Any, columns: str | Sequence[str] | None = No
     return report
 
 
-class DriftReport:
+def _cell(value: Any) -> str:
+    """A report cell as text: NaN and None empty, booleans yes/no, 4 significant digits."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+def _clean(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+class _Report:
+    """What every monitoring report shares: its rows as an Arrow table, shown as a frame,
+    Markdown, HTML and JSON. A report defines ``summary()``, ``_shown`` and ``to_dict()``."""
+
+    _table: pa.Table
+    _kind: str
+    _shown: list[str]
+
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [{k: _clean(v) for k, v in r.items()} for r in self._table.to_pylist()]
+
+    def to_arrow(self) -> pa.Table:
+        return self._table
+
+    def to_dataframe(self) -> Any:
+        """The rows as a frame of the input's kind (pandas, polars or pyarrow)."""
+        return _frames.from_arrow(self._table, self._kind)
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def _cells(self) -> list[list[str]]:
+        return [[_cell(r[n]) for n in self._shown] for r in self._table.to_pylist()]
+
+    def to_markdown(self) -> str:
+        """The verdict, then a Markdown table of the rows."""
+        header = self._shown
+        lines = [self.summary() + ".", "", "| " + " | ".join(header) + " |",
+                 "|" + "|".join("---" for _ in header) + "|"]  # fmt: skip
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |"
+                  for r in self._cells()]  # fmt: skip
+        return "\n".join(lines) + "\n"
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._shown)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+            for r in self._cells()
+        )
+        return (
+            f"<p>{html.escape(self.summary())}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.summary()})"
+
+
+class DriftReport(_Report):
     """One row per column (and ``by`` group): ``column``, ``kind``, ``method``,
     ``statistic``, ``p_value``, ``threshold``, ``drifted``, the counts of values and missing
     values on each side, and a ``message`` when a column could not be compared; plus
@@ -232,6 +311,8 @@ class DriftReport:
         self.by = by
         self._kind = kind
         self._samples: tuple[Any, str, Any, str] | None = None
+        self._shown = by + ["column", "kind", "method", "statistic", "p_value", "threshold",
+                            "drifted", "n_reference", "n_current", "message"]  # fmt: skip
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -239,47 +320,16 @@ class DriftReport:
         rows = self._table.filter(self._table.column("drifted")).column("column").to_pylist()
         return list(dict.fromkeys(rows))
 
-    def to_arrow(self) -> pa.Table:
-        return self._table
-
-    def to_dataframe(self) -> Any:
-        """The rows as a frame of the reference's kind (pandas, polars or pyarrow)."""
-        return _frames.from_arrow(self._table, self._kind)
-
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (NaN → None), JSON-able."""
-
-        def clean(value: Any) -> Any:
-            return None if isinstance(value, float) and math.isnan(value) else value
 
         return {
             "dataset_drift": self.dataset_drift,
             "share_drifted": self.share_drifted,
             "drift_share": self.drift_share,
             "by": self.by,
-            "rows": [{k: clean(v) for k, v in r.items()} for r in self._table.to_pylist()],
+            "rows": self._rows(),
         }
-
-    def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
-
-    def _cells(self) -> tuple[list[str], list[list[str]]]:
-        shown = self.by + ["column", "kind", "method", "statistic", "p_value", "threshold",
-                           "drifted", "n_reference", "n_current", "message"]  # fmt: skip
-
-        def fmt(value: Any) -> str:
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                return ""
-            if isinstance(value, bool):
-                return "yes" if value else "no"
-            if isinstance(value, float):
-                return f"{value:.4g}"
-            if isinstance(value, int):
-                return f"{value:,}"
-            return str(value)
-
-        rows = [[fmt(r[n]) for n in shown] for r in self._table.to_pylist()]
-        return shown, rows
 
     def summary(self) -> str:
         """One line: how many columns drifted, and the verdict."""
@@ -291,28 +341,6 @@ class DriftReport:
             f"{drifted} of {measured} columns drifted ({self.share_drifted:.0%}; "
             f"drift_share {self.drift_share:g}): {verdict}" + (f" [{names}]" if names else "")
         )
-
-    def to_markdown(self) -> str:
-        """The verdict, then a Markdown table of the rows."""
-        header, rows = self._cells()
-        lines = [self.summary() + ".", "", "| " + " | ".join(header) + " |",
-                 "|" + "|".join("---" for _ in header) + "|"]  # fmt: skip
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines) + "\n"
-
-    def _repr_html_(self) -> str:
-        header, rows = self._cells()
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
-        )
-        return (
-            f"<p>{html.escape(self.summary())}</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        )
-
-    def __repr__(self) -> str:
-        return f"DriftReport({self.summary()})"
 
     def plot(self, path: str | Path | None = None, *, columns: Sequence[str] | None = None,
              max_columns: int = 6, title: str | None = None) -> Any:  # fmt: skip
@@ -326,3 +354,358 @@ class DriftReport:
         shown = _check.names(columns, "columns") if columns is not None else self.drifted_columns
         return plots.drift(self, shown[: _check.positive_int(max_columns, "max_columns")],
                            path, title=title)  # fmt: skip
+
+
+def _rules(rules: Any) -> Any:
+    """The rules dict, from a dict or from the ``[validate]`` section of a settings file."""
+    if isinstance(rules, (str, Path)):
+        from . import settings
+
+        section = settings.load_section(rules, "validate")
+        if not section:
+            raise InvalidValueError(f"rules: '{rules}' has no [validate] section")
+        return section
+    if not isinstance(rules, Mapping):
+        raise InvalidTypeError(
+            f"rules: expected a dict of rules or the path of a settings file, got "
+            f"{type(rules).__name__}"
+        )
+    return rules  # the shape and every value are checked by Rust
+
+
+def _as_of(value: Any) -> int:
+    """``as_of`` as nanoseconds since the epoch; a naive time is UTC, as the kernels read
+    naive timestamps."""
+    import datetime as dt
+
+    if value is None:
+        return time.time_ns()
+    if hasattr(value, "value") and hasattr(value, "tz_localize"):  # pandas.Timestamp
+        value = value.tz_localize("UTC") if value.tzinfo is None else value
+        return int(value.value)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidValueError(
+                f"as_of: expected an ISO time such as '2026-12-01T06:00:00Z', got {value!r}"
+            ) from None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        return (value - epoch) // dt.timedelta(microseconds=1) * 1000
+    raise InvalidTypeError(
+        f"as_of: expected a datetime, a pandas Timestamp or an ISO text, got {value!r}"
+    )
+
+
+def validate(frame: Any, rules: Mapping[str, Any] | str | Path, *,
+             references: Mapping[str, Any] | None = None,
+             as_of: Any = None) -> QualityReport:  # fmt: skip
+    """Checks data-quality ``rules`` on ``frame`` (pandas, polars, pyarrow, …), all in one
+    Rust pass, and returns a :class:`QualityReport` with one row per rule.
+
+    ``rules`` is a dict (or the path of a settings file whose ``[validate]`` section holds
+    it) of ``columns`` (per column: ``not_null``, ``dtype``, ``min``, ``max``,
+    ``max_null_fraction``, ``in``, ``pattern``), ``unique``, ``ordered``, ``references``,
+    ``freshness``, ``volume``, ``coverage`` and ``anomaly``; see docs/monitor.md.
+    ``references`` holds the frames ``references`` rules name (``{"products": frame}``),
+    ``as_of`` the time ``freshness`` measures against (default: now; a naive time is UTC).
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({"user_id": ["u1", "u2", None, "u1"],
+    ...                        "price": [9.5, -1.0, 3.0, 9.5],
+    ...                        "event": ["view", "view", "click", "view"]})
+    >>> report = validate(events, {
+    ...     "columns": {"user_id": {"not_null": True}, "price": {"min": 0.0},
+    ...                 "event": {"in": ["view", "addtocart", "transaction"]}},
+    ...     "unique": [["user_id", "price"]]})
+    >>> report.passed
+    False
+    >>> report.to_dataframe()[["rule", "column", "passed", "n_failed", "examples"]]
+           rule          column  passed  n_failed examples
+    0  not_null         user_id   False         1      [2]
+    1       min           price   False         1      [1]
+    2        in           event   False         1      [2]
+    3    unique  user_id,price   False         1      [3]
+    """
+    frame, kind = _frames.prepare(frame, "frame")
+    rules = _rules(rules)
+    if references is not None and not isinstance(references, Mapping):
+        raise InvalidTypeError(
+            f"references: expected a dict of name → frame, got {type(references).__name__}"
+        )
+    reference_frames = []
+    for name, other in (references or {}).items():
+        other, other_kind = _frames.prepare(other, f"references['{name}']")
+        names = _frames.column_names(other, other_kind)
+        reference_frames.append((str(name), _frames.select(other, other_kind, names)))
+    table, passed, rows, periods = _ecomkit.validate(
+        _frames.select(frame, kind, _frames.column_names(frame, kind)),
+        rules,
+        reference_frames,
+        _as_of(as_of),
+    )
+    return QualityReport(pa.table(table), passed, rows, periods, frame=frame, kind=kind)
+
+
+class QualityReport(_Report):
+    """One row per rule and column: ``rule``, ``column``, ``passed``, ``n_failed``,
+    ``fraction_failed``, ``examples`` (the first failing row numbers) and ``message``;
+    ``passed`` when every rule passed. ``failed_rows(rule, column)`` gives the offending
+    rows, ``raise_for_failures()`` raises :class:`ecomkit.errors.ValidationFailed`;
+    ``to_dataframe()``, ``to_markdown()``, ``to_json()``, ``plot()``; HTML in notebooks."""
+
+    _shown = ["rule", "column", "passed", "n_failed", "fraction_failed", "examples", "message"]
+
+    def __init__(self, table: pa.Table, passed: bool, rows: list[Any], periods: list[Any], *,
+                 frame: Any = None, kind: str = "pandas") -> None:  # fmt: skip
+        self._table = table
+        self.passed = passed
+        self._failed = rows
+        self._periods = periods
+        self._frame = frame
+        self._kind = kind
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        """(rule, column) of every rule that failed, in report order."""
+        return [(r["rule"], r["column"]) for r in self._table.to_pylist() if not r["passed"]]
+
+    def _index(self, rule: str, column: str | None) -> int:
+        rules = self._table.column("rule").to_pylist()
+        columns = self._table.column("column").to_pylist()
+        found = [i for i, (r, c) in enumerate(zip(rules, columns, strict=True))
+                 if r == rule and (column is None or c == column)]  # fmt: skip
+        if not found:
+            known = ", ".join(f"{r}/{c}" if c else r for r, c in zip(rules, columns, strict=True))
+            raise InvalidValueError(
+                f"rule: no {rule!r} rule"
+                + (f" on column {column!r}" if column else "")
+                + f" in this report; it has {known or 'no rules'}"
+            )
+        if len(found) > 1:
+            raise InvalidValueError(
+                f"column: the report has {len(found)} {rule!r} rules; name the column"
+            )
+        return found[0]
+
+    def failed_rows(self, rule: str, column: str | None = None) -> Any:
+        """The rows of the frame that failed ``rule`` on ``column`` (same kind of frame;
+        pandas keeps its index). For ``coverage``: the missing (entity, period start)
+        pairs; for ``anomaly``: the flagged periods with ``n_rows`` and ``z``."""
+        i = self._index(rule, column)
+        if self._periods[i] is not None:
+            return _frames.from_arrow(self._periods[i], self._kind)
+        return _frames.take(self._frame, self._kind, self._failed[i].astype("int64"))
+
+    def raise_for_failures(self) -> None:
+        """Raises :class:`ecomkit.errors.ValidationFailed` (with this report) when a rule
+        failed."""
+        if not self.passed:
+            raise ValidationFailed(self)
+
+    def summary(self) -> str:
+        """One line: how many rules failed, and which."""
+        failures = self.failures
+        n = self._table.num_rows
+        if not failures:
+            return f"all {n} rules passed"
+        names = ", ".join(f"{r} {c}".strip() for r, c in failures)
+        return f"{len(failures)} of {n} rules failed: {names}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python values, JSON-able."""
+        return {"passed": self.passed, "rows": self._rows()}
+
+    def plot(self, path: str | Path | None = None, *, title: str | None = None) -> Any:
+        """The share of failing rows per rule (failed rules in red). Returns the matplotlib
+        Figure; with ``path``, also writes a PNG. Needs ``ecomkit[plot]``."""
+        from . import plots
+
+        return plots.quality(self, path, title=title)
+
+
+# ---- profiles: drift of data that arrives in pieces ---------------------------------------
+
+
+def profile(reference: Any, columns: str | Sequence[str] | None = None, *,
+            bins: int = 10) -> Profile:  # fmt: skip
+    """The reference profile of ``columns`` (default: every column): numeric columns get
+    ``bins`` quantile bins of the reference (those of :func:`psi`), other columns one bin
+    per reference category and one for any other. Count current pieces against it
+    (:meth:`Profile.count`), merge the counts (:meth:`Counts.merge`), and compare
+    (:meth:`Profile.drift`): the statistics from merged counts equal those of the pieces
+    concatenated. Save it with :meth:`Profile.save`, load it with :meth:`Profile.load`.
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> reference = pd.DataFrame({"price": rng.normal(50, 10, 2_000),
+    ...                           "event": rng.choice(["view", "cart"], 2_000)})
+    >>> prof = profile(reference)
+    >>> monday, tuesday = (pd.DataFrame({"price": rng.normal(60, 10, 500),
+    ...                                  "event": rng.choice(["view", "cart"], 500)})
+    ...                    for _ in range(2))
+    >>> counts = prof.count(monday).merge(prof.count(tuesday))
+    >>> report = prof.drift(counts)
+    >>> report.to_dataframe()[["column", "method", "drifted"]]
+      column method  drifted
+    0  price    psi     True
+    1  event    psi    False
+    >>> both = prof.drift(prof.count(pd.concat([monday, tuesday])))
+    >>> report.to_dataframe().equals(both.to_dataframe())
+    True
+    """
+    reference, kind = _frames.prepare(reference, "reference")
+    names = _frames.column_names(reference, kind)
+    columns = names if columns is None else list(dict.fromkeys(_check.names(columns, "columns")))
+    _frames.require_columns(names, columns, "reference")
+    bins = _check.non_negative_int(bins, "bins")  # the rule (>= 2) is Rust's
+    specs = _ecomkit.profile_reference(_frames.select(reference, kind, columns), columns, bins)
+    return Profile(specs, bins=bins, kind=kind)
+
+
+def _default_kind() -> str:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return "pyarrow"
+    return "pandas"
+
+
+class Profile:
+    """A reference profile (see :func:`profile`): per column its kind, bin edges or
+    categories, and the reference's counts. ``count(piece)`` → :class:`Counts`,
+    ``drift(counts)`` → :class:`DriftReport`; ``to_dict()`` / ``to_json()`` / ``save(path)``
+    and ``Profile.from_dict`` / ``from_json`` / ``load(path)``."""
+
+    FORMAT = "ecomkit.monitor.profile/1"
+
+    def __init__(self, specs: list[tuple[Any, ...]], *, bins: int, kind: str | None = None):
+        self._specs = [tuple(s) for s in specs]
+        self.bins = bins
+        self._kind = kind or _default_kind()
+
+    @property
+    def columns(self) -> list[str]:
+        return [s[0] for s in self._specs]
+
+    def count(self, piece: Any) -> Counts:
+        """The counts of a piece (any frame holding the profile's columns) in the bins."""
+        piece, kind = _frames.prepare(piece, "piece")
+        _frames.require_columns(_frames.column_names(piece, kind), self.columns, "piece")
+        counts = _ecomkit.profile_count(_frames.select(piece, kind, self.columns), self._specs)
+        return Counts(self, counts)
+
+    def drift(self, current: Counts | Any, *, method: str | Mapping[str, str] = "psi",
+              threshold: float | Mapping[str, float] | None = None,
+              drift_share: float = 0.5) -> DriftReport:  # fmt: skip
+        """The drift of ``current`` (:class:`Counts`, or a frame, counted now) against the
+        reference: ``method`` ``psi`` (default), ``chisquare`` or ``jensenshannon``, or a
+        dict per column; ``threshold`` one number or a dict."""
+        counts = current if isinstance(current, Counts) else self.count(current)
+        if counts.fingerprint != self.fingerprint:
+            raise InvalidValueError("current: these counts were made against another profile")
+        methods = _per_column(method, self.columns, "method", _method)
+        thresholds = _per_column(threshold, self.columns, "threshold", _threshold)
+        table, share, dataset_drift = _ecomkit.profile_drift(
+            self._specs, counts._counts, methods, thresholds,
+            _check.real(drift_share, "drift_share"),  # the range is Rust's
+        )  # fmt: skip
+        return DriftReport(pa.table(table), share, dataset_drift, drift_share=drift_share,
+                           by=[], kind=self._kind)  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("column", "kind", "edges", "categories", "counts", "missing")
+        return {"format": self.FORMAT, "bins": self.bins,
+                "columns": [dict(zip(keys, s, strict=True)) for s in self._specs]}  # fmt: skip
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the bins, which counts carry so that only counts of the same
+        profile merge."""
+        import hashlib
+
+        bins = [(s[0], s[1], s[2], s[3]) for s in self._specs]
+        return hashlib.sha256(json.dumps(bins).encode()).hexdigest()[:16]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the profile as JSON, atomically."""
+        from . import _io
+
+        return _io.write_text(self.to_json(indent=1), path)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Profile:
+        if not isinstance(data, Mapping) or data.get("format") != cls.FORMAT:
+            raise InvalidValueError(f"profile: expected a dict of format {cls.FORMAT!r}")
+        keys = ("column", "kind", "edges", "categories", "counts", "missing")
+        try:
+            specs = [tuple(column[k] for k in keys) for column in data["columns"]]
+        except (KeyError, TypeError):
+            raise InvalidValueError(f"profile: every column needs {', '.join(keys)}") from None
+        return cls(specs, bins=int(data["bins"]))
+
+    @classmethod
+    def from_json(cls, text: str) -> Profile:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Profile:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Profile) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Profile(columns={self.columns}, bins={self.bins})"
+
+
+class Counts:
+    """A piece's counts in a :class:`Profile`'s bins. ``merge(other)`` (or ``+``) adds the
+    counts of another piece of the same profile; ``to_dict()`` / ``Counts.from_dict`` carry
+    them between processes (Spark executors, Airflow tasks)."""
+
+    def __init__(self, profile: Profile | str, counts: list[tuple[list[int], int]]):
+        self.fingerprint = profile.fingerprint if isinstance(profile, Profile) else profile
+        self._counts = [(list(c), int(m)) for c, m in counts]
+
+    @property
+    def n_rows(self) -> int:
+        """Rows counted (values and missing values of the first column)."""
+        counts, missing = self._counts[0] if self._counts else ([], 0)
+        return sum(counts) + missing
+
+    def merge(self, other: Counts) -> Counts:
+        if not isinstance(other, Counts):
+            raise InvalidTypeError(f"other: expected Counts, got {type(other).__name__}")
+        if other.fingerprint != self.fingerprint:
+            raise InvalidValueError("other: these counts were made against another profile")
+        merged = [
+            ([a + b for a, b in zip(c1, c2, strict=True)], m1 + m2)
+            for (c1, m1), (c2, m2) in zip(self._counts, other._counts, strict=True)
+        ]
+        return Counts(self.fingerprint, merged)
+
+    __add__ = merge
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"profile": self.fingerprint,
+                "columns": [{"counts": c, "missing": m} for c, m in self._counts]}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Counts:
+        try:
+            return cls(str(data["profile"]),
+                       [(c["counts"], c["missing"]) for c in data["columns"]])  # fmt: skip
+        except (KeyError, TypeError):
+            raise InvalidValueError(
+                "counts: expected a dict of 'profile' and 'columns' (counts, missing)"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"Counts(n_rows={self.n_rows}, profile={self.fingerprint!r})"

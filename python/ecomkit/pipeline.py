@@ -31,7 +31,17 @@ from .rank import _is_sparse, train_lambdarank
 from .score import explosive_score, group_stats
 from .settings import load_section
 
-__all__ = ["assign", "features", "generate", "score", "sessions", "train_rank", "uplift"]
+__all__ = [
+    "assign",
+    "drift",
+    "features",
+    "generate",
+    "score",
+    "sessions",
+    "train_rank",
+    "uplift",
+    "validate",
+]
 
 
 @_io.pipeline_step
@@ -510,3 +520,170 @@ def train_rank(
     }
     return {**paths, "metrics": payload["metrics"],
             "seconds": round(_time.perf_counter() - started, 3)}  # fmt: skip
+
+
+# --- ``ecomkit drift`` and ``ecomkit validate`` ----------------------------------------------
+
+
+def _picture(draw: Any, path: Path) -> str | None:
+    """Draw a report's picture to `path`; None (and no file) without matplotlib."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:  # an optional extra: the reports are written without pictures
+        return None
+    draw(path)
+    return str(path)
+
+
+def _report_files(report: Any, out: Path, name: str, picture: Any) -> dict[str, Any]:
+    """``name``.csv / .md / .json (and .png with matplotlib) of a monitoring report in `out`,
+    committed with the step's other outputs."""
+    out.mkdir(parents=True, exist_ok=True)
+    table = report.to_arrow()
+    flat = table.drop_columns([n for n in table.column_names if n == "examples"])
+    if "examples" in table.column_names:  # CSV has no lists: the row numbers as text
+        examples = [" ".join(map(str, rows)) for rows in table.column("examples").to_pylist()]
+        flat = flat.add_column(flat.column_names.index("message"), "examples",
+                               pa.array(examples, pa.string()))  # fmt: skip
+    files = {
+        "csv": str(_io.write_table(flat, out / f"{name}.csv")),
+        "markdown": str(_io.write_text(report.to_markdown(), out / f"{name}.md")),
+        "json": str(_io.write_text(report.to_json(indent=2), out / f"{name}.json")),
+    }
+    png = _picture(picture, out / f"{name}.png")
+    if png is not None:
+        files["png"] = png
+    return files
+
+
+def drift(
+    reference: str | Path,
+    current: str | Path,
+    output_dir: str | Path,
+    *,
+    columns: str | Sequence[str] | None = None,
+    method: str | Mapping[str, str] | None = None,
+    threshold: float | Mapping[str, float] | None = None,
+    by: str | Sequence[str] | None = None,
+    drift_share: float | None = None,
+    fail_on_drift: bool = False,
+    config: str | Path | None = None,
+) -> dict[str, Any]:
+    """The ``ecomkit drift`` step: :func:`ecomkit.monitor.drift` of two tables (files or
+    database tables), written as ``drift.csv``, ``drift.md``, ``drift.json`` (and
+    ``drift.png`` with matplotlib) into ``output_dir``, atomically. Settings fall back to the
+    ``[drift]`` section of ``config``. With ``fail_on_drift``, a dataset drift raises
+    :class:`ecomkit.errors.DriftDetected` after the reports are written (the CLI exits 1).
+
+    >>> import pathlib, tempfile
+    >>> from ecomkit import pipeline
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = pipeline.generate(folder / "a.parquet", n_asins=40, n_days=20, seed=1)
+    >>> _ = pipeline.generate(folder / "b.parquet", n_asins=40, n_days=20, seed=2)
+    >>> summary = pipeline.drift(folder / "a.parquet", folder / "b.parquet", folder / "drift",
+    ...                          columns=["price", "rating"])
+    >>> summary["columns"], sorted(p.name for p in (folder / "drift").glob("drift.*"))[:3]
+    (2, ['drift.csv', 'drift.json', 'drift.md'])
+    """
+    from . import monitor
+    from .errors import DriftDetected
+
+    started = _time.perf_counter()
+    settings = load_section(config, "drift")
+    columns = columns if columns is not None else settings.get("columns")
+    method = method if method is not None else settings.get("method", "auto")
+    threshold = threshold if threshold is not None else settings.get("threshold")
+    by = by if by is not None else settings.get("by")
+    drift_share = drift_share if drift_share is not None else settings.get("drift_share", 0.5)
+    fail_on_drift = _check.boolean(fail_on_drift or settings.get("fail_on_drift", False),
+                                   "fail_on_drift")  # fmt: skip
+    reference_table = _io.read_table(reference, "reference")
+    current_table = _io.read_table(current, "current")
+    report = monitor.drift(reference_table, current_table, columns, method=method,
+                           threshold=threshold, by=by, drift_share=drift_share)  # fmt: skip
+    with _io.outputs_together():
+        files = _report_files(report, Path(output_dir), "drift",
+                              lambda path: report.plot(path))  # fmt: skip
+    summary = {
+        "reference": str(reference),
+        "current": str(current),
+        "columns": len(set(report.to_arrow().column("column").to_pylist())),
+        "drifted_columns": report.drifted_columns,
+        "share_drifted": report.share_drifted,
+        "dataset_drift": report.dataset_drift,
+        **files,
+        "seconds": round(_time.perf_counter() - started, 3),
+    }
+    if fail_on_drift and report.dataset_drift:
+        raise DriftDetected(report)
+    return _io.redacted(summary)
+
+
+def _named_tables(value: Any) -> dict[str, Any]:
+    """``{"products": "products.parquet"}`` (or ``"products=products.parquet"``) → tables."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = dict(item.split("=", 1) for item in _check.names(value, "references"))
+    if not isinstance(value, Mapping):
+        raise InvalidValueError(
+            "references: expected name=file pairs, e.g. products=products.parquet"
+        )
+    return {
+        str(name): _io.read_table(path, f"references['{name}']") for name, path in value.items()
+    }
+
+
+def validate(
+    input: str | Path,
+    output_dir: str | Path,
+    *,
+    rules: str | Path | Mapping[str, Any] | None = None,
+    references: str | Mapping[str, str | Path] | None = None,
+    as_of: Any = None,
+) -> dict[str, Any]:
+    """The ``ecomkit validate`` step: :func:`ecomkit.monitor.validate` of a table (file or
+    database table) against ``rules`` (a dict, or a settings file whose ``[validate]``
+    section holds them), written as ``quality.csv``, ``quality.md``, ``quality.json`` (and
+    ``quality.png`` with matplotlib) into ``output_dir``, atomically. ``references`` maps
+    the names ``references`` rules use to tables. A failed rule raises
+    :class:`ecomkit.errors.ValidationFailed` after the reports are written (the CLI exits
+    1, the failures on stderr), so an Airflow task fails visibly.
+
+    >>> import pathlib, tempfile
+    >>> from ecomkit import errors, pipeline
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = pipeline.generate(folder / "daily.parquet", n_asins=20, n_days=10)
+    >>> pipeline.validate(folder / "daily.parquet", folder / "quality",
+    ...                   rules={"columns": {"asin": {"not_null": True}}})["passed"]
+    True
+    >>> try:
+    ...     pipeline.validate(folder / "daily.parquet", folder / "quality",
+    ...                       rules={"columns": {"price": {"max": 1.0}}})
+    ... except errors.ValidationFailed as failed:
+    ...     print(str(failed).splitlines()[0])
+    1 of 1 rules failed: max price
+    """
+    from . import monitor
+    from .errors import ValidationFailed
+
+    started = _time.perf_counter()
+    if rules is None:
+        raise InvalidValueError("rules: give --rules (a settings file with a [validate] section)")
+    table = _io.read_table(input)
+    report = monitor.validate(table, rules, references=_named_tables(references), as_of=as_of)
+    with _io.outputs_together():
+        files = _report_files(report, Path(output_dir), "quality",
+                              lambda path: report.plot(path))  # fmt: skip
+    summary = {
+        "input": str(input),
+        "rows": table.num_rows,
+        "rules": report.to_arrow().num_rows,
+        "passed": report.passed,
+        "failures": [f"{r} {c}".strip() for r, c in report.failures],
+        **files,
+        "seconds": round(_time.perf_counter() - started, 3),
+    }
+    if not report.passed:
+        raise ValidationFailed(report)
+    return _io.redacted(summary)

@@ -167,6 +167,23 @@ def drift(report: Any, columns: Sequence[str], path: str | Path | None = None, *
                    size=(4.5, 3.5))  # fmt: skip
 
 
+def quality(report: Any, path: str | Path | None = None, *, title: str | None = None) -> Any:
+    """An :class:`ecomkit.monitor.QualityReport`: the share of failing rows (periods) per
+    rule, failed rules in red."""
+    rows = report.to_arrow().to_pylist()
+
+    def draw(ax: Any) -> None:
+        labels = [f"{r['rule']} {r['column']}".strip() for r in rows]
+        colours = ["tab:green" if r["passed"] else "tab:red" for r in rows]
+        ax.barh(labels, [r["fraction_failed"] for r in rows], color=colours)
+        ax.invert_yaxis()
+        ax.set_xlabel("share failed")
+        ax.set_title(title or report.summary())
+
+    return _figure(draw, path, "plotting a quality report",
+                   size=(7.0, 1.0 + 0.35 * max(len(rows), 1)))  # fmt: skip
+
+
 def calibration(curve: Any, path: str | Path | None = None, *, title: str | None = None) -> Any:
     """A reliability diagram of :func:`ecomkit.metrics.calibration_curve`'s frame: observed
     frequency against mean predicted probability per bin (marker size: the bin's count),

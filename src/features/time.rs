@@ -100,33 +100,84 @@ pub fn epoch_nanos(column: &Column<'_>, argument: &str) -> Result<Vec<i64>> {
                 format!("has a null at row {row}; every row needs a time"),
             ));
         }
-        let array = chunk.as_ref();
-        match array.data_type() {
-            DataType::Timestamp(TimeUnit::Second, _) => {
-                scaled::<TimestampSecondType>(&mut out, array, SECOND, &argument)?
+        extend_epoch_nanos(&mut out, chunk.as_ref(), &argument)?;
+    }
+    Ok(out)
+}
+
+/// The column as nanoseconds since the epoch, `None` for a null: for checks that read
+/// times with gaps (data validation) rather than refuse them.
+pub fn epoch_nanos_or_null(column: &Column<'_>, argument: &str) -> Result<Vec<Option<i64>>> {
+    let argument = EcomkitError::column_argument(argument, column.name());
+    let mut out = Vec::with_capacity(column.len());
+    let mut nanos = Vec::new();
+    for chunk in column.chunks() {
+        nanos.clear();
+        match chunk.logical_nulls() {
+            Some(nulls) => {
+                extend_epoch_nanos(&mut nanos, zero_nulls(chunk.as_ref()).as_ref(), &argument)?;
+                out.extend(
+                    nanos
+                        .iter()
+                        .zip(nulls.iter())
+                        .map(|(&t, valid)| valid.then_some(t)),
+                );
             }
-            DataType::Timestamp(TimeUnit::Millisecond, _) => {
-                scaled::<TimestampMillisecondType>(&mut out, array, 1_000_000, &argument)?
-            }
-            DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                scaled::<TimestampMicrosecondType>(&mut out, array, 1_000, &argument)?
-            }
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-                scaled::<TimestampNanosecondType>(&mut out, array, 1, &argument)?
-            }
-            DataType::Date32 => scaled::<Date32Type>(&mut out, array, DAY, &argument)?,
-            DataType::Date64 => scaled::<Date64Type>(&mut out, array, 1_000_000, &argument)?,
-            other => {
-                return Err(EcomkitError::invalid_type(
-                    argument,
-                    "a timestamp or date column (integers are not read as times: convert \
-                     them, e.g. pandas.to_datetime(column, unit=\"ms\"))",
-                    other,
-                ))
+            None => {
+                extend_epoch_nanos(&mut nanos, chunk.as_ref(), &argument)?;
+                out.extend(nanos.iter().map(|&t| Some(t)));
             }
         }
     }
     Ok(out)
+}
+
+/// A time array with 0 under its nulls (the values under a null are unspecified, and might
+/// not scale to nanoseconds).
+fn zero_nulls(array: &dyn Array) -> arrow_array::ArrayRef {
+    fn zeroed<T: ArrowPrimitiveType>(array: &dyn Array) -> arrow_array::ArrayRef {
+        let array = array.as_primitive::<T>();
+        let values = array.iter().map(|v| v.unwrap_or_default());
+        std::sync::Arc::new(
+            arrow_array::PrimitiveArray::<T>::from_iter_values(values)
+                .with_data_type(array.data_type().clone()),
+        )
+    }
+    match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => zeroed::<TimestampSecondType>(array),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => zeroed::<TimestampMillisecondType>(array),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => zeroed::<TimestampMicrosecondType>(array),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => zeroed::<TimestampNanosecondType>(array),
+        DataType::Date32 => zeroed::<Date32Type>(array),
+        DataType::Date64 => zeroed::<Date64Type>(array),
+        _ => arrow_array::make_array(array.to_data()),
+    }
+}
+
+/// One chunk of a time column (no nulls) as nanoseconds, appended to `out`.
+fn extend_epoch_nanos(out: &mut Vec<i64>, array: &dyn Array, argument: &str) -> Result<()> {
+    match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            scaled::<TimestampSecondType>(out, array, SECOND, argument)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            scaled::<TimestampMillisecondType>(out, array, 1_000_000, argument)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            scaled::<TimestampMicrosecondType>(out, array, 1_000, argument)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            scaled::<TimestampNanosecondType>(out, array, 1, argument)
+        }
+        DataType::Date32 => scaled::<Date32Type>(out, array, DAY, argument),
+        DataType::Date64 => scaled::<Date64Type>(out, array, 1_000_000, argument),
+        other => Err(EcomkitError::invalid_type(
+            argument,
+            "a timestamp or date column (integers are not read as times: convert them, \
+             e.g. pandas.to_datetime(column, unit=\"ms\"))",
+            other,
+        )),
+    }
 }
 
 /// A time column as nanoseconds since the epoch, read where it lies when it can be: one

@@ -218,35 +218,24 @@ impl<'a> Column<'a> {
         let mut rows = Vec::new();
         let mut start = 0;
         for chunk in &self.chunks {
-            if let Some(nulls) = chunk.logical_nulls() {
-                rows.extend(
-                    nulls
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, v)| !v)
-                        .map(|(i, _)| start + i),
-                );
-            }
-            let nan = |values: &mut dyn Iterator<Item = bool>| -> Vec<usize> {
-                values
-                    .enumerate()
-                    .filter(|(_, n)| *n)
-                    .map(|(i, _)| start + i)
-                    .collect()
+            let nulls = chunk.logical_nulls();
+            let null = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(i));
+            let nan: Box<dyn Fn(usize) -> bool> = match chunk.data_type() {
+                DataType::Float64 => {
+                    let values = chunk.as_primitive::<Float64Type>().values();
+                    Box::new(move |i| values[i].is_nan())
+                }
+                DataType::Float32 => {
+                    let values = chunk.as_primitive::<Float32Type>().values();
+                    Box::new(move |i| values[i].is_nan())
+                }
+                _ => Box::new(|_| false),
             };
-            match chunk.data_type() {
-                DataType::Float64 => rows.extend(nan(&mut chunk
-                    .as_primitive::<Float64Type>()
-                    .values()
-                    .iter()
-                    .map(|v| v.is_nan()))),
-                DataType::Float32 => rows.extend(nan(&mut chunk
-                    .as_primitive::<Float32Type>()
-                    .values()
-                    .iter()
-                    .map(|v| v.is_nan()))),
-                _ => {}
-            }
+            rows.extend(
+                (0..chunk.len())
+                    .filter(|&i| null(i) || nan(i))
+                    .map(|i| start + i),
+            );
             start += chunk.len();
         }
         rows

@@ -103,7 +103,14 @@ pub struct DriftTest {
 }
 
 impl DriftTest {
-    fn new(method: Method, statistic: f64, pvalue: f64, threshold: Option<f64>) -> Self {
+    /// The verdict on a statistic at `threshold` (`None`: the method's default).
+    pub(super) fn of(
+        method: Method,
+        statistic: f64,
+        pvalue: f64,
+        threshold: Option<f64>,
+    ) -> Result<Self> {
+        check_threshold(threshold)?;
         let threshold = threshold.unwrap_or(method.default_threshold());
         let drifted = if method == Method::Ks {
             pvalue <= threshold
@@ -112,13 +119,13 @@ impl DriftTest {
         } else {
             statistic >= threshold
         };
-        DriftTest {
+        Ok(DriftTest {
             method,
             statistic,
             pvalue,
             threshold,
             drifted,
-        }
+        })
     }
 }
 
@@ -321,7 +328,7 @@ fn psi_of_shares(reference: &[f64], current: &[f64]) -> f64 {
 
 /// Quantile edges of the sorted reference at `i / bins`, deduplicated: `numpy.quantile`'s
 /// linear interpolation, computed as numpy computes it (so ties at an edge bin alike).
-fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
+pub(super) fn quantile_edges(sorted: &[f64], bins: usize) -> Vec<f64> {
     let last = sorted.len() - 1;
     let mut edges: Vec<f64> = (1..bins)
         .map(|i| {
@@ -349,7 +356,7 @@ fn psi(reference: &Sample, current: &Sample, bins: usize, binning: Binning) -> R
         ));
     }
     let (n_ref, n_cur) = (reference.len(), current.len());
-    let (mut r, mut c) = match (binning, reference, current) {
+    let (r, c) = match (binning, reference, current) {
         (Binning::Quantile, Sample::Numeric(ref_values), Sample::Numeric(cur_values)) => {
             let edges = quantile_edges(&sorted(ref_values), bins);
             let bin_of = |v: f64| edges.partition_point(|&e| e <= v);
@@ -369,40 +376,64 @@ fn psi(reference: &Sample, current: &Sample, bins: usize, binning: Binning) -> R
             fill_zeroes(&mut c_shares);
             psi_of_shares(&r_shares, &c_shares)
         }
-        Binning::Quantile => {
-            for (counts, n) in [(&mut r, n_ref), (&mut c, n_cur)] {
-                counts
-                    .iter_mut()
-                    .for_each(|x| *x = (*x / n as f64).max(PSI_FLOOR));
-            }
-            psi_of_shares(&r, &c)
-        }
+        Binning::Quantile => psi_of_counts(&r, &c),
     };
     Ok(statistic)
+}
+
+/// PSI of counts in shared bins, shares floored at [`PSI_FLOOR`] (quantile binning, and
+/// reference profiles).
+pub(super) fn psi_of_counts(reference: &[f64], current: &[f64]) -> f64 {
+    let floored = |counts: &[f64]| {
+        let n: f64 = counts.iter().sum();
+        counts
+            .iter()
+            .map(|&x| (x / n).max(PSI_FLOOR))
+            .collect::<Vec<_>>()
+    };
+    psi_of_shares(&floored(reference), &floored(current))
 }
 
 /// `scipy.spatial.distance.jensenshannon` (natural log) of the shares on Evidently's bins.
 fn jensen_shannon(reference: &Sample, current: &Sample) -> Result<f64> {
     let (r, c) = evidently_counts(reference, current);
+    // Shares first, as Evidently hands them to scipy (which normalizes them again).
     let (r, c) = (shares(&r, reference.len()), shares(&c, current.len()));
+    Ok(jensen_shannon_of_weights(&r, &c))
+}
+
+/// Jensen–Shannon distance (natural log) of two weightings of shared bins (counts or
+/// shares), each normalized to sum to 1 as `scipy.spatial.distance.jensenshannon` does.
+pub(super) fn jensen_shannon_of_weights(r: &[f64], c: &[f64]) -> f64 {
     let (r_total, c_total): (f64, f64) = (r.iter().sum(), c.iter().sum());
     let relative_entropy = |x: f64, m: f64| if x > 0.0 { x * (x / m).ln() } else { 0.0 };
     let (mut left, mut right) = (0.0, 0.0);
-    for (&p, &q) in r.iter().zip(&c) {
+    for (&p, &q) in r.iter().zip(c) {
         let (p, q) = (p / r_total, q / c_total);
         let m = (p + q) / 2.0;
         left += relative_entropy(p, m);
         right += relative_entropy(q, m);
     }
-    let statistic = ((left + right) / 2.0).sqrt();
-    Ok(statistic)
+    ((left + right) / 2.0).sqrt()
 }
 
 /// `scipy.stats.chisquare(f_obs=current counts, f_exp=reference counts · n_cur / n_ref)` over
 /// the categories seen in either sample (Evidently's `chisquare`).
 fn chi2_test(reference: &Sample, current: &Sample) -> Result<(f64, f64)> {
     let (r, c) = per_value_counts(reference, current);
-    let scale = current.len() as f64 / reference.len() as f64;
+    Ok(chi2_of_counts(&r, &c))
+}
+
+/// The chi-squared test of current counts against reference counts in shared bins (bins
+/// empty on both sides left out), expected = reference · n current / n reference.
+pub(super) fn chi2_of_counts(r: &[f64], c: &[f64]) -> (f64, f64) {
+    let (r, c): (Vec<f64>, Vec<f64>) = r
+        .iter()
+        .zip(c)
+        .filter(|&(&a, &b)| a + b > 0.0)
+        .map(|(&a, &b)| (a, b))
+        .unzip();
+    let scale = c.iter().sum::<f64>() / r.iter().sum::<f64>();
     let statistic: f64 = r
         .iter()
         .zip(&c)
@@ -426,7 +457,7 @@ fn chi2_test(reference: &Sample, current: &Sample) -> Result<(f64, f64)> {
             .expect("df >= 1")
             .sf(statistic)
     };
-    Ok((statistic, pvalue))
+    (statistic, pvalue)
 }
 
 /// `scipy.stats.wasserstein_distance` divided by max(population std of the reference, 0.001)
@@ -492,13 +523,7 @@ pub fn drift_test(
     current: &Sample,
     options: &DriftOptions,
 ) -> Result<DriftTest> {
-    let threshold = options.threshold;
-    if let Some(t) = threshold.filter(|t| !t.is_finite() || *t < 0.0) {
-        return Err(EcomkitError::invalid_value(
-            "threshold",
-            format!("a number >= 0, got {t}"),
-        ));
-    }
+    check_threshold(options.threshold)?;
     check_samples(reference, current)?;
     let distance = |statistic| (statistic, f64::NAN);
     let (statistic, pvalue) = match method {
@@ -512,5 +537,15 @@ pub fn drift_test(
             &sorted(numeric(current, method)?),
         ),
     };
-    Ok(DriftTest::new(method, statistic, pvalue, threshold))
+    DriftTest::of(method, statistic, pvalue, options.threshold)
+}
+
+fn check_threshold(threshold: Option<f64>) -> Result<()> {
+    match threshold.filter(|t| !t.is_finite() || *t < 0.0) {
+        Some(t) => Err(EcomkitError::invalid_value(
+            "threshold",
+            format!("a number >= 0, got {t}"),
+        )),
+        None => Ok(()),
+    }
 }

@@ -7,9 +7,15 @@
 //! - [`Column`]: an Arrow column read as a drift sample: numbers (nulls and NaN left out and
 //!   counted) or categories (strings, dictionaries, booleans, integers; codes in sorted order
 //!   of the categories, shared with the other sample).
+//! - [`mod@profile`]: a reference profile with fixed bins, current pieces counted against it and
+//!   merged, and drift from the merged counts.
+//! - [`quality`]: data-quality rules ([`Rule`], read from the nested shape by
+//!   [`parse_rules`]) checked by [`validate`] into a [`QualityReport`].
 
 pub mod drift;
 mod ks;
+pub mod profile;
+pub mod quality;
 pub mod report;
 
 use std::collections::HashMap;
@@ -21,6 +27,8 @@ use arrow_schema::DataType;
 use crate::error::{EcomkitError, Result};
 use crate::frame::{extend_f64, labels, Column as FrameColumn, Frame};
 pub use drift::{drift_test, Binning, DriftOptions, DriftTest, Method, Sample};
+pub use profile::{count, profile, profile_drift, BinCounts, ColumnProfile, Profile};
+pub use quality::{parse_rules, validate, Check, QualityReport, Rule, RuleValue};
 pub use report::{auto_method, drift_report, DriftReport, Kind, Request};
 
 /// The values of one column, numeric or categorical.
@@ -147,7 +155,7 @@ pub fn frame_columns(
 }
 
 /// Dense codes of a categorical column (`u32::MAX` for null) and each code's text.
-fn category_codes(
+pub(super) fn category_codes(
     frame: &Frame,
     column: &FrameColumn,
     argument: &str,
@@ -209,7 +217,7 @@ pub(super) fn numbers_as_categories((reference, current): (Column, Column)) -> (
     (recode(r, r_missing), recode(c, c_missing))
 }
 
-fn numeric_column(column: &FrameColumn, argument: &str) -> Result<Column> {
+pub(super) fn numeric_column(column: &FrameColumn, argument: &str) -> Result<Column> {
     let mut values = Vec::with_capacity(column.len());
     for chunk in column.chunks() {
         extend_f64(&mut values, chunk.as_ref(), argument)?;

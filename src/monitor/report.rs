@@ -219,12 +219,7 @@ pub fn drift_report(
     options: &DriftOptions,
     drift_share: f64,
 ) -> Result<DriftReport> {
-    if !(0.0..=1.0).contains(&drift_share) {
-        return Err(EcomkitError::invalid_value(
-            "drift_share",
-            format!("a share between 0 and 1, got {drift_share}"),
-        ));
-    }
+    check_drift_share(drift_share)?;
     if let Some(request) = requests.iter().find(|r| by.contains(&r.column)) {
         return Err(EcomkitError::invalid_value(
             "columns",
@@ -237,6 +232,29 @@ pub fn drift_report(
     } else {
         grouped(reference, current, requests, by, options)?
     };
+    let keys = by.iter().cloned().zip(keys).collect();
+    report_of_rows(&rows, keys, drift_share)
+}
+
+/// `drift_share` is a share.
+pub(super) fn check_drift_share(drift_share: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&drift_share) {
+        Ok(())
+    } else {
+        Err(EcomkitError::invalid_value(
+            "drift_share",
+            format!("a share between 0 and 1, got {drift_share}"),
+        ))
+    }
+}
+
+/// The report of drift rows: the key columns, then one column per [`ColumnDrift`] field,
+/// and the verdict.
+pub(super) fn report_of_rows(
+    rows: &[ColumnDrift],
+    keys: Vec<(String, ArrayRef)>,
+    drift_share: f64,
+) -> Result<DriftReport> {
     let measured: Vec<&ColumnDrift> = rows.iter().filter(|r| r.method.is_some()).collect();
     let n_drifted = measured.iter().filter(|r| r.drifted).count();
     let share_drifted = if measured.is_empty() {
@@ -244,7 +262,7 @@ pub fn drift_report(
     } else {
         n_drifted as f64 / measured.len() as f64
     };
-    let mut columns: Vec<(String, ArrayRef)> = by.iter().cloned().zip(keys).collect();
+    let mut columns = keys;
     let text = |f: &dyn Fn(&ColumnDrift) -> Option<String>| -> ArrayRef {
         Arc::new(rows.iter().map(f).collect::<StringArray>())
     };

@@ -1,16 +1,23 @@
 //! `ecomkit.monitor` kernels: drift statistics.
 
+use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3_arrow::input::{AnyArray, AnyRecordBatch};
 use pyo3_arrow::PyTable;
 
 use super::errors::run;
 use super::{one_array, to_frame, to_table};
-use crate::monitor::{self, DriftOptions, Request};
+use crate::error::EcomkitError;
+use crate::monitor::{self, BinCounts, ColumnProfile, DriftOptions, Kind, Request, RuleValue};
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(drift_test, module)?)?;
     module.add_function(wrap_pyfunction!(drift_report, module)?)?;
+    module.add_function(wrap_pyfunction!(validate, module)?)?;
+    module.add_function(wrap_pyfunction!(profile_reference, module)?)?;
+    module.add_function(wrap_pyfunction!(profile_count, module)?)?;
+    module.add_function(wrap_pyfunction!(profile_drift, module)?)?;
     module.add_class::<DriftResult>()?;
     Ok(())
 }
@@ -118,6 +125,174 @@ fn drift_report(
     let (reference, current) = (to_frame(reference)?, to_frame(current)?);
     let report = run(py, || {
         monitor::drift_report(&reference, &current, &requests, &by, &options, drift_share)
+    })?;
+    Ok((
+        to_table(report.table)?,
+        report.share_drifted,
+        report.dataset_drift,
+    ))
+}
+
+/// A rules value (dict, list, text, number, boolean) as the kernel reads it.
+fn rule_value(value: &Bound<'_, PyAny>, path: &str) -> PyResult<RuleValue> {
+    if value.is_instance_of::<PyBool>() {
+        Ok(RuleValue::Flag(value.extract()?))
+    } else if value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
+        Ok(RuleValue::Number(value.extract()?))
+    } else if value.is_instance_of::<PyString>() {
+        Ok(RuleValue::Text(value.extract()?))
+    } else if let Ok(dict) = value.cast::<PyDict>() {
+        dict.iter()
+            .map(|(key, item)| {
+                let key: String = key.str()?.extract()?;
+                let item = rule_value(&item, &format!("{path}.{key}"))?;
+                Ok((key, item))
+            })
+            .collect::<PyResult<_>>()
+            .map(RuleValue::Table)
+    } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        value
+            .try_iter()?
+            .enumerate()
+            .map(|(i, item)| rule_value(&item?, &format!("{path}[{i}]")))
+            .collect::<PyResult<_>>()
+            .map(RuleValue::List)
+    } else {
+        Err(EcomkitError::invalid_type(
+            path,
+            "a dict, list, text, number or boolean",
+            value.get_type().name()?,
+        )
+        .into())
+    }
+}
+
+/// Checks the rules on a frame: (report table, passed, failing rows per rule, periods per
+/// rule or None).
+#[pyfunction]
+#[pyo3(signature = (frame, rules, references, as_of))]
+#[allow(clippy::type_complexity)]
+fn validate<'py>(
+    py: Python<'py>,
+    frame: AnyRecordBatch,
+    rules: &Bound<'py, PyAny>,
+    references: Vec<(String, AnyRecordBatch)>,
+    as_of: i64,
+) -> PyResult<(
+    PyTable,
+    bool,
+    Vec<Bound<'py, PyArray1<u64>>>,
+    Vec<Option<PyTable>>,
+)> {
+    let rules = monitor::parse_rules(&rule_value(rules, "rules")?)?;
+    let frame = to_frame(frame)?;
+    let references = references
+        .into_iter()
+        .map(|(name, frame)| Ok((name, to_frame(frame)?)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let report = run(py, || monitor::validate(&frame, &rules, &references, as_of))?;
+    let table = to_table(report.table())?;
+    let passed = report.passed();
+    let mut rows = Vec::with_capacity(report.checks.len());
+    let mut periods = Vec::with_capacity(report.checks.len());
+    for check in report.checks {
+        rows.push(check.rows.into_pyarray(py));
+        periods.push(check.periods.map(to_table).transpose()?);
+    }
+    Ok((table, passed, rows, periods))
+}
+
+/// One column of a profile as Python holds it: (column, kind, edges, categories, reference
+/// counts, reference missing).
+type ColumnSpec = (String, String, Vec<f64>, Vec<String>, Vec<u64>, u64);
+
+fn to_spec(column: ColumnProfile) -> ColumnSpec {
+    (
+        column.column,
+        column.kind.name().to_string(),
+        column.edges,
+        column.categories,
+        column.reference.counts,
+        column.reference.missing,
+    )
+}
+
+fn from_spec(
+    (column, kind, edges, categories, counts, missing): ColumnSpec,
+) -> PyResult<ColumnProfile> {
+    let kind = match kind.as_str() {
+        "numeric" => Kind::Numeric,
+        "categorical" => Kind::Categorical,
+        other => {
+            return Err(EcomkitError::invalid_value(
+                "profile",
+                format!("column '{column}': kind 'numeric' or 'categorical', got '{other}'"),
+            )
+            .into())
+        }
+    };
+    Ok(ColumnProfile {
+        column,
+        kind,
+        edges,
+        categories,
+        reference: BinCounts { counts, missing },
+    })
+}
+
+/// The reference profile of `columns`.
+#[pyfunction]
+fn profile_reference(
+    py: Python<'_>,
+    reference: AnyRecordBatch,
+    columns: Vec<String>,
+    bins: usize,
+) -> PyResult<Vec<ColumnSpec>> {
+    let reference = to_frame(reference)?;
+    let profile = run(py, || monitor::profile(&reference, &columns, bins))?;
+    Ok(profile.into_iter().map(to_spec).collect())
+}
+
+/// A piece's (counts, missing) per column of the profile.
+#[pyfunction]
+fn profile_count(
+    py: Python<'_>,
+    piece: AnyRecordBatch,
+    profile: Vec<ColumnSpec>,
+) -> PyResult<Vec<(Vec<u64>, u64)>> {
+    let profile = profile
+        .into_iter()
+        .map(from_spec)
+        .collect::<PyResult<Vec<_>>>()?;
+    let piece = to_frame(piece)?;
+    let counts = run(py, || monitor::count(&piece, &profile))?;
+    Ok(counts.into_iter().map(|c| (c.counts, c.missing)).collect())
+}
+
+/// The drift of merged counts against the profile: (table, share drifted, dataset drift).
+#[pyfunction]
+fn profile_drift(
+    py: Python<'_>,
+    profile: Vec<ColumnSpec>,
+    counts: Vec<(Vec<u64>, u64)>,
+    methods: Vec<Option<String>>,
+    thresholds: Vec<Option<f64>>,
+    drift_share: f64,
+) -> PyResult<(PyTable, f64, bool)> {
+    let profile = profile
+        .into_iter()
+        .map(from_spec)
+        .collect::<PyResult<Vec<_>>>()?;
+    let counts: Vec<BinCounts> = counts
+        .into_iter()
+        .map(|(counts, missing)| BinCounts { counts, missing })
+        .collect();
+    let methods = methods
+        .into_iter()
+        .map(|m| m.map(|m| m.parse()).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = run(py, || {
+        monitor::profile_drift(&profile, &counts, &methods, &thresholds, drift_share)
     })?;
     Ok((
         to_table(report.table)?,
