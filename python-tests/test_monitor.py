@@ -499,3 +499,17 @@ def test_drift_auto_against_evidently_data_drift_preset():
             assert bool(row["drifted"]) == bool(theirs["drift_detected"]), name
         assert ours.share_drifted == pytest.approx(result["share_of_drifted_columns"])
         assert ours.dataset_drift == result["dataset_drift"]
+
+
+def test_default_columns_leave_times_out_and_named_times_are_refused():
+    import pandas as pd
+
+    from ecomkit import errors
+
+    times = pd.date_range("2024-03-30", periods=300, freq="h", tz="Europe/Berlin")
+    frame = pd.DataFrame({"timestamp": times, "day": times.date, "price": np.arange(300.0),
+                          "gap": times - times[0]})  # fmt: skip
+    report = monitor.drift(frame, frame)
+    assert report.to_arrow().column("column").to_pylist() == ["price"]
+    with pytest.raises(errors.InvalidTypeError, match="timestamp"):
+        monitor.drift(frame, frame, columns=["timestamp"])

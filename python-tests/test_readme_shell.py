@@ -31,7 +31,8 @@ def test_readme_command_line_sequence_runs_as_written(tmp_path):
         assert done.returncode == 0, f"{command}\n{done.stderr}"
     for made in ("daily.parquet", "features.parquet", "scores.parquet", "group_stats.csv",
                  "sessions.parquet", "assigned.parquet", "report/uplift.csv",
-                 "model/model.txt", "model/metrics.json", "ecomkit-demo/summary.md"):  # fmt: skip
+                 "model/model.txt", "model/metrics.json", "quality/quality.md",
+                 "drift/drift.csv", "ecomkit-demo/summary.md"):  # fmt: skip
         assert (tmp_path / made).stat().st_size > 0, made
     shutil.rmtree(tmp_path / "ecomkit-demo")
 

@@ -151,3 +151,106 @@ fn drift_report_of_two_frames_has_a_row_per_column() {
     let error = drift_report(&batch(0.0), &batch(0.0), &requests, &[], &options, 2.0);
     assert!(error.unwrap_err().to_string().contains("drift_share"));
 }
+
+fn shop_frame() -> ecomkit::frame::Frame {
+    use arrow_array::{Array, RecordBatch};
+    use std::sync::Arc;
+    let price = Float64Array::from(vec![Some(9.5), None, Some(-1.0), Some(20.0), Some(3.0)]);
+    let sku = StringArray::from(vec!["A-1", "A-2", "b3", "A-2", "A-5"]);
+    ecomkit::frame::Frame::from(
+        RecordBatch::try_from_iter([
+            ("price", Arc::new(price) as Arc<dyn Array>),
+            ("sku", Arc::new(sku) as Arc<dyn Array>),
+        ])
+        .unwrap(),
+    )
+}
+
+#[test]
+fn validate_counts_the_failing_rows_of_each_rule() {
+    use ecomkit::monitor::{parse_rules, validate, RuleValue};
+    let text = |s: &str| RuleValue::Text(s.to_string());
+    let table = |pairs: Vec<(&str, RuleValue)>| {
+        RuleValue::Table(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    };
+    let rules = table(vec![
+        (
+            "columns",
+            table(vec![
+                (
+                    "price",
+                    table(vec![
+                        ("not_null", RuleValue::Flag(true)),
+                        ("min", RuleValue::Number(0.0)),
+                    ]),
+                ),
+                ("sku", table(vec![("pattern", text("^[A-Z]-[0-9]$"))])),
+            ]),
+        ),
+        ("unique", RuleValue::List(vec![text("sku")])),
+    ]);
+    let rules = parse_rules(&rules).unwrap();
+    let report = validate(&shop_frame(), &rules, &[], 0).unwrap();
+    let failed: Vec<(&str, String, Vec<u64>)> = report
+        .checks
+        .iter()
+        .map(|c| (c.rule, c.column.clone(), c.rows.clone()))
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            ("not_null", "price".to_string(), vec![1]),
+            ("min", "price".to_string(), vec![2]),
+            ("pattern", "sku".to_string(), vec![2]),
+            ("unique", "sku".to_string(), vec![3]),
+        ]
+    );
+    assert!(!report.passed());
+    assert_eq!(report.table().num_rows(), 4);
+}
+
+#[test]
+fn a_misspelt_rule_is_named_in_the_error() {
+    use ecomkit::monitor::{parse_rules, RuleValue};
+    let rules = RuleValue::Table(vec![(
+        "columns".to_string(),
+        RuleValue::Table(vec![(
+            "price".to_string(),
+            RuleValue::Table(vec![("mn".to_string(), RuleValue::Number(0.0))]),
+        )]),
+    )]);
+    let message = parse_rules(&rules).unwrap_err().to_string();
+    assert!(message.contains("unknown rule 'mn'"), "{message}");
+}
+
+#[test]
+fn merged_counts_of_pieces_equal_the_counts_of_the_whole() {
+    use arrow_array::{Array, RecordBatch};
+    use ecomkit::frame::Frame;
+    use ecomkit::monitor::{count, profile, profile_drift};
+    use std::sync::Arc;
+    let frame = |from: usize, to: usize| {
+        let x: Float64Array = (from..to).map(|i| Some((i * 7 % 13) as f64)).collect();
+        let s: StringArray = (from..to).map(|i| Some(["a", "b", "c"][i % 3])).collect();
+        Frame::from(
+            RecordBatch::try_from_iter([
+                ("x", Arc::new(x) as Arc<dyn Array>),
+                ("s", Arc::new(s) as Arc<dyn Array>),
+            ])
+            .unwrap(),
+        )
+    };
+    let columns = ["x".to_string(), "s".to_string()];
+    let reference = profile(&frame(0, 200), &columns, 5).unwrap();
+    let whole = count(&frame(200, 500), &reference).unwrap();
+    let first = count(&frame(200, 350), &reference).unwrap();
+    let second = count(&frame(350, 500), &reference).unwrap();
+    let merged: Vec<_> = first
+        .iter()
+        .zip(&second)
+        .map(|(a, b)| a.merge(b).unwrap())
+        .collect();
+    assert_eq!(merged, whole);
+    let report = profile_drift(&reference, &merged, &[None, None], &[None, None], 0.5).unwrap();
+    assert_eq!(report.table.num_rows(), 2);
+}

@@ -288,6 +288,7 @@ def drift_test(
     threshold: float | None,
     categorical: bool,
 ) -> DriftResult: ...
+def drift_columns(reference: Any, columns: list[str]) -> list[str]: ...
 def drift_report(
     reference: Any,
     current: Any,

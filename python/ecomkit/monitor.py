@@ -170,7 +170,7 @@ def drift(reference: Any, current: Any, columns: str | Sequence[str] | None = No
     with ``__arrow_c_stream__``): one row per column, and per group of ``by``.
 
     ``columns``: the columns to compare (default: every column of ``reference`` that
-    ``current`` also has, except ``by``). ``method="auto"`` picks what Evidently's
+    ``current`` also has, except ``by`` and times). ``method="auto"`` picks what Evidently's
     ``DataDriftPreset`` picks (see docs/monitor.md); else one of ``psi``, ``ks``,
     ``chisquare``, ``jensenshannon``, ``wasserstein``, ``z``, or a dict of column → method
     (missing columns: auto). ``threshold``: one number or a dict (default: each method's).
@@ -195,18 +195,23 @@ def drift(reference: Any, current: Any, columns: str | Sequence[str] | None = No
     by = _check.names(by, "by")
     reference_names = _frames.column_names(reference, kind)
     current_names = _frames.column_names(current, current_kind)
-    if columns is None:
+    default = columns is None
+    if default:
         present = set(current_names)
         columns = [c for c in reference_names if c in present and c not in by]
     else:
         columns = list(dict.fromkeys(_check.names(columns, "columns")))
     _frames.require_columns(reference_names, columns + by, "reference")
     _frames.require_columns(current_names, columns + by, "current")
+    reference_view = _frames.select(reference, kind, by + columns)
+    current_view = _frames.select(current, current_kind, by + columns)
+    if default:
+        columns = _ecomkit.drift_columns(reference_view, columns)
     methods = _per_column(method, columns, "method", _method)
     thresholds = _per_column(threshold, columns, "threshold", _threshold)
     table, share, dataset_drift = _ecomkit.drift_report(
-        _frames.select(reference, kind, by + columns),
-        _frames.select(current, current_kind, by + columns),
+        reference_view,
+        current_view,
         columns,
         methods,
         thresholds,

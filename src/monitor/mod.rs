@@ -29,7 +29,7 @@ use crate::frame::{extend_f64, labels, Column as FrameColumn, Frame};
 pub use drift::{drift_test, Binning, DriftOptions, DriftTest, Method, Sample};
 pub use profile::{count, profile, profile_drift, BinCounts, ColumnProfile, Profile};
 pub use quality::{parse_rules, validate, Check, QualityReport, Rule, RuleValue};
-pub use report::{auto_method, drift_report, DriftReport, Kind, Request};
+pub use report::{auto_method, default_columns, drift_report, DriftReport, Kind, Request};
 
 /// The values of one column, numeric or categorical.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +184,7 @@ pub(super) fn category_codes(
             labels(frame, column.name(), argument)
         }
         other => Err(EcomkitError::invalid_type(
-            argument,
+            EcomkitError::column_argument(argument, column.name()),
             "numbers, strings, booleans or a dictionary (categorical) column",
             other,
         )),

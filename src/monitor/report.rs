@@ -97,6 +97,18 @@ pub fn drift_columns(
         .collect()
 }
 
+/// The columns of `columns` a default report compares: all but times (timestamps, dates,
+/// times of day, durations), which Evidently's `DataDriftPreset` leaves out too.
+pub fn default_columns(frame: &Frame, columns: &[String]) -> Result<Vec<String>> {
+    let mut kept = Vec::with_capacity(columns.len());
+    for name in columns {
+        if !frame.column(name, "reference")?.data_type().is_temporal() {
+            kept.push(name.clone());
+        }
+    }
+    Ok(kept)
+}
+
 fn column_drift(
     reference: &Frame,
     current: &Frame,

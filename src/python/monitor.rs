@@ -14,6 +14,7 @@ use crate::monitor::{self, BinCounts, ColumnProfile, DriftOptions, Kind, Request
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(drift_test, module)?)?;
     module.add_function(wrap_pyfunction!(drift_report, module)?)?;
+    module.add_function(wrap_pyfunction!(drift_columns, module)?)?;
     module.add_function(wrap_pyfunction!(validate, module)?)?;
     module.add_function(wrap_pyfunction!(profile_reference, module)?)?;
     module.add_function(wrap_pyfunction!(profile_count, module)?)?;
@@ -90,6 +91,12 @@ fn drift_test(
 }
 
 /// The drift report of two frames: (table, share of drifted rows, dataset drift).
+/// The columns a default report compares (times left out).
+#[pyfunction]
+fn drift_columns(reference: AnyRecordBatch, columns: Vec<String>) -> PyResult<Vec<String>> {
+    Ok(monitor::default_columns(&to_frame(reference)?, &columns)?)
+}
+
 #[pyfunction]
 #[pyo3(signature = (reference, current, columns, methods, thresholds, by, bins, binning, drift_share))]
 #[allow(clippy::too_many_arguments)]
