@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _io, abtest, datasets, metrics, rank
+from . import _io, abtest, datasets, metrics, plots, rank
 from .features import asin_daily_features, session_features, user_features
 from .score import explosive_score, group_stats, plot_group_stats
 
@@ -79,7 +79,7 @@ def run(
         "group_stats": _io.write_table(stats, out / "group_stats.csv"),
         "top_candidates": _io.write_table(top, out / f"top_candidates_{day:%Y%m%d}.csv"),
     }
-    stats_plot = _plot(lambda p: plot_group_stats(scored, BY, path=p, max_groups=16),
+    stats_plot = plots.optional(lambda p: plot_group_stats(scored, BY, path=p, max_groups=16),
                        out / "group_stats.png")  # fmt: skip
     if stats_plot:
         paths["group_stats_plot"] = stats_plot
@@ -151,15 +151,6 @@ RANK_FEATURES = [
 ]
 
 
-def _plot(draw: Any, path: Path) -> Path | None:
-    """Draw one picture with `draw(path)`; None (and no file) without matplotlib."""
-    try:
-        draw(path)
-    except ImportError:  # matplotlib is an optional extra: the demo runs without pictures
-        return None
-    return path
-
-
 def _ranking_step(out: Path, n_asins: int, n_days: int, seed: int) -> dict:
     """LambdaRank trained on another seed's products, evaluated on this one's against the
     naive baseline (popularity: the best sellers first) and the explosive score →
@@ -190,11 +181,11 @@ def _ranking_step(out: Path, n_asins: int, n_days: int, seed: int) -> dict:
         "rank_lift_curve": _io.write_table(curve, folder / "lift_curve.csv"),
     }
     pictures = {
-        "rank_plot": _plot(lambda p: metrics.plot_lift_curve(
+        "rank_plot": plots.optional(lambda p: metrics.plot_lift_curve(
             curve, p, title="LambdaRank vs popularity"), folder / "lift_curve.png"),
-        "rank_report_plot": _plot(lambda p: metrics.plot_ranking_report(
+        "rank_report_plot": plots.optional(lambda p: metrics.plot_ranking_report(
             report, p, title="LambdaRank vs popularity"), folder / "ranking_report.png"),
-        "calibration_plot": _plot(lambda p: metrics.plot_calibration(
+        "calibration_plot": plots.optional(lambda p: metrics.plot_calibration(
             reliability, p, title="Binary LightGBM: reliability"), folder / "calibration.png"),
     }  # fmt: skip
     files.update({name: path for name, path in pictures.items() if path is not None})
@@ -271,7 +262,7 @@ def _experiment_step(out: Path, seed: int, n_users: int = 1_000_000) -> dict[str
         "uplift_csv": _io.write_table(report.to_arrow(), out / "uplift.csv"),
         "uplift_md": _io.write_text(report.to_markdown(), out / "uplift.md"),
     }
-    picture = _plot(lambda p: report.plot(p, title="Demo experiment: lift by metric"),
+    picture = plots.optional(lambda p: report.plot(p, title="Demo experiment: lift by metric"),
                     out / "uplift.png")  # fmt: skip
     if picture:
         files["uplift_plot"] = picture

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _check, _frames, _io
+from . import _check, _frames, _io, plots
 from .abtest import TrafficSplitter, evaluate_experiment, evaluate_uplift
 from .datasets import DATASETS, asin_daily, clickstream, experiment_units, ranking
 from .errors import InvalidValueError
@@ -525,34 +525,23 @@ def train_rank(
 # --- ``ecomkit drift`` and ``ecomkit validate`` ----------------------------------------------
 
 
-def _picture(draw: Any, path: Path) -> str | None:
-    """Draw a report's picture to `path`; None (and no file) without matplotlib."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:  # an optional extra: the reports are written without pictures
-        return None
-    draw(path)
-    return str(path)
-
-
-def _report_files(report: Any, out: Path, name: str, picture: Any) -> dict[str, Any]:
+def _report_files(report: Any, out: Path, name: str) -> dict[str, Any]:
     """``name``.csv / .md / .json (and .png with matplotlib) of a monitoring report in `out`,
     committed with the step's other outputs."""
     out.mkdir(parents=True, exist_ok=True)
-    table = report.to_arrow()
-    flat = table.drop_columns([n for n in table.column_names if n == "examples"])
-    if "examples" in table.column_names:  # CSV has no lists: the row numbers as text
-        examples = [" ".join(map(str, rows)) for rows in table.column("examples").to_pylist()]
-        flat = flat.add_column(flat.column_names.index("message"), "examples",
+    flat = report.to_arrow()
+    if "examples" in flat.column_names:  # CSV has no lists: the row numbers as text
+        examples = [" ".join(map(str, rows)) for rows in flat.column("examples").to_pylist()]
+        flat = flat.set_column(flat.column_names.index("examples"), "examples",
                                pa.array(examples, pa.string()))  # fmt: skip
     files = {
         "csv": str(_io.write_table(flat, out / f"{name}.csv")),
         "markdown": str(_io.write_text(report.to_markdown(), out / f"{name}.md")),
         "json": str(_io.write_text(report.to_json(indent=2), out / f"{name}.json")),
     }
-    png = _picture(picture, out / f"{name}.png")
+    png = plots.optional(report.plot, out / f"{name}.png")
     if png is not None:
-        files["png"] = png
+        files["png"] = str(png)
     return files
 
 
@@ -602,8 +591,7 @@ def drift(
     report = monitor.drift(reference_table, current_table, columns, method=method,
                            threshold=threshold, by=by, drift_share=drift_share)  # fmt: skip
     with _io.outputs_together():
-        files = _report_files(report, Path(output_dir), "drift",
-                              lambda path: report.plot(path))  # fmt: skip
+        files = _report_files(report, Path(output_dir), "drift")
     summary = {
         "reference": str(reference),
         "current": str(current),
@@ -673,8 +661,7 @@ def validate(
     table = _io.read_table(input)
     report = monitor.validate(table, rules, references=_named_tables(references), as_of=as_of)
     with _io.outputs_together():
-        files = _report_files(report, Path(output_dir), "quality",
-                              lambda path: report.plot(path))  # fmt: skip
+        files = _report_files(report, Path(output_dir), "quality")
     summary = {
         "input": str(input),
         "rows": table.num_rows,

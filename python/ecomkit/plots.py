@@ -33,6 +33,17 @@ def _figure(draw: Callable[[Any], None], path: str | Path | None, what: str,
     return fig
 
 
+def optional(draw: Callable[[Path], Any], path: Path) -> Path | None:
+    """Draw one picture with `draw(path)`; None (and no file) without matplotlib, an
+    optional extra: reports and the demo are written without their pictures."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    draw(path)
+    return path
+
+
 def _column(frame: Any, name: str) -> list[Any]:
     """One column of a pandas / polars / pyarrow frame or a dict of lists, as a list."""
     if isinstance(frame, dict):
