@@ -222,6 +222,10 @@ def test_empty_frames_and_frames_without_values():
     assert rows["coverage"]["passed"] and rows["anomaly"]["passed"]
     assert not rows["freshness"]["passed"] and rows["freshness"]["message"] == "no times to check"
     assert not rows["volume"]["passed"]
+    keyed = monitor.validate(empty, {"ordered": {"time": "ts", "by": "user_id"},
+                                     "references": {"user_id": "users.user_id"}},
+                             references={"users": pd.DataFrame({"user_id": ["u1"]})})  # fmt: skip
+    assert keyed.passed and [r["n_failed"] for r in keyed.to_arrow().to_pylist()] == [0, 0]
     one = pd.DataFrame({"user_id": [None], "ts": [pd.NaT]})
     report = monitor.validate(one, {"columns": {"user_id": {"not_null": True}},
                                     "ordered": {"time": "ts"}})  # fmt: skip

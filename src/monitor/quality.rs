@@ -336,9 +336,7 @@ fn column_rules(column: &str, table: &RuleValue, rules: &mut Vec<Rule>) -> Resul
             },
             "pattern" => {
                 let pattern = value.text(&path)?.to_string();
-                regex::Regex::new(&pattern).map_err(|e| {
-                    EcomkitError::invalid_value(path, format!("not a regular expression: {e}"))
-                })?;
+                compile(&pattern, &path)?;
                 Rule::Pattern { column, pattern }
             }
             other => {
@@ -354,6 +352,11 @@ fn column_rules(column: &str, table: &RuleValue, rules: &mut Vec<Rule>) -> Resul
         rules.push(rule);
     }
     Ok(())
+}
+
+fn compile(pattern: &str, path: &str) -> Result<regex::Regex> {
+    regex::Regex::new(pattern)
+        .map_err(|e| EcomkitError::invalid_value(path, format!("not a regular expression: {e}")))
 }
 
 fn duration(value: &RuleValue, path: &str) -> Result<(i64, String)> {
@@ -723,8 +726,7 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
                     data_type,
                 ));
             }
-            let regex = regex::Regex::new(pattern)
-                .map_err(|e| EcomkitError::invalid_value(&path, e.to_string()))?;
+            let regex = compile(pattern, &path)?;
             let (rows, first) = rows_by_text(frame, name, &path, |text| !regex.is_match(text))?;
             let message = format!(
                 "{} rows do not match {pattern:?}{}",
@@ -751,7 +753,7 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
         }
         Rule::Ordered { time, by } => {
             let keys = match by {
-                Some(by) => Some(labels(frame, by, &path)?.0).filter(|_| n_rows > 0),
+                Some(by) => Some(codes(frame, by, &path)?.0),
                 None => None,
             };
             let rows = match sortable(&frame.column(time, &path)?, &path)? {
@@ -783,12 +785,7 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
                     ),
                 ));
             };
-            let known: HashSet<String> = if other.num_rows() == 0 {
-                other.column(key, &path)?;
-                HashSet::new()
-            } else {
-                labels(other, key, &path)?.1.into_iter().collect()
-            };
+            let known: HashSet<String> = codes(other, key, &path)?.1.into_iter().collect();
             let (rows, first) = rows_by_text(frame, name, &path, |text| !known.contains(text))?;
             let message = format!(
                 "{} rows whose {name} is not in {table}.{key}{}",
@@ -855,6 +852,16 @@ fn timestamp_text(nanos: i64) -> String {
     DateTime::from_timestamp_nanos(nanos)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
+}
+
+/// Dense codes of a key column (`u32::MAX` for null) and each code's text; none for a
+/// frame without rows (whose column must still exist).
+fn codes(frame: &Frame, name: &str, path: &str) -> Result<(Vec<u32>, Vec<String>)> {
+    if frame.num_rows() == 0 {
+        frame.column(name, path)?;
+        return Ok((Vec::new(), Vec::new()));
+    }
+    labels(frame, name, path)
 }
 
 fn is_text(data_type: &DataType) -> bool {
@@ -924,19 +931,17 @@ fn rows_by_text(
     path: &str,
     failed: impl Fn(&str) -> bool,
 ) -> Result<(Vec<u64>, Option<String>)> {
+    let column = frame.column(name, path)?;
     if frame.num_rows() == 0 {
-        frame.column(name, path)?;
         return Ok((Vec::new(), None));
     }
-    let data_type = frame.column(name, path)?.data_type().clone();
-    if data_type.is_floating() {
+    if column.data_type().is_floating() {
         return Err(EcomkitError::invalid_type(
             EcomkitError::column_argument(path, name),
             "strings, integers, booleans or a dictionary (categorical) column",
-            data_type,
+            column.data_type().clone(),
         ));
     }
-    let column = frame.column(name, path)?;
     let (codes, names) = super::category_codes(frame, &column, path)?;
     let bad: Vec<bool> = names.iter().map(|text| failed(text)).collect();
     let rows: Vec<u64> = codes
@@ -1009,12 +1014,7 @@ fn coverage(
     path: &str,
 ) -> Result<Check> {
     let periods = periods(frame, time, every, path)?;
-    let (codes, names) = if frame.num_rows() == 0 {
-        frame.column(by, path)?;
-        (Vec::new(), Vec::new())
-    } else {
-        labels(frame, by, path)?
-    };
+    let (codes, names) = codes(frame, by, path)?;
     let mut per_entity: Vec<Vec<i64>> = vec![Vec::new(); names.len()];
     for (&code, &period) in codes.iter().zip(&periods) {
         if let (true, Some(period)) = (code != u32::MAX, period) {
