@@ -226,6 +226,9 @@ def test_empty_frames_and_frames_without_values():
                                      "references": {"user_id": "users.user_id"}},
                              references={"users": pd.DataFrame({"user_id": ["u1"]})})  # fmt: skip
     assert keyed.passed and [r["n_failed"] for r in keyed.to_arrow().to_pylist()] == [0, 0]
+    nothing = monitor.validate(pd.DataFrame({"sku": [None, None]}),
+                               {"columns": {"sku": {"pattern": "^A", "in": ["A"]}}})  # fmt: skip
+    assert nothing.passed
     one = pd.DataFrame({"user_id": [None], "ts": [pd.NaT]})
     report = monitor.validate(one, {"columns": {"user_id": {"not_null": True}},
                                     "ordered": {"time": "ts"}})  # fmt: skip

@@ -719,7 +719,9 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
             pattern,
         } => {
             let data_type = frame.column(name, &path)?.data_type().clone();
-            if !is_text(&data_type) {
+            // A column of nothing but nulls (Arrow's null type: pandas' all-None or empty
+            // object columns) has no value to fail.
+            if !is_text(&data_type) && data_type != DataType::Null {
                 return Err(EcomkitError::invalid_type(
                     EcomkitError::column_argument(&path, name),
                     "a string column",
