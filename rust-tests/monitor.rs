@@ -254,3 +254,55 @@ fn merged_counts_of_pieces_equal_the_counts_of_the_whole() {
     let report = profile_drift(&reference, &merged, &[None, None], &[None, None], 0.5).unwrap();
     assert_eq!(report.table.num_rows(), 2);
 }
+
+#[test]
+fn clean_events_by_hand_across_the_spring_forward_gap() {
+    use arrow_array::{Array, RecordBatch, TimestampSecondArray};
+    use ecomkit::frame::Frame;
+    use ecomkit::monitor::clean::{clean_events, CleanOptions, BOT, DUPLICATE};
+    use std::sync::Arc;
+    // Local Berlin times: 2024-03-31 01:30 (CET), 02:30 (skipped: the offset before, CET),
+    // 03:30 (CEST); user "b" has three events within a minute.
+    let local = |h: i64, m: i64| 1_711_843_200 + h * 3600 + m * 60; // 2024-03-31 00:00
+    let batch = RecordBatch::try_from_iter([
+        (
+            "user",
+            Arc::new(StringArray::from(vec!["a", "a", "a", "a", "b", "b", "b"])) as _,
+        ),
+        (
+            "time",
+            Arc::new(TimestampSecondArray::from(vec![
+                local(1, 30),
+                local(2, 30),
+                local(3, 30),
+                local(3, 30),
+                local(5, 0),
+                local(5, 0) + 20,
+                local(5, 0) + 59,
+            ])) as _,
+        ),
+    ])
+    .unwrap();
+    let options = CleanOptions {
+        max_events_per_minute: Some(2.0),
+        time_zone: "Europe/Berlin".parse().unwrap(),
+        ..CleanOptions::default()
+    };
+    let cleaned = clean_events(&Frame::from(batch), "user", "time", &options).unwrap();
+    let times = cleaned.events.column(1);
+    let times = times
+        .as_any()
+        .downcast_ref::<TimestampSecondArray>()
+        .unwrap();
+    let expected = [
+        local(1, 30) - 3600,
+        local(2, 30) - 3600,
+        local(3, 30) - 7200,
+    ];
+    assert_eq!(times.values().to_vec(), expected);
+    assert_eq!(times.timezone(), Some("UTC"));
+    let reasons = cleaned.dropped.column(1);
+    let reasons = reasons.as_any().downcast_ref::<StringArray>().unwrap();
+    let reasons: Vec<&str> = reasons.iter().map(Option::unwrap).collect();
+    assert_eq!(reasons, [DUPLICATE, BOT, BOT, BOT]);
+}

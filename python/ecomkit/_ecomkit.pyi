@@ -306,6 +306,14 @@ def validate(
     references: list[tuple[str, Any]],
     as_of: int,
 ) -> tuple[Any, bool, list[npt.NDArray[np.uint64]], list[Any | None]]: ...
+def clean_events(
+    frame: Any,
+    user: str,
+    time: str,
+    duplicates: bool,
+    max_events_per_minute: float | None,
+    time_zone: str,
+) -> tuple[Any, Any]: ...
 
 _ColumnSpec = tuple[str, str, list[float], list[str], list[int], int]
 

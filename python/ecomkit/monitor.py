@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -41,7 +41,9 @@ __all__ = [
     "Profile",
     "DriftResult",
     "QualityReport",
+    "CleanedEvents",
     "chi2_test",
+    "clean_events",
     "drift",
     "jensen_shannon",
     "ks_test",
@@ -453,6 +455,62 @@ def validate(frame: Any, rules: Mapping[str, Any] | str | Path, *,
         _as_of(as_of),
     )
     return QualityReport(pa.table(table), passed, rows, periods, frame=frame, kind=kind)
+
+
+class CleanedEvents(NamedTuple):
+    """What :func:`clean_events` returns: two frames of the input's kind."""
+
+    events: Any
+    """The kept rows in input order (a new 0, 1, … index), the time column in UTC."""
+    dropped: Any
+    """The dropped rows: ``row`` (the input row number), ``reason`` (``"duplicate"`` or
+    ``"bot"``), then the input's columns (the time in UTC)."""
+
+
+def clean_events(frame: Any, user: str = "visitorid", time: str = "timestamp", *,
+                 max_events_per_minute: float | None = None, duplicates: bool = True,
+                 time_zone: str = "UTC") -> CleanedEvents:  # fmt: skip
+    """Cleans a click stream (RetailRocket's columns by default), the step after
+    :func:`validate`: drops exact duplicate events (rows equal in every column to an
+    earlier row; the first is kept) and, with ``max_events_per_minute``, every event of a
+    user with more events than that within some 60 seconds (a bot; counted after
+    duplicates are dropped), and converts the ``time`` column (a timestamp) to UTC: a
+    zoned column keeps its instants, a naive one is read as local times in ``time_zone``
+    (IANA name; an ambiguous time is its first occurrence, a skipped one takes the offset
+    before the change, as Python's ``datetime`` with ``fold=0``). Rows with a null user or
+    time are kept and not counted in any rate.
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "visitorid": [1, 1, 2, 2, 2],
+    ...     "timestamp": pd.to_datetime(["2024-03-31 01:59:00", "2024-03-31 01:59:00",
+    ...                                  "2024-03-31 03:00:00", "2024-03-31 03:00:20",
+    ...                                  "2024-03-31 03:00:40"]),
+    ...     "event": ["view", "view", "view", "view", "view"]})
+    >>> cleaned, dropped = clean_events(events, max_events_per_minute=2,
+    ...                                 time_zone="Europe/Berlin")
+    >>> cleaned
+       visitorid                 timestamp event
+    0          1 2024-03-31 00:59:00+00:00  view
+    >>> dropped[["row", "reason", "visitorid"]]
+       row     reason  visitorid
+    0    1  duplicate          1
+    1    2        bot          2
+    2    3        bot          2
+    3    4        bot          2
+    """
+    frame, kind = _frames.prepare(frame, "frame")
+    names = _frames.column_names(frame, kind)
+    _frames.require_columns(names, [user], "user")
+    _frames.require_columns(names, [time], "time")
+    limit = max_events_per_minute  # the rule (> 0) is Rust's
+    if limit is not None:
+        limit = _check.real(limit, "max_events_per_minute")
+    events, dropped = _ecomkit.clean_events(
+        _frames.select(frame, kind, names), user, time,
+        _check.boolean(duplicates, "duplicates"), limit, time_zone,
+    )  # fmt: skip
+    return CleanedEvents(_frames.from_arrow(events, kind), _frames.from_arrow(dropped, kind))
 
 
 class QualityReport(_Report):

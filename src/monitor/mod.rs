@@ -9,9 +9,11 @@
 //!   of the categories, shared with the other sample).
 //! - [`mod@profile`]: a reference profile with fixed bins, current pieces counted against it and
 //!   merged, and drift from the merged counts.
+//! - [`clean`]: exact duplicate events and bots dropped, times in UTC ([`clean_events`]).
 //! - [`quality`]: data-quality rules ([`Rule`], read from the nested shape by
 //!   [`parse_rules`]) checked by [`validate`] into a [`QualityReport`].
 
+pub mod clean;
 pub mod drift;
 mod ks;
 pub mod profile;
@@ -26,6 +28,7 @@ use arrow_schema::DataType;
 
 use crate::error::{EcomkitError, Result};
 use crate::frame::{extend_f64, labels, Column as FrameColumn, Frame};
+pub use clean::{clean_events, CleanOptions, Cleaned};
 pub use drift::{drift_test, Binning, DriftOptions, DriftTest, Method, Sample};
 pub use profile::{count, profile, profile_drift, BinCounts, ColumnProfile, Profile};
 pub use quality::{parse_rules, validate, Check, QualityReport, Rule, RuleValue};

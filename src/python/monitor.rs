@@ -9,6 +9,7 @@ use pyo3_arrow::PyTable;
 use super::errors::run;
 use super::{one_array, to_frame, to_table};
 use crate::error::EcomkitError;
+use crate::features::time::parse_time_zone;
 use crate::monitor::{self, BinCounts, ColumnProfile, DriftOptions, Kind, Request, RuleValue};
 
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -16,6 +17,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(drift_report, module)?)?;
     module.add_function(wrap_pyfunction!(drift_columns, module)?)?;
     module.add_function(wrap_pyfunction!(validate, module)?)?;
+    module.add_function(wrap_pyfunction!(clean_events, module)?)?;
     module.add_function(wrap_pyfunction!(profile_reference, module)?)?;
     module.add_function(wrap_pyfunction!(profile_count, module)?)?;
     module.add_function(wrap_pyfunction!(profile_drift, module)?)?;
@@ -207,6 +209,27 @@ fn validate<'py>(
         periods.push(check.periods.map(to_table).transpose()?);
     }
     Ok((table, passed, rows, periods))
+}
+
+#[pyfunction]
+#[pyo3(signature = (frame, user, time, duplicates, max_events_per_minute, time_zone))]
+fn clean_events(
+    py: Python<'_>,
+    frame: AnyRecordBatch,
+    user: String,
+    time: String,
+    duplicates: bool,
+    max_events_per_minute: Option<f64>,
+    time_zone: &str,
+) -> PyResult<(PyTable, PyTable)> {
+    let options = monitor::CleanOptions {
+        duplicates,
+        max_events_per_minute,
+        time_zone: parse_time_zone(time_zone, "time_zone")?,
+    };
+    let frame = to_frame(frame)?;
+    let cleaned = run(py, || monitor::clean_events(&frame, &user, &time, &options))?;
+    Ok((to_table(cleaned.events)?, to_table(cleaned.dropped)?))
 }
 
 /// One column of a profile as Python holds it: (column, kind, edges, categories, reference
