@@ -103,6 +103,7 @@ def test_demo_writes_its_artefacts(tmp_path):
     assert names == [
         "group_stats.csv",
         "group_stats.png",
+        "monitoring",
         "rank",
         "scores.parquet",
         "sessions.parquet",
@@ -123,6 +124,14 @@ def test_demo_writes_its_artefacts(tmp_path):
     assert ranked == ["calibration.png", "lift_curve.csv", "lift_curve.png", "metrics.csv",
                       "model.txt", "ranking_report.png"]  # fmt: skip
     assert 0 < summary["ranking"]["recall_at_10"] <= 1
+    # The monitoring step finds the drift and the defects it injected, and cleans them.
+    watched = summary["monitoring"]
+    assert watched["dataset_drift"] and set(watched["drifted_columns"]) == {"price", "categoryid"}
+    assert not watched["validation_passed"] and watched["dropped"] == {"bot": 120, "duplicate": 15}
+    quality = pa.csv.read_csv(tmp_path / "demo" / "monitoring" / "quality.csv").to_pylist()
+    failed = {(r["rule"], r["n_failed"]) for r in quality if not r["passed"]}
+    assert failed == {("not_null", 10), ("min", 10), ("in", 5), ("unique", 15), ("ordered", 10)}
+    assert "Monitoring: drift and data quality" in text
 
 
 def test_console_script_runs(tmp_path):

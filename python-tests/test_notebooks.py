@@ -63,7 +63,8 @@ def test_the_demo_writes_pictures_and_links_them(tmp_path):
     summary = demo.run(tmp_path)  # the defaults of `make demo`
     text = (tmp_path / "summary.md").read_text()
     for picture in ("group_stats.png", "uplift.png", "rank/lift_curve.png",
-                    "rank/ranking_report.png", "rank/calibration.png"):  # fmt: skip
+                    "rank/ranking_report.png", "rank/calibration.png", "monitoring/drift.png",
+                    "monitoring/quality.png"):  # fmt: skip
         assert_png(tmp_path / picture)
         assert f"]({picture})" in text, picture
     ranking = summary["ranking"]

@@ -6,7 +6,9 @@ per (site, category) →
 two-arm experiment with a known 5% lift → its uplift report ``uplift.csv`` / ``uplift.md``;
 a LambdaRank model ranking the products against the explosive score → ``rank/`` (model,
 metrics, lift curve and its plot); click-stream sessions and point-in-time user features →
-``sessions.parquet``, ``user_features.parquet``; and ``summary.md`` over all of it.
+``sessions.parquet``, ``user_features.parquet``; monitoring: a drifted week of clicks
+against the week before (``ecomkit.monitor.drift``) and a batch with injected defects
+(``validate``, then ``clean_events``) → ``monitoring/``; and ``summary.md`` over all of it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _io, abtest, datasets, metrics, plots, rank
+from . import _io, abtest, datasets, metrics, monitor, plots, rank
 from .features import asin_daily_features, session_features, user_features
+from .pipeline import _report_files
 from .score import explosive_score, group_stats, plot_group_stats
 
 #: The demo's weights: a falling BSR and fast-arriving reviews make a product "explosive";
@@ -56,9 +59,11 @@ def run(
     >>> out = pathlib.Path(tempfile.mkdtemp())
     >>> summary = demo.run(out, n_asins=300, n_days=40)
     >>> sorted(p.name for p in out.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['group_stats.csv', 'group_stats.png', 'rank', 'scores.parquet', 'sessions.parquet',
-     'summary.md', 'top_candidates_20240209.csv', 'uplift.csv', 'uplift.md', 'uplift.png',
-     'user_features.parquet']
+    ['group_stats.csv', 'group_stats.png', 'monitoring', 'rank', 'scores.parquet',
+     'sessions.parquet', 'summary.md', 'top_candidates_20240209.csv', 'uplift.csv',
+     'uplift.md', 'uplift.png', 'user_features.parquet']
+    >>> summary["monitoring"]["dataset_drift"], summary["monitoring"]["validation_passed"]
+    (True, False)
     """
     out = Path(out)
     started = time.perf_counter()
@@ -121,6 +126,9 @@ def run(
     clicks = _sessions_step(out, seed)
     paths.update(clicks.pop("files"))
     lines += clicks.pop("lines")
+    watched = _monitoring_step(out, seed)
+    paths.update(watched.pop("files"))
+    lines += watched.pop("lines")
     lines += ["Files: " + ", ".join(f"`{p.name}`" for p in paths.values()), ""]
     paths["summary"] = _io.write_text("\n".join(lines), out / "summary.md")
     return {
@@ -134,6 +142,7 @@ def run(
         "ranking": ranking,
         "experiment": experiment,
         "sessions": clicks,
+        "monitoring": watched,
         "seconds": round(seconds, 3),
     }
 
@@ -293,3 +302,85 @@ def _experiment_step(out: Path, seed: int, n_users: int = 1_000_000) -> dict[str
     ]
     return {"files": files, "lines": lines, "recovered": recovered,
             "seconds": round(seconds, 3)}  # fmt: skip
+
+
+#: The rules the demo checks on a batch of click-stream events (the `[validate]` shape).
+CLICK_RULES = {
+    "columns": {
+        "visitorid": {"not_null": True},
+        "price": {"min": 0.0, "max_null_fraction": 0.01},
+        "event": {"in": ["view", "addtocart", "transaction"]},
+    },
+    "unique": [["timestamp", "visitorid", "event", "itemid"]],
+    "ordered": {"time": "timestamp"},
+    "freshness": {"time": "timestamp", "max_age": "6h"},
+}
+
+
+def _monitoring_step(out: Path, seed: int, n_users: int = 20_000) -> dict[str, Any]:
+    """Two weeks of clicks: the second week (prices up 15%, a promoted category) drifts from
+    the first → ``monitoring/drift.*``; a day of the second week with injected defects
+    (null visitors, negative prices, an unknown event, repeated events out of order, a bot)
+    is validated → ``monitoring/quality.*``, then cleaned → ``monitoring/dropped.csv``."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    folder = out / "monitoring"
+    clicks = datasets.clickstream(n_users, 14, seed, backend="pandas")
+    split = clicks["timestamp"].min().normalize() + pd.Timedelta(days=7)
+    reference = clicks[clicks["timestamp"] < split].reset_index(drop=True)
+    current = clicks[clicks["timestamp"] >= split].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    current["price"] = (current["price"] * 1.15).round(2)
+    promoted = rng.random(len(current)) < 0.25  # a promotion: a quarter of events on one
+    current.loc[promoted, "categoryid"] = 3
+    for week in (reference, current):  # categories, not numbers
+        week["categoryid"] = week["categoryid"].astype(str)
+    columns = ["event", "price", "categoryid", "itemid"]
+    drifted = monitor.drift(reference, current, columns)
+    files = {f"drift_{k}": Path(v) for k, v in _report_files(drifted, folder, "drift").items()}
+
+    day = current[current["timestamp"] >= current["timestamp"].max().normalize()]
+    batch = day.reset_index(drop=True).astype({"visitorid": "Int64"})
+    hit = rng.choice(len(batch), 40, replace=False)
+    batch.loc[hit[:10], "visitorid"] = pd.NA
+    batch.loc[hit[10:20], "price"] = -batch.loc[hit[10:20], "price"]
+    batch.loc[hit[20:25], "event"] = "click"
+    bot_start = batch["timestamp"].iloc[len(batch) // 2]
+    bot = pd.DataFrame({"timestamp": bot_start + pd.to_timedelta(np.arange(120) * 500, "ms"),
+                        "visitorid": -1, "event": "view", "itemid": rng.integers(0, 500, 120),
+                        "categoryid": "0", "price": 9.99})  # fmt: skip
+    batch = pd.concat([batch, batch.iloc[hit[25:]], bot], ignore_index=True)
+    as_of = batch["timestamp"].max() + pd.Timedelta(hours=1)
+    quality = monitor.validate(batch, CLICK_RULES, as_of=as_of)
+    written = _report_files(quality, folder, "quality")
+    files.update({f"quality_{k}": Path(v) for k, v in written.items()})
+    cleaned, dropped = monitor.clean_events(batch, max_events_per_minute=60)
+    files["dropped"] = _io.write_table(dropped, folder / "dropped.csv")
+    reasons = dropped["reason"].value_counts().to_dict()
+    table = drifted.to_dataframe()
+    failed = quality.to_dataframe().query("not passed")
+    lines = [
+        "## Monitoring: drift and data quality",
+        "",
+        f"- drift of `clickstream(n_users={n_users}, n_days=14, seed={seed})`: week 2 "
+        f"({len(current):,} events; prices +15%, a quarter of events on promoted category 3) "
+        f"against week 1 ({len(reference):,}): "
+        + ", ".join(f"{r.column} {r.method} {r.statistic:.3g}"
+                    + (" **drifted**" if r.drifted else "") for r in table.itertuples())
+        + f"; dataset drift: {'yes' if drifted.dataset_drift else 'no'}",
+        f"- validation of the last day ({len(batch):,} events, defects injected): "
+        + (", ".join(f"{r.rule} on {r.column or 'the batch'}: {r.n_failed} failed"
+                     for r in failed.itertuples()) or "every rule passed"),
+        f"- cleaning (bots: more than 60 events a minute): {len(cleaned):,} events kept, "
+        f"{reasons.get('duplicate', 0)} duplicates and {reasons.get('bot', 0)} bot events "
+        "dropped",
+        *(f"- ![{name}](monitoring/{name}.png)" for name in ("drift", "quality")
+          if f"{name}_png" in files),
+        f"- files in `monitoring/`: {', '.join(p.name for p in files.values())}",
+        f"- run time: {time.perf_counter() - started:.2f} s",
+        "",
+    ]  # fmt: skip
+    return {"files": files, "lines": lines, "dataset_drift": drifted.dataset_drift,
+            "drifted_columns": drifted.drifted_columns, "validation_passed": quality.passed,
+            "dropped": reasons}  # fmt: skip

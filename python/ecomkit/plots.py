@@ -129,7 +129,7 @@ def drift(report: Any, columns: Sequence[str], path: str | Path | None = None, *
           title: str | None = None) -> Any:  # fmt: skip
     """An :class:`ecomkit.monitor.DriftReport`: reference vs current histograms (numeric
     columns, shares per bin on shared edges) or category shares (categorical columns, the
-    20 commonest reference categories), one panel per column."""
+    20 categories with the largest share on either side), one panel per column."""
     import numpy as np
     import pyarrow as pa
 
@@ -159,7 +159,10 @@ def drift(report: Any, columns: Sequence[str], path: str | Path | None = None, *
                 from collections import Counter
 
                 ref_counts, cur_counts = Counter(map(str, ref)), Counter(map(str, cur))
-                shown = [k for k, _ in ref_counts.most_common(20)]
+                shares = {key: max(ref_counts[key] / max(len(ref), 1),
+                                   cur_counts[key] / max(len(cur), 1))
+                          for key in ref_counts | cur_counts}  # fmt: skip
+                shown = sorted(shares, key=shares.__getitem__, reverse=True)[:20]
                 positions = np.arange(len(shown))
                 for offset, (counts, n, label) in enumerate(
                     ((ref_counts, len(ref), "reference"), (cur_counts, len(cur), "current"))
@@ -186,10 +189,14 @@ def quality(report: Any, path: str | Path | None = None, *, title: str | None = 
     def draw(ax: Any) -> None:
         labels = [f"{r['rule']} {r['column']}".strip() for r in rows]
         colours = ["tab:green" if r["passed"] else "tab:red" for r in rows]
+        from matplotlib.ticker import MaxNLocator, PercentFormatter
+
         ax.barh(labels, [r["fraction_failed"] for r in rows], color=colours)
         ax.invert_yaxis()
-        ax.set_xlabel("share failed")
-        ax.set_title(title or report.summary())
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.set_xlabel("rows (periods) failed")
+        ax.set_title(title or report.summary().split(":")[0])  # the names are the labels
 
     return _figure(draw, path, "plotting a quality report",
                    size=(7.0, 1.0 + 0.35 * max(len(rows), 1)))  # fmt: skip
