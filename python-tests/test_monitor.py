@@ -478,27 +478,11 @@ EVIDENTLY_METHODS = {"K-S": "ks", "chi-square": "chisquare", "Z-test": "z",
 
 def test_drift_auto_against_evidently_data_drift_preset():
     pytest.importorskip("evidently", reason="evidently is not installed (pip install evidently)")
-    from evidently.legacy.metric_preset import DataDriftPreset
-    from evidently.legacy.report import Report
-
     rng = np.random.default_rng(17)
     for n_reference, n_current in [(400, 300), (1000, 1000), (3000, 2000)]:
         reference, current = random_frames(rng, n_reference, n_current)
         reference, current = reference.drop(columns="constant"), current.drop(columns="constant")
-        evidently = Report(metrics=[DataDriftPreset()])
-        evidently.run(reference_data=reference, current_data=current)
-        result = next(m["result"] for m in evidently.as_dict()["metrics"]
-                      if m["metric"] == "DataDriftTable")  # fmt: skip
-        ours = monitor.drift(reference, current)
-        rows = ours.to_dataframe().set_index("column")
-        for name, theirs in result["drift_by_columns"].items():
-            row = rows.loc[name]
-            assert row["method"] == EVIDENTLY_METHODS[theirs["stattest_name"].split(" ")[0]]
-            value = row["statistic"] if math.isnan(row["p_value"]) else row["p_value"]
-            assert_close(value, float(theirs["drift_score"]), rel=1e-9, abs_=1e-9)
-            assert bool(row["drifted"]) == bool(theirs["drift_detected"]), name
-        assert ours.share_drifted == pytest.approx(result["share_of_drifted_columns"])
-        assert ours.dataset_drift == result["dataset_drift"]
+        assert_same_as_data_drift_preset(reference, current)
 
 
 def assert_same_as_data_drift_preset(reference, current):
@@ -519,8 +503,8 @@ def assert_same_as_data_drift_preset(reference, current):
         value = row["statistic"] if math.isnan(row["p_value"]) else row["p_value"]
         assert_close(value, float(theirs["drift_score"]), rel=1e-9, abs_=1e-9)
         assert bool(row["drifted"]) == bool(theirs["drift_detected"]), name
+    assert ours.share_drifted == pytest.approx(result["share_of_drifted_columns"])
     assert ours.dataset_drift == result["dataset_drift"]
-    return ours
 
 
 def test_drift_auto_against_evidently_on_hillstrom(shared_data):
