@@ -83,12 +83,13 @@ test-airflow: wheel $(AIRFLOW_VENV)/.installed $(VENV)/.postgresql ## run the Ai
 
 # Evidently 0.7 needs pandas < 3 (the main .venv has pandas 3), so drift statistics are
 # compared with Evidently's own stattests in a virtualenv of its own, against the wheel.
+# pandera (pandas backend) is there too: `make bench` times validate() against it.
 EVIDENTLY_VENV := .venv-evidently
 $(EVIDENTLY_VENV)/.installed:
 	$(PYTHON) -m venv $(EVIDENTLY_VENV)
 	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(EVIDENTLY_VENV)/bin/python -m pip install --quiet "evidently>=0.7.23,<0.8" "pandas<3" \
-	  polars pytest
+	  polars pytest "pandera>=0.35,<0.36"
 	touch $@
 
 test-evidently: wheel $(EVIDENTLY_VENV)/.installed ## drift statistics against Evidently itself
@@ -131,8 +132,11 @@ format: setup ## apply cargo fmt and ruff format
 	$(BIN)/ruff format python python-tests benches .ci examples
 	$(BIN)/ruff check --fix python python-tests benches .ci examples
 
-bench: develop ## time ecomkit against pandas / polars (benches/compare.py)
-	$(BIN)/python benches/compare.py
+# drift and validate are timed in the Evidently venv (Evidently and pandera need pandas < 3),
+# with the extension just built by `develop` (PYTHONPATH=python).
+bench: develop $(EVIDENTLY_VENV)/.installed ## time ecomkit against pandas / polars / Evidently / pandera
+	$(BIN)/python benches/compare.py --skip drift --skip validate
+	PYTHONPATH=python $(EVIDENTLY_VENV)/bin/python benches/compare.py --case drift --case validate
 
 bench-rust: ## criterion benchmarks of the Rust kernels
 	cargo bench --bench kernels

@@ -710,6 +710,251 @@ def case_sessions(rows: int, repeat: int) -> list[Timing]:
     return timings
 
 
+# --- monitoring: drift and validation ----------------------------------------------------
+
+
+def alternated(
+    fns: dict[str, Callable[[], object]], repeat: int
+) -> dict[str, tuple[float, object]]:
+    """Median wall time of each function over `repeat` rounds that run them in turn (so a
+    slow spell of the machine hits every implementation alike), with its last result."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    results: dict[str, object] = {}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            results[name] = None
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), results[name]) for name in fns}
+
+
+def drift_frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reference and current frames of 10 numeric and 10 categorical (20 levels) columns;
+    the current one shifted in every other column."""
+    rng = np.random.default_rng(seed)
+    levels = [f"c{j:02d}" for j in range(20)]
+
+    def frame(shift: float) -> pd.DataFrame:
+        columns: dict[str, object] = {}
+        for i in range(10):
+            columns[f"num_{i}"] = rng.normal(shift * (i % 2), 1.0 + i / 10, rows)
+        for i in range(10):
+            p = np.arange(1.0, 21.0) ** (1.0 + shift * (i % 2))
+            codes = rng.choice(20, rows, p=p / p.sum()).astype(np.int8)
+            columns[f"cat_{i}"] = pd.Categorical.from_codes(codes, levels)
+        return pd.DataFrame(columns)
+
+    return frame(0.0), frame(0.3)
+
+
+def drift_scipy(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, float]:
+    """The same statistics as a per-column loop: normed Wasserstein (scipy) for numbers,
+    Jensen–Shannon (scipy) of the category shares."""
+    from scipy.spatial import distance
+
+    out = {}
+    for name in reference.columns:
+        ref, cur = reference[name], current[name]
+        if isinstance(ref.dtype, pd.CategoricalDtype):
+            keys = sorted(set(ref.unique()) | set(cur.unique()))
+            r = ref.value_counts().reindex(keys, fill_value=0).to_numpy(float)
+            c = cur.value_counts().reindex(keys, fill_value=0).to_numpy(float)
+            out[name] = float(distance.jensenshannon(r / r.sum(), c / c.sum()))
+        else:
+            norm = max(float(np.std(ref.to_numpy())), 0.001)
+            out[name] = stats.wasserstein_distance(ref.to_numpy(), cur.to_numpy()) / norm
+    return out
+
+
+def drift_evidently(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, float]:
+    from evidently.legacy.metric_preset import DataDriftPreset
+    from evidently.legacy.report import Report
+
+    report = Report(metrics=[DataDriftPreset()])
+    report.run(reference_data=reference, current_data=current)
+    table = next(m["result"] for m in report.as_dict()["metrics"]
+                 if m["metric"] == "DataDriftTable")  # fmt: skip
+    return {k: float(v["drift_score"]) for k, v in table["drift_by_columns"].items()}
+
+
+def case_drift(rows: int, repeat: int) -> list[Timing]:
+    """drift(method="auto") of --rows reference against --rows current rows × 20 columns;
+    Evidently's DataDriftPreset where it is installed (make bench runs this case in
+    .venv-evidently)."""
+    case = f"drift {rows:,} + {rows:,} rows × 20 columns (10 numeric, 10 categorical)"
+    reference, current = drift_frames(rows)
+    ours_name = "ecomkit monitor.drift (pandas in)"
+    fns: dict[str, Callable[[], object]] = {
+        ours_name: lambda: ecomkit.monitor.drift(reference, current),
+        "scipy per-column loop (same statistics)": lambda: drift_scipy(reference, current),
+    }
+    try:
+        import evidently  # noqa: F401
+
+        fns["Evidently DataDriftPreset"] = lambda: drift_evidently(reference, current)
+    except ImportError:
+        print("drift: evidently is not installed; run `make bench` for it", file=sys.stderr)
+    results = alternated(fns, repeat)
+    rows_ = results[ours_name][1].to_dataframe().set_index("column")
+    ours = {name: float(rows_.loc[name, "statistic"]) for name in rows_.index}
+    assert set(rows_["method"]) == {"wasserstein", "jensenshannon"}
+    for name, (_, theirs) in results.items():
+        if name != ours_name:
+            for column, value in theirs.items():
+                np.testing.assert_allclose(ours[column], value, rtol=1e-9, err_msg=column)
+    return [Timing(case, name, t, None if name == ours_name else ours_name)
+            for name, (t, _) in results.items()]  # fmt: skip
+
+
+#: 20 rules over 10 columns of an events frame: 13 column rules, 2 unique, 1 ordered.
+VALIDATE_RULES = {
+    "columns": {
+        "user_id": {"not_null": True, "dtype": "int64"},
+        "price": {"min": 0.0, "max": 1e5, "max_null_fraction": 0.01},
+        "quantity": {"not_null": True, "min": 1, "max": 100},
+        "rating": {"min": 1.0, "max": 5.0, "max_null_fraction": 0.5},
+        "event": {"not_null": True, "in": ["view", "addtocart", "transaction"]},
+        "sku": {"not_null": True, "pattern": "^[0-9]{5}[A-Z]*$"},
+        "country": {"in": ["DE", "FR", "GB", "US", "PL"]},
+        "timestamp": {"not_null": True},
+    },
+    "unique": [["interaction_id"], ["invoice", "sku"]],
+    "ordered": {"time": "timestamp"},
+}
+
+
+def validate_frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    """Events with a few defects in every checked column; strings Arrow-backed, as pandas 3
+    stores them (and pandas 2 with `future.infer_string`)."""
+    rng = np.random.default_rng(seed)
+    price = np.round(rng.gamma(2.0, 30.0, rows), 2)
+    price[rng.integers(0, rows, 100)] = -1.0
+    price[rng.integers(0, rows, 1000)] = np.nan
+    rating = rng.uniform(1.0, 5.0, rows)
+    rating[rng.integers(0, rows, rows // 3)] = np.nan
+    quantity = rng.integers(1, 10, rows)
+    quantity[rng.integers(0, rows, 50)] = 0
+    event = rng.choice(np.array(["view", "addtocart", "transaction", "click"]), rows,
+                       p=[0.7, 0.2, 0.09999, 0.00001])  # fmt: skip
+    suffix = rng.choice(np.array(["", "A", "AB", "x"]), rows, p=[0.5, 0.3, 0.19999, 0.00001])
+    sku = pd.Series(rng.integers(10_000, 100_000, rows)).astype(str) + suffix
+    seconds = np.sort(rng.integers(0, 30 * 86400, rows))
+    swaps = rng.integers(1, rows, 100)
+    seconds[swaps] = seconds[swaps - 1] - 1
+    text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's `str`, Arrow-backed
+    return pd.DataFrame({
+        "interaction_id": rng.permutation(rows) + (rng.random(rows) < 1e-5),
+        "invoice": rng.integers(0, rows // 2, rows),
+        "user_id": rng.integers(0, rows // 20, rows),
+        "price": price, "quantity": quantity, "rating": rating,
+        "event": pd.array(event, text), "sku": pd.array(sku.to_numpy(object), text),
+        "country": pd.array(rng.choice(np.array(["DE", "FR", "GB", "US", "PL", "XX"]), rows,
+                                       p=[0.3, 0.2, 0.2, 0.2, 0.09999, 0.00001]), text),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(seconds, unit="s"),
+    })  # fmt: skip
+
+
+def pandera_schema():  # noqa: ANN201 (pandera is optional)
+    import pandera.pandas as pda
+
+    rules = VALIDATE_RULES["columns"]
+
+    def null_share(limit: float):  # noqa: ANN202
+        return pda.Check(lambda s: s.isna().mean() <= limit, name="max_null_fraction",
+                         ignore_na=False)  # fmt: skip
+
+    def bounds(name: str) -> list:
+        return [pda.Check.ge(rules[name]["min"]), pda.Check.le(rules[name]["max"])]
+
+    def in_order(df: pd.DataFrame) -> pd.Series:
+        return df["timestamp"].diff().fillna(pd.Timedelta(0)) >= pd.Timedelta(0)
+
+    ordered = pda.Check(in_order, name="ordered")
+    return pda.DataFrameSchema({
+        "interaction_id": pda.Column(int, unique=True, report_duplicates="exclude_first"),
+        "user_id": pda.Column("int64", nullable=False),
+        "price": pda.Column(float, [*bounds("price"), null_share(0.01)], nullable=True),
+        "quantity": pda.Column(int, bounds("quantity"), nullable=False),
+        "rating": pda.Column(float, [*bounds("rating"), null_share(0.5)], nullable=True),
+        "event": pda.Column(str, pda.Check.isin(rules["event"]["in"]), nullable=False),
+        "sku": pda.Column(str, pda.Check.str_matches(rules["sku"]["pattern"]), nullable=False),
+        "country": pda.Column(str, pda.Check.isin(rules["country"]["in"]), nullable=True),
+        "timestamp": pda.Column("datetime64[ns]", nullable=False),
+    }, checks=[ordered], unique=["invoice", "sku"], report_duplicates="exclude_first")  # fmt: skip
+
+
+def validate_pandera(schema, frame: pd.DataFrame) -> int:  # noqa: ANN001
+    """Failure cases of pandera's lazy validation (every check run)."""
+    import pandera.errors
+
+    try:
+        schema.validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as errors:
+        return len(errors.failure_cases)
+    return 0
+
+
+def validate_polars(frame: pl.DataFrame) -> dict[tuple[str, str], int]:
+    """The 20 checks as one polars select of failing counts."""
+    rules = VALIDATE_RULES["columns"]
+    c = pl.col
+    checks = {
+        ("not_null", "user_id"): c("user_id").null_count(),
+        ("min", "price"): (c("price") < 0).sum(),
+        ("max", "price"): (c("price") > 1e5).sum(),
+        ("max_null_fraction", "price"): (c("price").is_null() | c("price").is_nan()).sum(),
+        ("not_null", "quantity"): c("quantity").null_count(),
+        ("min", "quantity"): (c("quantity") < 1).sum(),
+        ("max", "quantity"): (c("quantity") > 100).sum(),
+        ("min", "rating"): (c("rating") < 1).sum(),
+        ("max", "rating"): (c("rating") > 5).sum(),
+        ("max_null_fraction", "rating"): (c("rating").is_null() | c("rating").is_nan()).sum(),
+        ("not_null", "event"): c("event").null_count(),
+        ("in", "event"): (~c("event").is_in(rules["event"]["in"])).sum(),
+        ("not_null", "sku"): c("sku").null_count(),
+        ("pattern", "sku"): (~c("sku").str.contains(rules["sku"]["pattern"])).sum(),
+        ("in", "country"): (~c("country").is_in(rules["country"]["in"])).sum(),
+        ("not_null", "timestamp"): c("timestamp").null_count(),
+        ("unique", "interaction_id"): pl.len() - c("interaction_id").n_unique(),
+        ("unique", "invoice,sku"): pl.len() - pl.struct("invoice", "sku").n_unique(),
+        ("ordered", "timestamp"): (c("timestamp").diff() < 0).sum(),
+    }
+    counts = frame.select(**{f"{r}|{col}": e for (r, col), e in checks.items()}).row(0)
+    assert frame.schema["user_id"] == pl.Int64  # the dtype rule
+    return {key: int(n) for key, n in zip(checks, counts, strict=True)}
+
+
+def case_validate(rows: int, repeat: int) -> list[Timing]:
+    """validate() of --rows rows × 20 rules; pandera (pandas backend) where installed."""
+    case = f"validate {rows:,} rows × 20 rules"
+    frame = validate_frame(rows)
+    polars_frame = pl.from_pandas(frame)
+    ours_pd, ours_pl = (
+        "ecomkit monitor.validate (pandas in)",
+        "ecomkit monitor.validate (polars in)",
+    )
+    fns: dict[str, Callable[[], object]] = {
+        ours_pd: lambda: ecomkit.monitor.validate(frame, VALIDATE_RULES),
+        ours_pl: lambda: ecomkit.monitor.validate(polars_frame, VALIDATE_RULES),
+        "polars expressions (one select)": lambda: validate_polars(polars_frame),
+    }
+    baselines = {"polars expressions (one select)": ours_pl}
+    try:
+        schema = pandera_schema()
+        fns["pandera (pandas backend, lazy)"] = lambda: validate_pandera(schema, frame)
+        baselines["pandera (pandas backend, lazy)"] = ours_pd
+    except ImportError:
+        print("validate: pandera is not installed; run `make bench` for it", file=sys.stderr)
+    results = alternated(fns, repeat)
+    report = results[ours_pd][1].to_dataframe()
+    assert len(report) == 20, len(report)
+    ours = {(r.rule, r.column): r.n_failed for r in report.itertuples()}
+    for key, n in results["polars expressions (one select)"][1].items():
+        assert ours[key] == n, (key, ours[key], n)
+    return [Timing(case, name, t, baselines.get(name)) for name, (t, _) in results.items()]
+
+
 CASES: dict[str, Callable[[int, int], list[Timing]]] = {
     "rolling_features": case_rolling_features,
     "sessions": case_sessions,
@@ -718,6 +963,8 @@ CASES: dict[str, Callable[[int, int], list[Timing]]] = {
     "explosive_score": case_explosive_score,
     "assign_ids": case_assign_ids,
     "uplift_report": case_uplift_report,
+    "drift": case_drift,
+    "validate": case_validate,
 }
 
 
@@ -736,6 +983,7 @@ def print_table(timings: list[Timing]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--case", choices=sorted(CASES), action="append")
+    parser.add_argument("--skip", choices=sorted(CASES), action="append", default=[])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -745,7 +993,7 @@ def main() -> None:
         file=sys.stderr,
     )
     timings = []
-    for name in args.case or sorted(CASES):
+    for name in [c for c in args.case or sorted(CASES) if c not in args.skip]:
         timings += CASES[name](args.rows, args.repeat)
     print_table(timings)
 

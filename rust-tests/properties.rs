@@ -76,3 +76,69 @@ proptest! {
         }
     }
 }
+
+/// Rows that repeat an earlier row's group, as the group ids of `factorize_columns` say.
+fn repeats_by_group_ids(columns: &[Vec<&dyn arrow_array::Array>], n_rows: usize) -> Vec<u64> {
+    let names: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+    let groups = ecomkit::frame::factorize_columns(columns, n_rows, &names).unwrap();
+    let mut seen = vec![false; groups.n_groups()];
+    (0u64..)
+        .zip(groups.ids())
+        .filter(|&(_, &id)| std::mem::replace(&mut seen[id as usize], true))
+        .map(|(row, _)| row)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The hashed duplicate check agrees with numbering the groups, for every key type
+    /// (nulls, NaN and -0.0 included), one to three columns, in one or two chunks.
+    #[test]
+    fn duplicate_rows_are_the_rows_of_a_group_seen_before(
+        rows in prop::collection::vec(
+            (prop::option::of(0i64..4), prop::option::of(0usize..4), 0usize..6, any::<bool>()),
+            0..200,
+        ),
+        wide in any::<bool>(),
+        layout in 0usize..4,
+        split in 0.0f64..1.0,
+    ) {
+        use std::sync::Arc;
+        use arrow_array::{ArrayRef, DictionaryArray, Float64Array, Int64Array, StringArray,
+                          StringViewArray, types::Int32Type};
+        let n = rows.len();
+        let scale = if wide { 1i64 << 40 } else { 1 };
+        let ints: ArrayRef = Arc::new(rows.iter().map(|r| r.0.map(|v| v * scale))
+            .collect::<Int64Array>());
+        let words = ["a", "bb", "a much longer text than sixteen bytes", ""];
+        let texts: Vec<Option<&str>> = rows.iter().map(|r| r.1.map(|i| words[i])).collect();
+        let strings: ArrayRef = if layout % 2 == 0 {
+            Arc::new(texts.iter().copied().collect::<StringArray>())
+        } else {
+            Arc::new(texts.iter().copied().collect::<StringViewArray>())
+        };
+        let categories: ArrayRef = Arc::new(
+            texts.iter().copied().collect::<DictionaryArray<Int32Type>>());
+        let values = [0.0, -0.0, f64::NAN, 1.5, -f64::NAN, 2.0];
+        let floats: ArrayRef = Arc::new(rows.iter().map(|r| (r.3 || r.2 > 0).then_some(values[r.2]))
+            .collect::<Float64Array>());
+        let cut = (split * n as f64) as usize;
+        let chunked = |a: &ArrayRef| vec![a.slice(0, cut), a.slice(cut, n - cut)];
+        let sets: Vec<Vec<ArrayRef>> = match layout {
+            0 => vec![ints.clone()],
+            1 => vec![ints.clone(), strings.clone()],
+            2 => vec![floats.clone(), categories.clone()],
+            _ => vec![strings.clone(), floats.clone(), ints.clone()],
+        }.iter().map(chunked).collect();
+        let columns: Vec<Vec<&dyn arrow_array::Array>> = sets.iter()
+            .map(|chunks| chunks.iter().map(|c| c.as_ref()).collect()).collect();
+        let names: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+        let found = ecomkit::frame::duplicate_rows(&columns, n, &names).unwrap();
+        prop_assert_eq!(found, repeats_by_group_ids(&columns, n));
+        // A single column too (the narrow-integer table and the hashed path).
+        let first = &columns[..1];
+        prop_assert_eq!(ecomkit::frame::duplicate_rows(first, n, &names[..1]).unwrap(),
+                        repeats_by_group_ids(first, n));
+    }
+}

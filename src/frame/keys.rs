@@ -19,7 +19,7 @@ use crate::groups::{check_row_count, pair_codes, split_lengths, Groups};
 
 /// One key value, whatever the column's type; a column holds one kind only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key<'a> {
+pub(super) enum Key<'a> {
     Null,
     Str(&'a str),
     Int(i64),
@@ -310,6 +310,9 @@ pub fn factorize_columns(
     // piece's local codes follow first appearance, so the global ones do too.
     let mut column_coders: Vec<Coder> = columns.iter().map(|_| Coder::default()).collect();
     let mut tuples: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+    // Two key columns (the common case): the pair of global codes packed into one u64,
+    // which saves an allocation per distinct tuple.
+    let mut pairs: FxHashMap<u64, u32> = FxHashMap::default();
     let mut tuple = Vec::with_capacity(columns.len());
     let remaps: Vec<Vec<u32>> = coded
         .iter()
@@ -329,6 +332,14 @@ pub fn factorize_columns(
                 .iter()
                 .map(|&row| {
                     // The tuple's keys are those of its first row.
+                    if let ([first, second], [first_local, second_local]) =
+                        (global.as_slice(), piece.column_codes.as_slice())
+                    {
+                        let key = u64::from(first[first_local[row as usize] as usize]) << 32
+                            | u64::from(second[second_local[row as usize] as usize]);
+                        let next = pairs.len() as u32;
+                        return *pairs.entry(key).or_insert(next);
+                    }
                     tuple.clear();
                     tuple.extend(
                         global
@@ -348,6 +359,7 @@ pub fn factorize_columns(
         .collect();
     let n_groups = match columns {
         [_] => column_coders[0].keys.len(),
+        [_, _] => pairs.len(),
         _ => tuples.len(),
     };
     let mut ids = vec![0u32; n_rows];
@@ -600,6 +612,15 @@ fn piece_codes<'a>(
         .collect())
 }
 
+/// Floats group by value: -0.0 joins 0.0 and every NaN is one key, as in pandas.
+pub(super) fn float_key(v: f64) -> i64 {
+    if v.is_nan() {
+        f64::NAN.to_bits() as i64
+    } else {
+        (v + 0.0).to_bits() as i64
+    }
+}
+
 /// Provisional codes of a plain (not dictionary) key array.
 fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) -> Result<Vec<u32>> {
     fn ints<'a, T: ArrowPrimitiveType>(
@@ -651,14 +672,6 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
             codes.into_iter().map(|c| remap[c as usize]).collect()
         }
     }
-    // Floats group by value: -0.0 joins 0.0 and every NaN is one key, as in pandas.
-    let float_key = |v: f64| {
-        if v.is_nan() {
-            f64::NAN.to_bits() as i64
-        } else {
-            (v + 0.0).to_bits() as i64
-        }
-    };
     // Integers as i64 (a u64 above i64::MAX wraps: still one key per value).
     macro_rules! integers {
         ($t:ty, $array:ident, $coder:ident) => {
@@ -692,14 +705,7 @@ fn key_codes<'a>(array: &'a dyn Array, coder: &mut Coder<'a>, argument: &str) ->
             ints::<TimestampNanosecondType>(array, coder, |v| v)
         }
         DataType::Null => vec![coder.code(Key::Null); array.len()],
-        other => {
-            return Err(EcomkitError::invalid_type(
-                argument,
-                "a key column of strings, integers, booleans, floats, dates, timestamps \
-                 or categories",
-                other,
-            ))
-        }
+        other => return Err(not_a_key(argument, other)),
     };
     Ok(codes)
 }
@@ -1062,6 +1068,15 @@ pub(crate) fn id_texts(array: &dyn Array, argument: &str) -> Result<Vec<Option<S
     let mut texts = Vec::with_capacity(array.len());
     for_each_id(array, |id| texts.push(id.map(str::to_owned)));
     Ok(texts)
+}
+
+/// The error for a key column of a type that cannot be grouped on.
+pub(super) fn not_a_key(argument: &str, data_type: &DataType) -> EcomkitError {
+    EcomkitError::invalid_type(
+        argument,
+        "a key column of strings, integers, booleans, floats, dates, timestamps or categories",
+        data_type,
+    )
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 //! Frames arrive as a schema plus record batches (one or many chunks), which is what pandas,
 //! polars, pyarrow and duckdb hand over through the Arrow C stream interface.
 
+mod duplicates;
 mod keys;
 mod numeric;
 
+pub use duplicates::duplicate_rows;
 use keys::contiguous_runs;
 pub(crate) use keys::{
     check_id_type, extremes, for_each_id, id_texts, item_keys, labelled_codes, labels,
@@ -95,19 +97,36 @@ impl Frame {
 
     /// Dense groups of the rows by the columns `by` together; one group for an empty `by`.
     pub fn groups<S: AsRef<str>>(&self, by: &[S], argument: &str) -> Result<Groups> {
+        let (chunks, arguments) = self.key_columns(by, argument)?;
+        factorize_columns(&chunks, self.num_rows(), &arguments)
+    }
+
+    /// Rows whose values in the `by` columns repeat an earlier row's (see [`duplicate_rows`]).
+    pub fn duplicate_rows<S: AsRef<str>>(&self, by: &[S], argument: &str) -> Result<Vec<u64>> {
+        let (chunks, arguments) = self.key_columns(by, argument)?;
+        duplicate_rows(&chunks, self.num_rows(), &arguments)
+    }
+
+    /// The chunks of each `by` column, and the argument that names each in errors.
+    #[allow(clippy::type_complexity)]
+    fn key_columns<'a, S: AsRef<str>>(
+        &'a self,
+        by: &'a [S],
+        argument: &str,
+    ) -> Result<(Vec<Vec<&'a dyn Array>>, Vec<String>)> {
         let columns = by
             .iter()
             .map(|name| self.column(name.as_ref(), argument))
             .collect::<Result<Vec<_>>>()?;
-        let arguments: Vec<String> = columns
+        let arguments = columns
             .iter()
             .map(|c| EcomkitError::column_argument(argument, c.name))
             .collect();
-        let chunks: Vec<Vec<&dyn Array>> = columns
+        let chunks = columns
             .iter()
-            .map(|c| c.chunks.iter().map(|a| a.as_ref()).collect())
+            .map(|c| c.chunks.iter().map(|&a| a.as_ref()).collect())
             .collect();
-        factorize_columns(&chunks, self.num_rows(), &arguments)
+        Ok((chunks, arguments))
     }
 
     /// Where each group of the rows by the one string column in `by` starts, when each
@@ -219,23 +238,40 @@ impl<'a> Column<'a> {
         let mut start = 0;
         for chunk in &self.chunks {
             let nulls = chunk.logical_nulls();
-            let null = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(i));
-            let nan: Box<dyn Fn(usize) -> bool> = match chunk.data_type() {
-                DataType::Float64 => {
-                    let values = chunk.as_primitive::<Float64Type>().values();
-                    Box::new(move |i| values[i].is_nan())
-                }
-                DataType::Float32 => {
-                    let values = chunk.as_primitive::<Float32Type>().values();
-                    Box::new(move |i| values[i].is_nan())
-                }
-                _ => Box::new(|_| false),
+            let floats: Option<Vec<bool>> = match chunk.data_type() {
+                DataType::Float64 => Some(
+                    chunk
+                        .as_primitive::<Float64Type>()
+                        .values()
+                        .iter()
+                        .map(|v| v.is_nan())
+                        .collect(),
+                ),
+                DataType::Float32 => Some(
+                    chunk
+                        .as_primitive::<Float32Type>()
+                        .values()
+                        .iter()
+                        .map(|v| v.is_nan())
+                        .collect(),
+                ),
+                _ => None,
             };
-            rows.extend(
-                (0..chunk.len())
-                    .filter(|&i| null(i) || nan(i))
-                    .map(|i| start + i),
-            );
+            match (&nulls, &floats) {
+                // Neither nulls nor NaN: nothing to look at row by row.
+                (None, None) => {}
+                (Some(nulls), None) => rows.extend(
+                    (0..chunk.len())
+                        .filter(|&i| nulls.is_null(i))
+                        .map(|i| start + i),
+                ),
+                (_, Some(nan)) => rows.extend(
+                    nan.iter()
+                        .enumerate()
+                        .filter(|&(i, &nan)| nan || nulls.as_ref().is_some_and(|n| n.is_null(i)))
+                        .map(|(i, _)| start + i),
+                ),
+            }
             start += chunk.len();
         }
         rows

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow_array::builder::{Int64Builder, ListBuilder};
+use arrow_array::cast::AsArray;
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampNanosecondArray, UInt64Array,
@@ -693,9 +694,14 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
             column: name,
             bound,
         } => {
-            let values = numbers(&frame.column(name, &path)?, &path)?;
             let below = matches!(rule, Rule::Min { .. });
-            let rows = rows_where(&values, |v| if below { v < *bound } else { v > *bound });
+            let rows = rows_where(&frame.column(name, &path)?, &path, |v| {
+                if below {
+                    v < *bound
+                } else {
+                    v > *bound
+                }
+            })?;
             let side = if below { "below" } else { "above" };
             let message = format!("{} rows {side} {bound}", rows.len());
             Check::of_rows(rule, rows, n_rows, message)
@@ -729,7 +735,16 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
                 ));
             }
             let regex = compile(pattern, &path)?;
-            let (rows, first) = rows_by_text(frame, name, &path, |text| !regex.is_match(text))?;
+            let column = frame.column(name, &path)?;
+            // A regex per piece: one shared by the threads would serialize on its cache pool.
+            let per_piece = || {
+                let regex = regex.clone();
+                move |text: &str| !regex.is_match(text)
+            };
+            let (rows, first) = match strings_where(&column, per_piece) {
+                Some(found) => found,
+                None => rows_by_text(frame, name, &path, |text| !regex.is_match(text))?,
+            };
             let message = format!(
                 "{} rows do not match {pattern:?}{}",
                 rows.len(),
@@ -738,14 +753,7 @@ fn check(frame: &Frame, rule: &Rule, references: &[(String, Frame)], as_of: i64)
             Check::of_rows(rule, rows, n_rows, message)
         }
         Rule::Unique { columns } => {
-            let groups = frame.groups(columns, &path)?;
-            let mut seen = vec![false; groups.n_groups()];
-            let mut rows = Vec::new();
-            for (row, &id) in groups.ids().iter().enumerate() {
-                if std::mem::replace(&mut seen[id as usize], true) {
-                    rows.push(row as u64);
-                }
-            }
+            let rows = frame.duplicate_rows(columns, &path)?;
             let message = format!(
                 "{} rows repeat an earlier row's {}",
                 rows.len(),
@@ -916,13 +924,31 @@ fn numbers(column: &crate::frame::Column<'_>, path: &str) -> Result<Vec<f64>> {
     Ok(values)
 }
 
-fn rows_where(values: &[f64], failed: impl Fn(f64) -> bool + Sync) -> Vec<u64> {
-    values
-        .par_iter()
-        .enumerate()
-        .filter(|(_, &v)| failed(v))
-        .map(|(row, _)| row as u64)
-        .collect()
+/// Rows of a numeric column whose value fails `failed` (nulls and NaN never do), read piece
+/// by piece on all threads: a column that is not float64 is never converted whole.
+fn rows_where(
+    column: &crate::frame::Column<'_>,
+    path: &str,
+    failed: impl Fn(f64) -> bool + Sync,
+) -> Result<Vec<u64>> {
+    const PIECE: usize = 1 << 16;
+    let values = column.f64_pieces(path)?;
+    let n_rows = column.len();
+    Ok((0..n_rows.div_ceil(PIECE))
+        .into_par_iter()
+        .flat_map_iter(|piece| {
+            let rows = piece * PIECE..((piece + 1) * PIECE).min(n_rows);
+            let mut buffer = Vec::new();
+            let failing: Vec<u64> = values
+                .get(rows.clone(), &mut buffer)
+                .iter()
+                .zip(rows.start as u64..)
+                .filter(|(&v, _)| failed(v))
+                .map(|(_, row)| row)
+                .collect();
+            failing
+        })
+        .collect())
 }
 
 /// Rows whose value, as text, fails `failed` (nulls never fail), and the first failing text.
@@ -958,6 +984,78 @@ fn rows_by_text(
     Ok((rows, first))
 }
 
+/// Rows of a plain string column whose text fails the test `per_piece` makes (nulls never
+/// fail), and the first failing text, tested row by row on all threads: a regular expression on short
+/// texts costs less than coding the rows to test each distinct text once. `None` for other
+/// column types.
+fn strings_where<F: Fn(&str) -> bool>(
+    column: &crate::frame::Column<'_>,
+    per_piece: impl Fn() -> F + Sync,
+) -> Option<(Vec<u64>, Option<String>)> {
+    const PIECE: usize = 1 << 14;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for chunk in column.chunks() {
+        if !matches!(
+            chunk.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ) {
+            return None;
+        }
+        pieces.extend((0..chunk.len()).step_by(PIECE).map(|offset| {
+            (
+                chunk.slice(offset, PIECE.min(chunk.len() - offset)),
+                start + offset,
+            )
+        }));
+        start += chunk.len();
+    }
+    fn failing<'a>(
+        texts: impl Iterator<Item = Option<&'a str>>,
+        first_row: usize,
+        failed: &impl Fn(&str) -> bool,
+    ) -> Vec<u64> {
+        texts
+            .enumerate()
+            .filter(|(_, text)| text.is_some_and(failed))
+            .map(|(row, _)| (first_row + row) as u64)
+            .collect()
+    }
+    let rows: Vec<u64> = pieces
+        .par_iter()
+        .flat_map_iter(|(piece, first_row)| {
+            let failed = per_piece();
+            match piece.data_type() {
+                DataType::Utf8 => failing(piece.as_string::<i32>().iter(), *first_row, &failed),
+                DataType::LargeUtf8 => {
+                    failing(piece.as_string::<i64>().iter(), *first_row, &failed)
+                }
+                _ => failing(piece.as_string_view().iter(), *first_row, &failed),
+            }
+        })
+        .collect();
+    let first = rows.first().map(|&row| {
+        let (chunk, offset) = locate(column.chunks(), row as usize);
+        match chunk.data_type() {
+            DataType::Utf8 => chunk.as_string::<i32>().value(offset).to_string(),
+            DataType::LargeUtf8 => chunk.as_string::<i64>().value(offset).to_string(),
+            _ => chunk.as_string_view().value(offset).to_string(),
+        }
+    });
+    Some((rows, first))
+}
+
+/// The chunk holding `row` of a chunked column, and the row's offset in it.
+fn locate<'a>(chunks: &[&'a ArrayRef], mut row: usize) -> (&'a ArrayRef, usize) {
+    for &chunk in chunks {
+        if row < chunk.len() {
+            return (chunk, row);
+        }
+        row -= chunk.len();
+    }
+    unreachable!("a row of the column")
+}
+
 enum Sortable {
     Times(Vec<Option<i64>>),
     Numbers(Vec<Option<f64>>),
@@ -981,10 +1079,19 @@ fn sortable(column: &crate::frame::Column<'_>, path: &str) -> Result<Sortable> {
 /// null group, and pairs with a null, are not compared), as pandas'
 /// `groupby(by)[time].diff() < 0` reads it.
 fn out_of_order<T: PartialOrd + Copy>(values: &[Option<T>], groups: Option<&[u32]>) -> Vec<u64> {
+    let Some(groups) = groups else {
+        // One sequence: each row against the row before it.
+        return values
+            .windows(2)
+            .zip(1u64..)
+            .filter(|(pair, _)| matches!(pair, [Some(before), Some(now)] if now < before))
+            .map(|(_, row)| row)
+            .collect();
+    };
     let mut previous: HashMap<u32, Option<T>> = HashMap::new();
     let mut rows = Vec::new();
     for (row, &value) in values.iter().enumerate() {
-        let group = groups.map_or(0, |g| g[row]);
+        let group = groups[row];
         if group == u32::MAX {
             continue;
         }
